@@ -1,0 +1,23 @@
+# The front door: see README.md. Every target uses the project venv that `make setup` builds.
+PYTHON ?= python3
+VENV := venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+
+.PHONY: setup test lint
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+test: setup
+	$(PY) -m pytest -n 2 -q
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy __main__.py components ecr_platform_tools
