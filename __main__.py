@@ -1,0 +1,34 @@
+"""ecr-platform: per-team ECR repositories and GitHub Actions push roles, from stack config."""
+
+import pulumi
+
+from components.context import AwsContext, read_settings
+from components.node_pull import NodePullAccess, NodePullAccessArgs
+from components.oidc_provider import GitHubOidcProvider, GitHubOidcProviderArgs
+from components.outputs import github_actions_variables, merged
+from components.push_role import GitHubPushRole, GitHubPushRoleArgs
+from components.repository_creation import RepositoryCreation, RepositoryCreationArgs
+from components.team_registry import TeamRegistry, TeamRegistryArgs
+
+settings = read_settings()
+env, ctx = settings.environment, AwsContext.current()
+
+registries = [TeamRegistry(team.name, TeamRegistryArgs(team, env, ctx)) for team in settings.teams]
+push_roles: dict[str, pulumi.Output[str]] = {}
+if settings.github:
+    github = GitHubOidcProvider("github", GitHubOidcProviderArgs(settings.github, env, ctx))
+    pulumi.export("githubOidcProviderArn", github.arn)
+    for team in settings.teams_on_github:
+        push_roles[team.name] = GitHubPushRole(team.name, GitHubPushRoleArgs(team, github, env, ctx)).role_arn
+if settings.creating_teams:
+    RepositoryCreation("repository-creation", RepositoryCreationArgs(settings.creating_teams, settings.repositories,
+                                                                     env, ctx))
+if settings.node_pull_roles:
+    node_pull = NodePullAccess("node-pull", NodePullAccessArgs(settings.teams, settings.node_pull_roles, env, ctx))
+    pulumi.export("nodePullPolicyArn", node_pull.policy_arn)
+
+pulumi.export("registryUrl", ctx.registry_url)
+pulumi.export("repositoryUrls", merged(r.repository_urls for r in registries))
+pulumi.export("repositoryArns", merged(r.repository_arns for r in registries))
+pulumi.export("pushRoleArns", push_roles)
+pulumi.export("githubActionsVariables", github_actions_variables(settings, ctx))

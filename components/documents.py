@@ -1,0 +1,250 @@
+"""Pure builders for every JSON document the stack declares (no Pulumi in here).
+
+Each returns plain data; `to_json` serialises once, at the edge. Every statement has a Sid.
+Inputs are names and ids known at preview time, so `pulumi preview` shows real documents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import GitHubAccess, Lifecycle, ResolvedTeam
+
+VERSION = "2012-10-17"
+AUDIENCE = "sts.amazonaws.com"
+PLACEHOLDER_ACCOUNT = "000000000000"
+ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+ECR_PUSH_ACTIONS = ("ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart")
+ECR_DESCRIBE_ACTIONS = ("ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:ListImages")
+_WILDCARD = re.compile(r"[*?]")
+
+
+def to_json(document: dict[str, Any]) -> str:
+    """The one serialisation of a document: stable key order, so diffs only show real changes."""
+    return json.dumps(document, sort_keys=True)
+
+
+def compact_size(document: dict[str, Any]) -> int:
+    """Characters IAM and ECR count against their quotas (whitespace is not counted)."""
+    return len(re.sub(r"\s", "", json.dumps(document, separators=(",", ":"))))
+
+
+def _one_or_many(values: Sequence[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else list(values)
+
+
+# --- ARNs -----------------------------------------------------------------------------------------
+
+
+def oidc_provider_arn(partition: str, account: str, issuer: str) -> str:
+    return f"arn:{partition}:iam::{account}:oidc-provider/{issuer}"
+
+
+def repository_arn(partition: str, region: str, account: str, name: str) -> str:
+    return f"arn:{partition}:ecr:{region}:{account}:repository/{name}"
+
+
+def account_root_arn(partition: str, account: str) -> str:
+    return f"arn:{partition}:iam::{account}:root"
+
+
+def team_repository_arns(team: ResolvedTeam, partition: str, region: str, account: str) -> list[str]:
+    """The ARNs a team's role reaches: its namespace, or each repository when it has none."""
+    if team.namespace:
+        return [repository_arn(partition, region, account, f"{team.namespace}/*")]
+    return [repository_arn(partition, region, account, repo.name) for repo in team.repositories]
+
+
+# --- GitHub trust ---------------------------------------------------------------------------------
+
+
+def github_subjects(accesses: Iterable[GitHubAccess]) -> list[str]:
+    """The `sub` claims GitHub puts in tokens for the refs each entry names, in config order."""
+    subjects: list[str] = []
+    for access in accesses:
+        prefix = f"repo:{access.repository}"
+        wanted = (
+            [f"{prefix}:*"] if access.any_ref else
+            [f"{prefix}:ref:refs/heads/{b}" for b in access.branches]
+            + [f"{prefix}:ref:refs/tags/{t}" for t in access.tags]
+            + [f"{prefix}:environment:{e}" for e in access.environments]
+            + ([f"{prefix}:pull_request"] if access.pull_requests else [])
+        )
+        subjects.extend(s for s in wanted if s not in subjects)
+    return subjects
+
+
+def trust_policy(provider_arn: str, issuer: str, subjects: Sequence[str]) -> dict[str, Any]:
+    """Who may assume a push role: tokens for exactly `subjects`, for the STS audience.
+
+    Exact subjects and wildcard subjects go in separate statements: in one statement,
+    StringEquals and StringLike on `sub` would both have to match.
+    """
+    exact = [s for s in subjects if not _WILDCARD.search(s)]
+    patterns = [s for s in subjects if _WILDCARD.search(s)]
+    audience = {f"{issuer}:aud": AUDIENCE}
+    statements = []
+    for sid, operator, values in (
+        ("GitHubActionsExactSubjects", "StringEquals", exact),
+        ("GitHubActionsSubjectPatterns", "StringLike", patterns),
+    ):
+        if not values:
+            continue
+        condition: dict[str, dict[str, Any]] = {"StringEquals": dict(audience)}
+        condition.setdefault(operator, {})[f"{issuer}:sub"] = _one_or_many(values)
+        statements.append({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": condition,
+        })
+    return {"Version": VERSION, "Statement": statements}
+
+
+# --- identity policies ----------------------------------------------------------------------------
+
+
+def push_policy(team: ResolvedTeam, account: str, region: str, partition: str) -> dict[str, Any]:
+    """What a team's push role may do: push and pull its own repositories, and nothing else."""
+    resources = team_repository_arns(team, partition, region, account)
+    statements: list[dict[str, Any]] = [
+        {
+            # GetAuthorizationToken has no resource type: AWS allows nothing narrower than "*".
+            "Sid": "GetAuthorizationToken",
+            "Effect": "Allow",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*",
+        },
+        {
+            "Sid": "PushToTeamNamespace" if team.namespace else "PushToTeamRepositories",
+            "Effect": "Allow",
+            "Action": sorted(ECR_PULL_ACTIONS + ECR_PUSH_ACTIONS + ECR_DESCRIBE_ACTIONS),
+            "Resource": _one_or_many(resources),
+        },
+    ]
+    if team.allow_create_repositories:
+        statements.append({
+            "Sid": "CreateRepositoriesInNamespace",
+            "Effect": "Allow",
+            "Action": "ecr:CreateRepository",
+            "Resource": repository_arn(partition, region, account, f"{team.namespace}/*"),
+        })
+    if team.deploy.ecs_services:
+        statements.append({
+            "Sid": "UpdateEcsServices",
+            "Effect": "Allow",
+            "Action": ["ecs:DescribeServices", "ecs:UpdateService"],
+            "Resource": _one_or_many(sorted(team.deploy.ecs_services)),
+        })
+    if team.deploy.pass_roles:
+        statements.append({
+            "Sid": "PassTaskRolesToEcs",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": _one_or_many(sorted(team.deploy.pass_roles)),
+            "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        })
+    return {"Version": VERSION, "Statement": statements}
+
+
+def node_pull_policy(teams: Iterable[ResolvedTeam], account: str, region: str, partition: str) -> dict[str, Any]:
+    """Pull-only rights on every repository of the stack, for node roles (EKS, ECS hosts)."""
+    resources = sorted({arn for team in teams for arn in team_repository_arns(team, partition, region, account)})
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": "GetAuthorizationToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
+             "Resource": "*"},
+            {"Sid": "PullPlatformRepositories", "Effect": "Allow", "Action": list(ECR_PULL_ACTIONS),
+             "Resource": _one_or_many(resources)},
+        ],
+    }
+
+
+def creation_role_policy(teams: Iterable[ResolvedTeam], account: str, region: str, partition: str,
+                         kms_key_arns: Sequence[str]) -> dict[str, Any]:
+    """What ECR may do with the role a creation template names: create and tag, in the namespaces."""
+    namespaces = sorted({repository_arn(partition, region, account, f"{t.namespace}/*") for t in teams})
+    statements: list[dict[str, Any]] = [{
+        "Sid": "CreateRepositoriesInNamespaces",
+        "Effect": "Allow",
+        "Action": ["ecr:CreateRepository", "ecr:TagResource"],
+        "Resource": _one_or_many(namespaces),
+    }]
+    if kms_key_arns:
+        statements.append({
+            "Sid": "EncryptWithTeamKeys",
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"],
+            "Resource": _one_or_many(sorted(set(kms_key_arns))),
+        })
+    return {"Version": VERSION, "Statement": statements}
+
+
+def service_trust_policy(service: str) -> dict[str, Any]:
+    return {
+        "Version": VERSION,
+        "Statement": [{"Sid": "AssumedByService", "Effect": "Allow", "Principal": {"Service": service},
+                       "Action": "sts:AssumeRole"}],
+    }
+
+
+# --- repository documents -------------------------------------------------------------------------
+
+
+def repository_policy(pull_accounts: Sequence[str], push_accounts: Sequence[str],
+                      partition: str) -> dict[str, Any] | None:
+    """Cross-account access to one repository; None when no other account needs any."""
+    readers = sorted(set(pull_accounts) | set(push_accounts))
+    if not readers:
+        return None
+    statements = [{
+        "Sid": "PullFromAccounts",
+        "Effect": "Allow",
+        "Principal": {"AWS": _one_or_many([account_root_arn(partition, a) for a in readers])},
+        "Action": list(ECR_PULL_ACTIONS),
+    }]
+    if push_accounts:
+        statements.append({
+            "Sid": "PushFromAccounts",
+            "Effect": "Allow",
+            "Principal": {"AWS": _one_or_many([account_root_arn(partition, a) for a in sorted(set(push_accounts))])},
+            "Action": list(ECR_PUSH_ACTIONS),
+        })
+    return {"Version": VERSION, "Statement": statements}
+
+
+def lifecycle_policy(lifecycle: Lifecycle) -> dict[str, Any]:
+    """ECR lifecycle rules: tagged keeps first, untagged expiry next, the `any` cap last.
+
+    One rule per tag prefix: with several prefixes in one tagPrefixList ECR selects only
+    images carrying all of them, which is never what "keep prod- and v images" means.
+    """
+    rules: list[dict[str, Any]] = []
+
+    def add(description: str, selection: dict[str, Any]) -> None:
+        rules.append({"rulePriority": len(rules) + 1, "description": description,
+                      "selection": selection, "action": {"type": "expire"}})
+
+    for keep in lifecycle.keep_tagged or ():
+        for prefix in keep.tag_prefixes or ():
+            add(f"Keep the newest {keep.count} images tagged {prefix}*",
+                {"tagStatus": "tagged", "tagPrefixList": [prefix], "countType": "imageCountMoreThan",
+                 "countNumber": keep.count})
+        for pattern in keep.tag_patterns or ():
+            add(f"Keep the newest {keep.count} images tagged {pattern}",
+                {"tagStatus": "tagged", "tagPatternList": [pattern], "countType": "imageCountMoreThan",
+                 "countNumber": keep.count})
+    if lifecycle.untagged_expire_days:
+        add(f"Expire untagged images {lifecycle.untagged_expire_days} days after push",
+            {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+             "countNumber": lifecycle.untagged_expire_days})
+    if lifecycle.keep_last:
+        add(f"Keep at most {lifecycle.keep_last} images in all",
+            {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": lifecycle.keep_last})
+    return {"rules": rules}

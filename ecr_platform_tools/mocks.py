@@ -1,0 +1,172 @@
+"""The one mocks module: the Pulumi engine replaced, the real program and pulumi-aws SDK kept.
+
+`RecordingMocks` answers invokes and resource registrations the way AWS would (ARNs with the
+stack's account, region and partition), so tests catch ARN mistakes; an invoke it does not
+know raises instead of returning something plausible. `RecordingMonitor` also keeps what the
+plain mock monitor drops (parent, protect, dependencies), which the policy pack needs to see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs
+from pulumi.runtime.mocks import MockMonitor
+
+# AWS partitions by region prefix; everything else is the commercial partition.
+_PARTITIONS = {"cn-": ("aws-cn", "amazonaws.com.cn"), "us-gov-": ("aws-us-gov", "amazonaws.com")}
+
+
+def partition_of(region: str) -> tuple[str, str]:
+    """The partition name and DNS suffix AWS uses for `region`."""
+    for prefix, answer in _PARTITIONS.items():
+        if region.startswith(prefix):
+            return answer
+    return ("aws", "amazonaws.com")
+
+
+@dataclass
+class RecordedResource:
+    """One resource as the engine would see it: inputs, mocked outputs and resource options."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    protect: bool
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+
+class RecordingMocks(Mocks):
+    """Realistic answers for the invokes and resources the program uses, in one account/region."""
+
+    def __init__(self, account_id: str = "123456789012", region: str = "us-east-1") -> None:
+        self.account_id = account_id
+        self.region = region
+        self.partition, self.dns_suffix = partition_of(region)
+        # OIDC providers that "already exist" in the account, by URL, for `oidcProvider: existing`.
+        self.existing_oidc_providers: set[str] = {"https://token.actions.githubusercontent.com"}
+
+    def _arn(self, service: str, resource: str, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
+
+    def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": self.account_id,
+                "arn": self._arn("iam", "user/platform-ci", regional=False),
+                "userId": "AIDAEXAMPLEUSERID",
+                "id": self.account_id,
+            }, []
+        if token == "aws:index/getPartition:getPartition":
+            return {
+                "partition": self.partition,
+                "dnsSuffix": self.dns_suffix,
+                "reverseDnsPrefix": ".".join(reversed(self.dns_suffix.split("."))),
+                "id": self.partition,
+            }, []
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region,
+                    "endpoint": f"ec2.{self.region}.{self.dns_suffix}"}, []
+        if token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+            url = args.args.get("url", "")
+            if url not in self.existing_oidc_providers:
+                return {}, [("url", f"no OpenID Connect provider with URL {url} in account {self.account_id}")]
+            host = url.removeprefix("https://")
+            return {
+                "arn": self._arn("iam", f"oidc-provider/{host}", regional=False),
+                "url": host,
+                "clientIdLists": ["sts.amazonaws.com"],
+                "thumbprintLists": [],
+                "tags": {},
+                "id": self._arn("iam", f"oidc-provider/{host}", regional=False),
+            }, []
+        raise NotImplementedError(f"RecordingMocks has no answer for invoke {token}; add one that AWS would give")
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
+        inputs = dict(args.inputs)
+        typ, name = args.typ, args.name
+        physical = inputs.get("name") or f"{name}-{abs(hash(name)) % 10**7:07d}"
+        outputs: dict[str, Any] = {**inputs}
+        if typ == "aws:ecr/repository:Repository":
+            outputs.update(
+                name=physical,
+                arn=self._arn("ecr", f"repository/{physical}"),
+                registryId=self.account_id,
+                repositoryUrl=f"{self.account_id}.dkr.ecr.{self.region}.{self.dns_suffix}/{physical}",
+            )
+            return physical, outputs
+        if typ == "aws:iam/role:Role":
+            path = inputs.get("path") or "/"
+            outputs.update(name=physical, arn=self._arn("iam", f"role{path}{physical}", regional=False),
+                           uniqueId="AROAEXAMPLE" + physical.upper()[:8])
+            return physical, outputs
+        if typ == "aws:iam/policy:Policy":
+            path = inputs.get("path") or "/"
+            arn = self._arn("iam", f"policy{path}{physical}", regional=False)
+            outputs.update(name=physical, arn=arn, policyId="ANPAEXAMPLE")
+            return arn, outputs
+        if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(inputs.get("url", "")).removeprefix("https://")
+            arn = self._arn("iam", f"oidc-provider/{host}", regional=False)
+            outputs.update(arn=arn)
+            return arn, outputs
+        if typ == "aws:iam/rolePolicy:RolePolicy":
+            return f"{inputs.get('role')}:{inputs.get('name')}", outputs
+        if typ in ("aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy"):
+            outputs.update(registryId=self.account_id)
+            return str(inputs.get("repository")), outputs
+        if typ == "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate":
+            outputs.update(registryId=self.account_id)
+            return str(inputs.get("prefix")), outputs
+        return f"{name}-id", outputs
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that remembers every registration with its options, in declaration order."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            state = self.resources[response.urn].state
+            self.recorded.append(
+                RecordedResource(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=request.parent,
+                    custom=bool(request.custom),
+                    inputs=_plain(_deserialize(request.object)),
+                    outputs=_plain(state),
+                    protect=bool(request.protect),
+                    dependencies=list(request.dependencies),
+                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                )
+            )
+        return response
+
+
+def _deserialize(struct: Any) -> dict[str, Any]:
+    from pulumi.runtime import rpc
+
+    return rpc.deserialize_properties(struct)
+
+
+def _plain(value: Any) -> Any:
+    """Inputs as plain JSON-able data (the analyzer protocol and boto3 both want that)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if not str(k).startswith("__")}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

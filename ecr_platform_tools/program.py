@@ -1,0 +1,102 @@
+"""Run the real program under the Pulumi SDK's mocks and return what it would declare.
+
+This is the official unit-test path (`pulumi.runtime.set_mocks`): the program and the
+pulumi-aws SDK are real, only the engine is replaced. Each run gets a fresh event loop and a
+fresh root stack, so runs are independent of each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import wait_for_rpcs
+from pulumi.runtime.sync_await import _sync_await
+
+from .mocks import RecordedResource, RecordingMocks, RecordingMonitor
+
+PROJECT = "ecr-platform"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class ProgramRun:
+    """What one run of the program declared: resources in declaration order and stack outputs."""
+
+    stack: str
+    config: dict[str, Any]
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+
+    def of_type(self, type_token: str) -> list[RecordedResource]:
+        """The resources of one pulumi type token, e.g. `aws:ecr/repository:Repository`."""
+        return [r for r in self.resources if r.type == type_token]
+
+    def named(self, type_token: str, name: str) -> RecordedResource:
+        """The one resource of `type_token` whose logical name is `name`."""
+        found = [r for r in self.of_type(type_token) if r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources of type {type_token} named {name!r}")
+        return found[0]
+
+
+def load_stack_config(path: Path) -> dict[str, Any]:
+    """The `config:` block of a `Pulumi.<stack>.yaml`, keys fully qualified (`project:key`)."""
+    document = yaml.safe_load(path.read_text()) or {}
+    config = document.get("config") or {}
+    if not isinstance(config, Mapping):
+        raise ValueError(f"{path}: `config` must be a mapping")
+    return {(key if ":" in key else f"{PROJECT}:{key}"): value for key, value in config.items()}
+
+
+def stack_config_path(stack: str, project_dir: Path = ROOT) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def run_program(
+    config: Mapping[str, Any],
+    stack: str = "dev",
+    project_dir: Path = ROOT,
+    preview: bool = False,
+    mocks: RecordingMocks | None = None,
+) -> ProgramRun:
+    """Run `__main__.py` under mocks with `config` (fully qualified keys, YAML-shaped values).
+
+    Raises whatever the program raises (a `pulumi.RunError` for invalid configuration).
+    """
+    if mocks is None:
+        accounts = config.get("aws:allowedAccountIds") or ["123456789012"]
+        mocks = RecordingMocks(account_id=str(accounts[0]), region=str(config.get("aws:region", "us-east-1")))
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi.runtime.set_all_config(
+            {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+        )
+        pulumi_settings.ROOT.set(None)
+        monitor = RecordingMonitor(mocks)
+        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        _sync_await(wait_for_rpcs())
+        root = pulumi_settings.get_root_resource()
+        exported = getattr(root, "outputs", {}) or {}
+        outputs = _sync_await(pulumi.Output.from_input(exported).future()) or {}
+        return ProgramRun(stack=stack, config=dict(config), resources=list(monitor.recorded), outputs=outputs)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def run_stack(stack: str, project_dir: Path = ROOT, config_file: Path | None = None,
+              preview: bool = False) -> ProgramRun:
+    """Run the program with `Pulumi.<stack>.yaml` (or `config_file`), as `pulumi up` would."""
+    config = load_stack_config(config_file or stack_config_path(stack, project_dir))
+    return run_program(config, stack=stack, project_dir=project_dir, preview=preview)
