@@ -8,6 +8,7 @@ plain mock monitor drops (parent, protect, dependencies), which the policy pack 
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,12 +89,22 @@ class RecordingMocks(Mocks):
                 "tags": {},
                 "id": self._arn("iam", f"oidc-provider/{host}", regional=False),
             }, []
+        if token == "aws:kms/getAlias:getAlias":
+            name = str(args.args.get("name", ""))
+            key_id = f"{zlib.crc32(name.encode()) % 10**8:08d}-0000-4000-8000-000000000000"
+            return {
+                "arn": self._arn("kms", name),
+                "name": name,
+                "targetKeyId": key_id,
+                "targetKeyArn": self._arn("kms", f"key/{key_id}"),
+                "id": self._arn("kms", name),
+            }, []
         raise NotImplementedError(f"RecordingMocks has no answer for invoke {token}; add one that AWS would give")
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         inputs = dict(args.inputs)
         typ, name = args.typ, args.name
-        physical = inputs.get("name") or f"{name}-{abs(hash(name)) % 10**7:07d}"
+        physical = inputs.get("name") or f"{name}-{zlib.crc32(name.encode()) % 10**7:07d}"
         outputs: dict[str, Any] = {**inputs}
         if typ == "aws:ecr/repository:Repository":
             outputs.update(
