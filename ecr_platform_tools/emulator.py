@@ -1,0 +1,396 @@
+"""An AWS API on this machine: moto's server bound to 127.0.0.1, started and stopped without leaks.
+
+Used two ways:
+- by the integration tests (`with MotoServer(account_id=...) as server:`), which replay the
+  resources the program declares through boto3 and walk a product team's push path;
+- by `make up-local` / `make down-local` through the CLI below
+  (`python -m ecr_platform_tools.emulator start --port 31566 --state-dir .local-state`, `stop`),
+  so the `local` stack's `pulumi up` has an AWS endpoint to talk to.
+
+What the emulator proves: AWS's own API model (botocore's request shapes, moto's validators)
+accepts every call and document we send. IAM validates identity policies (`CreatePolicy`,
+`PutRolePolicy`) and trust policies (`UpdateAssumeRolePolicy`; moto's `CreateRole` checks
+nothing, so the replay sends each trust policy through both), ECR validates lifecycle policies
+and repository policies, and the resources can be read back unchanged.
+
+What it cannot prove, so acceptance here is necessary, never sufficient:
+- moto accepts documents AWS rejects: a trust policy statement without `Principal`, unknown
+  condition operators or keys, an OIDC `sub` condition that trusts every GitHub repository,
+  and it checks no IAM size quotas (the policy pack checks those);
+- it does not verify web identity tokens or evaluate trust conditions: any JWT assumes any
+  role that exists;
+- it does not evaluate identity policies against ECR resource ARNs (its authorizer, when enabled,
+  sees every ECR call as `Resource: "*"`), so "team A cannot push to team B's repository" is
+  proved by the policy pack and the offline access report, not here;
+- repository creation templates and pull-through cache rules are not implemented (HTTP 500),
+  and KMS keys named in encryption settings are not looked up.
+
+Safety: the server only ever binds to a loopback address, and `aws_environment()` gives every
+process that talks to it fake credentials, no metadata service, no shared config, and no proxy
+for loopback, so nothing can reach real AWS by accident.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import ipaddress
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+LOOPBACK = "127.0.0.1"
+MOTO_DEFAULT_ACCOUNT = "123456789012"
+TEST_ACCESS_KEY = "testing"
+TEST_SECRET_KEY = "testing"
+# A path answered once moto's WSGI app is up; it lists every model, empty on a fresh server.
+_HEALTH_PATH = "/moto-api/data.json"
+PID_FILE = "moto.pid"
+LOG_FILE = "moto.log"
+
+
+class EmulatorError(RuntimeError):
+    """The emulator could not be started or stopped; the message says why and what to do."""
+
+
+def _require_loopback(host: str) -> None:
+    if not ipaddress.ip_address(host).is_loopback:
+        raise ValueError(f"the emulator only binds to loopback addresses, not {host!r}")
+
+
+def aws_environment(endpoint_url: str | None = None, region: str = "us-east-1",
+                    base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """An environment in which AWS SDKs and CLIs can only reach the emulator (or nothing).
+
+    Fake static credentials, no profile or shared files, no EC2/ECS metadata lookups, no proxy
+    for loopback, and (with `endpoint_url`) every service's endpoint set to the emulator.
+    """
+    env = dict(os.environ if base is None else base)
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"):
+        env.pop(key, None)
+    env.update(
+        AWS_ACCESS_KEY_ID=TEST_ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=TEST_SECRET_KEY,
+        AWS_DEFAULT_REGION=region,
+        AWS_REGION=region,
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+    )
+    no_proxy = [p for p in env.get("NO_PROXY", env.get("no_proxy", "")).split(",") if p]
+    for host in (LOOPBACK, "localhost"):
+        if host not in no_proxy:
+            no_proxy.append(host)
+    env["NO_PROXY"] = env["no_proxy"] = ",".join(no_proxy)
+    if endpoint_url is not None:
+        _require_loopback(endpoint_url.split("//", 1)[-1].split(":", 1)[0])
+        env["AWS_ENDPOINT_URL"] = endpoint_url
+    return env
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port on `host` that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int, host: str = LOOPBACK) -> bool:
+    """Whether something already accepts connections on `host:port`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _answers(url: str) -> bool:
+    # No proxy handler: a loopback health check must never be sent through a proxy.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url + _HEALTH_PATH, timeout=1) as response:
+            return int(response.status) == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM if the test process dies without cleaning up."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _kill_group(pid: int, is_alive: Callable[[], bool], timeout: float = 5.0) -> None:
+    """SIGTERM the process group led by `pid`, SIGKILL it if it is still there after `timeout`."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not is_alive():
+                return
+            time.sleep(0.05)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether `pid` (not necessarily our child) is running; a zombie counts as gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[-1][:1]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class MotoServer:
+    """One moto server process on 127.0.0.1, in its own process group; a context manager.
+
+    `account_id` sets `MOTO_ACCOUNT_ID` for the server, so every ARN it makes names the stack's
+    account (the program's documents name the stack's account, and moto's default is
+    123456789012). `detached=True` leaves it running after this process exits (for the CLI);
+    otherwise it is stopped on `stop()`, on leaving the `with` block, at interpreter exit, and by
+    the kernel if this process dies first.
+    """
+
+    def __init__(self, port: int | None = None, *, host: str = LOOPBACK, account_id: str | None = None,
+                 region: str = "us-east-1", log_path: Path | None = None, startup_timeout: float = 30.0,
+                 detached: bool = False) -> None:
+        _require_loopback(host)
+        self.host = host
+        self.requested_port = port
+        self.port = port or 0
+        self.account_id = account_id or MOTO_DEFAULT_ACCOUNT
+        self.region = region
+        self.startup_timeout = startup_timeout
+        self.detached = detached
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self.startup_seconds: float | None = None
+        self._own_log = False
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """The environment for a client process: only this server is reachable (see `aws_environment`)."""
+        return aws_environment(self.endpoint_url, self.region)
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client for `service` on this server with the fake credentials (override with kwargs)."""
+        import boto3
+        from botocore.config import Config
+
+        options: dict[str, Any] = {
+            "endpoint_url": self.endpoint_url,
+            "region_name": self.region,
+            "aws_access_key_id": TEST_ACCESS_KEY,
+            "aws_secret_access_key": TEST_SECRET_KEY,
+            "config": Config(retries={"max_attempts": 1}, proxies={}),
+        }
+        options.update(kwargs)
+        return boto3.session.Session().client(service, **options)
+
+    def start(self) -> MotoServer:
+        """Start the server and wait until it answers; `EmulatorError` (with its stderr) otherwise.
+
+        A port chosen here (no `port` given) is retried if another process takes it first.
+        """
+        attempts = 1 if self.requested_port else 3
+        for attempt in range(attempts):
+            port = self.requested_port or free_port(self.host)
+            if self.requested_port and port_in_use(port, self.host):
+                raise EmulatorError(
+                    f"port {port} on {self.host} is already in use, so the emulator cannot start there. "
+                    f"Stop whatever listens on it (`make down-local` if it is an earlier emulator; "
+                    f"`ss -ltnp 'sport = :{port}'` shows the process) and try again."
+                )
+            try:
+                self._spawn(port)
+                return self
+            except EmulatorError as error:
+                if attempt + 1 == attempts or "Address already in use" not in str(error):
+                    raise
+        return self
+
+    def _spawn(self, port: int) -> None:
+        self.port = port
+        if self.log_path is None:
+            fd, name = tempfile.mkstemp(prefix="moto-", suffix=".log")
+            os.close(fd)
+            self.log_path, self._own_log = Path(name), True
+        env = aws_environment(region=self.region)
+        env["MOTO_ACCOUNT_ID"] = self.account_id
+        env.pop("AWS_ENDPOINT_URL", None)
+        env["PYTHONUNBUFFERED"] = "1"
+        started = time.monotonic()
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(port)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                start_new_session=True,  # its own process group: stop() kills everything it spawned
+                preexec_fn=None if self.detached else _die_with_parent,
+                close_fds=True,
+            )
+        if not self.detached:
+            atexit.register(self.stop)
+        deadline = started + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self._log_tail()
+                self.stop()
+                raise EmulatorError(
+                    f"the moto server exited with code {self.process.returncode} before answering on "
+                    f"{self.endpoint_url}. Its output:\n{output}"
+                )
+            if _answers(self.endpoint_url):
+                self.startup_seconds = time.monotonic() - started
+                return
+            time.sleep(0.05)
+        output = self._log_tail()
+        self.stop()
+        raise EmulatorError(
+            f"the moto server did not answer on {self.endpoint_url} within {self.startup_timeout:.0f}s. "
+            f"Its output:\n{output}"
+        )
+
+    def _log_tail(self, limit: int = 4000) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return "(no output)"
+        text = self.log_path.read_text(errors="replace")
+        return text[-limit:] or "(no output)"
+
+    def stop(self) -> None:
+        """Stop the server and its process group; safe to call twice."""
+        process, self.process = self.process, None
+        if process is not None:
+            _kill_group(process.pid, lambda: process.poll() is None)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+        if self._own_log and self.log_path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.log_path.unlink()
+            self.log_path, self._own_log = None, False
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.stop)
+
+    def reset(self) -> None:
+        """Forget every resource (moto's reset API): a fresh account without a restart."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        request = urllib.request.Request(self.endpoint_url + "/moto-api/reset", method="POST", data=b"")
+        with opener.open(request, timeout=5):
+            pass
+
+    def __enter__(self) -> MotoServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+# --- CLI: what `make up-local` / `make down-local` call -------------------------------------------
+
+
+def _read_pid_file(state_dir: Path) -> dict[str, Any] | None:
+    path = state_dir / PID_FILE
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) and isinstance(data.get("pid"), int) else None
+    except ValueError:
+        return None
+
+
+def _is_our_server(pid: int) -> bool:
+    """Whether `pid` is still a moto server (and not an unrelated process that reused the pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"moto.server" in cmdline and _pid_alive(pid)
+
+
+def cli_start(port: int, state_dir: Path, account_id: str, timeout: float) -> int:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    recorded = _read_pid_file(state_dir)
+    if recorded and recorded.get("port") == port and _is_our_server(recorded["pid"]) \
+            and _answers(f"http://{LOOPBACK}:{port}"):
+        print(f"emulator: already running on http://{LOOPBACK}:{port} (pid {recorded['pid']})")
+        return 0
+    server = MotoServer(port, account_id=account_id, log_path=state_dir / LOG_FILE,
+                        startup_timeout=timeout, detached=True)
+    try:
+        server.start()
+    except EmulatorError as error:
+        print(f"emulator: {error}", file=sys.stderr)
+        return 1
+    assert server.process is not None
+    (state_dir / PID_FILE).write_text(json.dumps({"pid": server.process.pid, "port": port,
+                                                  "accountId": account_id}) + "\n")
+    print(f"emulator: moto server answering on {server.endpoint_url} (pid {server.process.pid}, "
+          f"account {account_id}, started in {server.startup_seconds:.1f}s, log {state_dir / LOG_FILE})")
+    return 0
+
+
+def cli_stop(state_dir: Path) -> int:
+    recorded = _read_pid_file(state_dir)
+    pid_file = state_dir / PID_FILE
+    if recorded is None:
+        print(f"emulator: not running (no {pid_file})")
+        return 0
+    pid = recorded["pid"]
+    if _is_our_server(pid):
+        _kill_group(pid, lambda: _pid_alive(pid))
+        print(f"emulator: stopped the moto server (pid {pid})")
+    else:
+        print(f"emulator: pid {pid} from {pid_file} is no longer a moto server; nothing to stop")
+    pid_file.unlink(missing_ok=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ecr_platform_tools.emulator",
+        description="Start or stop the local AWS emulator (moto server on 127.0.0.1).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("start", help="start moto on 127.0.0.1:PORT, record its pid in STATE_DIR")
+    start.add_argument("--port", type=int, required=True)
+    start.add_argument("--state-dir", type=Path, default=Path(".local-state"))
+    start.add_argument("--account-id", default=MOTO_DEFAULT_ACCOUNT,
+                       help=f"the account every ARN names (default: moto's {MOTO_DEFAULT_ACCOUNT})")
+    start.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for it to answer")
+    stop = commands.add_parser("stop", help="stop the server recorded in STATE_DIR")
+    stop.add_argument("--state-dir", type=Path, default=Path(".local-state"))
+    args = parser.parse_args(argv)
+    if args.command == "start":
+        return cli_start(args.port, args.state_dir, args.account_id, args.timeout)
+    return cli_stop(args.state_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
