@@ -1,0 +1,245 @@
+"""A small client for a Pulumi policy pack, over the analyzer gRPC protocol the Pulumi CLI speaks.
+
+It starts the pack as the CLI does (`python -u __main__.py` in the pack's directory, the port on
+the first line of stdout), then offers `info()`, `configure()`, `analyze()` and `analyze_stack()`
+returning plain dataclasses. Use it as a context manager: the pack process is always killed.
+
+    with PolicyPackClient(Path("policy")) as pack:
+        pack.configure(json.loads(Path("policy/config/prod.json").read_text()))
+        for violation in pack.analyze_stack(resources):
+            print(violation.policy_name, violation.message)
+
+Property values are plain Python; pass `UNKNOWN` where the engine would not know a value yet
+(first preview), and it is sent in Pulumi's wire format.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+"""Pulumi's wire encoding of a value unknown during preview."""
+
+ENFORCEMENT_LEVELS = {
+    "advisory": analyzer_pb2.ADVISORY,
+    "mandatory": analyzer_pb2.MANDATORY,
+    "disabled": analyzer_pb2.DISABLED,
+    "remediate": analyzer_pb2.REMEDIATE,
+}
+_LEVEL_NAMES = {v: k for k, v in ENFORCEMENT_LEVELS.items()}
+_STARTUP_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource as the engine describes it to a policy pack (input properties, camelCase)."""
+
+    type: str
+    name: str
+    props: Mapping[str, Any] = field(default_factory=dict)
+    urn: str = ""
+    parent: str = ""
+    protect: bool = False
+    dependencies: Sequence[str] = ()
+    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    @property
+    def resolved_urn(self) -> str:
+        return self.urn or default_urn(self.type, self.name)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One diagnostic from the pack."""
+
+    policy_name: str
+    message: str
+    urn: str
+    enforcement_level: str
+    """`mandatory`, `advisory`, `disabled` or `remediate`."""
+
+    def __str__(self) -> str:
+        where = f" [{self.urn}]" if self.urn else ""
+        return f"{self.enforcement_level.upper()} {self.policy_name}{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class PolicyDescription:
+    name: str
+    description: str
+    enforcement_level: str
+    config_schema: dict[str, Any]
+    severity: int
+    remediation_steps: str
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    name: str
+    version: str
+    supports_config: bool
+    policies: list[PolicyDescription]
+
+
+def default_urn(type_: str, name: str, stack: str = "test", project: str = "ecr-platform") -> str:
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+
+
+def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    json_format.ParseDict(json.loads(json.dumps(props)), message)
+    return message
+
+
+class PolicyPackClient:
+    """A running policy pack process and a gRPC channel to it."""
+
+    def __init__(self, pack_dir: Path | str, python: str | None = None, env: Mapping[str, str] | None = None) -> None:
+        self.pack_dir = Path(pack_dir).resolve()
+        self._python = python or sys.executable
+        self._env = dict(os.environ if env is None else env)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._channel: grpc.Channel | None = None
+        self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self._stderr: list[bytes] = []
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> PolicyPackClient:
+        self._process = subprocess.Popen(
+            [self._python, "-u", "__main__.py"], cwd=self.pack_dir, env=self._env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        port = self._read_port()
+        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[
+            ("grpc.max_receive_message_length", 400 * 1024 * 1024),
+            ("grpc.max_send_message_length", 400 * 1024 * 1024),
+        ])
+        grpc.channel_ready_future(self._channel).result(timeout=_STARTUP_TIMEOUT)
+        self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        return self
+
+    def _drain_stderr(self) -> None:
+        assert self._process is not None and self._process.stderr is not None
+        for line in self._process.stderr:
+            self._stderr.append(line)
+
+    def _read_port(self) -> int:
+        assert self._process is not None and self._process.stdout is not None
+        result: list[bytes] = []
+        reader = threading.Thread(target=lambda: result.append(self._process.stdout.readline()),  # type: ignore[union-attr]
+                                  daemon=True)
+        reader.start()
+        reader.join(_STARTUP_TIMEOUT)
+        line = result[0].strip() if result else b""
+        if not line.isdigit():
+            self.close()
+            raise RuntimeError(f"policy pack in {self.pack_dir} did not start (first line {line!r}):\n{self.stderr}")
+        return int(line)
+
+    @property
+    def stderr(self) -> str:
+        return b"".join(self._stderr).decode(errors="replace")
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+    def __enter__(self) -> PolicyPackClient:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        if self._stub is None:
+            raise RuntimeError("the policy pack is not running; call start() or use it as a context manager")
+        return self._stub
+
+    # --- protocol ---------------------------------------------------------------------------------
+
+    def info(self) -> PackInfo:
+        reply = self.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        return PackInfo(
+            name=reply.name, version=reply.version, supports_config=reply.supportsConfig,
+            policies=[PolicyDescription(
+                name=p.name, description=p.description, enforcement_level=_LEVEL_NAMES[p.enforcementLevel],
+                config_schema=json_format.MessageToDict(p.configSchema), severity=p.severity,
+                remediation_steps=p.remediation_steps,
+            ) for p in reply.policies],
+        )
+
+    def plugin_version(self) -> str:
+        return str(self.stub.GetPluginInfo(empty_pb2.Empty()).version)
+
+    def configure(self, config: Mapping[str, Mapping[str, Any] | str]) -> None:
+        """Send a `--policy-pack-config` document: {policy: {enforcementLevel, <prop>: value} | level}."""
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for policy, value in config.items():
+            entry = {"enforcementLevel": value} if isinstance(value, str) else dict(value)
+            level = entry.pop("enforcementLevel", "mandatory")
+            request.policyConfig[policy].CopyFrom(analyzer_pb2.PolicyConfig(
+                enforcementLevel=ENFORCEMENT_LEVELS[level], properties=_struct(entry)))
+        self.stub.Configure(request)
+
+    def analyze(self, type_: str, props: Mapping[str, Any], urn: str = "", name: str = "",
+                protect: bool = False, parent: str = "") -> list[Violation]:
+        name = name or "resource"
+        request = analyzer_pb2.AnalyzeRequest(
+            type=type_, properties=_struct(props), urn=urn or default_urn(type_, name), name=name,
+            options=analyzer_pb2.AnalyzerResourceOptions(protect=protect, parent=parent),
+        )
+        return self._violations(self.stub.Analyze(request))
+
+    def analyze_resource(self, resource: Resource) -> list[Violation]:
+        return self.analyze(resource.type, resource.props, resource.resolved_urn, resource.name,
+                            protect=resource.protect, parent=resource.parent)
+
+    def analyze_stack(self, resources: Iterable[Resource]) -> list[Violation]:
+        request = analyzer_pb2.AnalyzeStackRequest()
+        for r in resources:
+            message = analyzer_pb2.AnalyzerResource(
+                type=r.type, properties=_struct(r.props), urn=r.resolved_urn, name=r.name, parent=r.parent,
+                options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent),
+                dependencies=list(r.dependencies),
+            )
+            for key, urns in r.property_dependencies.items():
+                message.propertyDependencies[key].CopyFrom(analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns)))
+            request.resources.append(message)
+        return self._violations(self.stub.AnalyzeStack(request))
+
+    def analyze_all(self, resources: Sequence[Resource]) -> list[Violation]:
+        """What the CLI does for a whole preview: Analyze per resource, then AnalyzeStack once."""
+        violations = [v for r in resources for v in self.analyze_resource(r)]
+        return violations + self.analyze_stack(resources)
+
+    @staticmethod
+    def _violations(reply: analyzer_pb2.AnalyzeResponse) -> list[Violation]:
+        return [Violation(policy_name=d.policyName, message=d.message, urn=d.urn,
+                          enforcement_level=_LEVEL_NAMES.get(d.enforcementLevel, str(d.enforcementLevel)))
+                for d in reply.diagnostics]
+
+
+__all__ = ["UNKNOWN", "PackInfo", "PolicyDescription", "PolicyPackClient", "Resource", "Violation", "default_urn"]

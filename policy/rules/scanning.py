@@ -1,0 +1,127 @@
+"""`ecr-scan-on-push` (stack policy): every image is scanned when it is pushed.
+
+A repository passes when it sets `imageScanningConfiguration.scanOnPush: true`, or when a
+registry scanning configuration in the same stack has a rule with `SCAN_ON_PUSH` or
+`CONTINUOUS_SCAN` whose repository filter matches its name (ECR `WILDCARD` filters: `*` matches
+any run of characters). That is why this is a stack policy: the two halves are different
+resources. A repository creation template has no scan setting of its own, so the repositories it
+creates under `<prefix>/` must be covered by such a rule (a filter like `<prefix>/*` or `*`).
+
+All filters are compiled into one regular expression, so the check is linear in the resources.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import Severity
+
+from .common import (
+    CREATION_TEMPLATE,
+    REGISTRY_SCANNING,
+    REPOSITORY,
+    Finding,
+    Resource,
+    Skipped,
+    as_list,
+    glob_regex,
+    is_unknown,
+    stack_policy,
+)
+
+SCANNING_FREQUENCIES = ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
+
+
+def scanning_filters(resources: list[Resource], skipped: Skipped) -> list[str]:
+    """Repository filters of every registry rule that scans on push or continuously."""
+    filters: list[str] = []
+    for config in resources:
+        if config.resource_type != REGISTRY_SCANNING:
+            continue
+        rules = config.props.get("rules")
+        if is_unknown(rules):
+            skipped.add(f"{config.name}.rules")
+            continue
+        for rule in as_list(rules):
+            if not isinstance(rule, dict):
+                continue
+            frequency = rule.get("scanFrequency")
+            if is_unknown(frequency):
+                skipped.add(f"{config.name}.rules.scanFrequency")
+                continue
+            if frequency not in SCANNING_FREQUENCIES:
+                continue
+            for entry in as_list(rule.get("repositoryFilters")):
+                value = entry.get("filter") if isinstance(entry, dict) else None
+                if isinstance(value, str) and value:
+                    filters.append(value)
+    return filters
+
+
+def _covers_all_under(pattern: str, prefix: str) -> bool:
+    """Whether a WILDCARD filter matches every repository name beginning with `prefix`."""
+    if pattern == "*":
+        return True
+    literal = pattern.split("*", 1)[0]
+    return pattern.endswith("*") and pattern.count("*") == 1 and "?" not in pattern and prefix.startswith(literal)
+
+
+def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    filters = scanning_filters(resources, skipped)
+    combined = re.compile("|".join(f"(?:{glob_regex(f).pattern})" for f in filters)) if filters else None
+    findings = []
+    for resource in resources:
+        if resource.resource_type == REPOSITORY:
+            scanning = resource.props.get("imageScanningConfiguration")
+            scan_on_push = scanning.get("scanOnPush") if isinstance(scanning, dict) else scanning
+            if is_unknown(scan_on_push):
+                skipped.add(f"{resource.name}.imageScanningConfiguration")
+                continue
+            if scan_on_push is True:
+                continue
+            name = resource.props.get("name")
+            if is_unknown(name):
+                skipped.add(f"{resource.name}.name")
+                continue
+            if isinstance(name, str) and combined is not None and combined.fullmatch(name):
+                continue
+            why = ("has no imageScanningConfiguration" if scanning is None
+                   else "sets imageScanningConfiguration.scanOnPush to false")
+            findings.append(Finding(
+                f"The ECR repository '{resource.label}' must scan images on push "
+                f"(imageScanningConfiguration.scanOnPush): it {why} and no registry scanning rule with "
+                "SCAN_ON_PUSH or CONTINUOUS_SCAN matches it. Set imageScanningConfiguration.scanOnPush to true, "
+                "or add its name to a registry scanning rule's repositoryFilters.", resource.urn))
+        elif resource.resource_type == CREATION_TEMPLATE:
+            prefix = resource.props.get("prefix")
+            if is_unknown(prefix):
+                skipped.add(f"{resource.name}.prefix")
+                continue
+            if not isinstance(prefix, str) or not prefix:
+                continue
+            under = "" if prefix == "ROOT" else f"{prefix}/"
+            if any(_covers_all_under(f, under) for f in filters):
+                continue
+            wanted = "*" if prefix == "ROOT" else f"{prefix}/*"
+            findings.append(Finding(
+                f"Repositories created from the ECR repository creation template '{prefix}' would not be "
+                "scanned on push: templates carry no scan setting and no registry scanning rule with "
+                f"SCAN_ON_PUSH or CONTINUOUS_SCAN covers every repository under '{under or '(all)'}'. Add a "
+                f"registry scanning rule with the repository filter '{wanted}'.", resource.urn))
+    return findings
+
+
+POLICIES = [
+    stack_policy(
+        name="ecr-scan-on-push",
+        description="Every ECR repository must scan images on push, itself or through a registry scanning rule.",
+        resource_types=(REPOSITORY, CREATION_TEMPLATE, REGISTRY_SCANNING),
+        check=check_scan_on_push,
+        severity=Severity.HIGH,
+        remediation_steps="Set imageScanningConfiguration.scanOnPush to true on the repository, or declare an "
+                          "aws.ecr.RegistryScanningConfiguration rule (SCAN_ON_PUSH or CONTINUOUS_SCAN) whose "
+                          "repositoryFilters match it; creation templates need such a rule for '<prefix>/*'.",
+    ),
+]
