@@ -189,6 +189,8 @@ class MotoServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.startup_seconds: float | None = None
         self._own_log = False
+        self._clients: dict[str, Any] = {}
+        self._session: Any = None
 
     @property
     def endpoint_url(self) -> str:
@@ -199,10 +201,18 @@ class MotoServer:
         return aws_environment(self.endpoint_url, self.region)
 
     def client(self, service: str, **kwargs: Any) -> Any:
-        """A boto3 client for `service` on this server with the fake credentials (override with kwargs)."""
+        """A boto3 client for `service` on this server with the fake credentials (override with kwargs).
+
+        Clients share one boto3 session (which caches the service models: a client costs ~30ms
+        instead of ~200ms), and those with the default options are made once per service.
+        """
         import boto3
         from botocore.config import Config
 
+        if not kwargs and service in self._clients:
+            return self._clients[service]
+        if self._session is None:
+            self._session = boto3.session.Session()
         options: dict[str, Any] = {
             "endpoint_url": self.endpoint_url,
             "region_name": self.region,
@@ -211,7 +221,10 @@ class MotoServer:
             "config": Config(retries={"max_attempts": 1}, proxies={}),
         }
         options.update(kwargs)
-        return boto3.session.Session().client(service, **options)
+        client = self._session.client(service, **options)
+        if not kwargs:
+            self._clients[service] = client
+        return client
 
     def start(self) -> MotoServer:
         """Start the server and wait until it answers; `EmulatorError` (with its stderr) otherwise.
@@ -285,6 +298,7 @@ class MotoServer:
     def stop(self) -> None:
         """Stop the server and its process group; safe to call twice."""
         process, self.process = self.process, None
+        self._clients.clear()
         if process is not None:
             _kill_group(process.pid, lambda: process.poll() is None)
             with contextlib.suppress(subprocess.TimeoutExpired):
