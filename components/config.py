@@ -48,7 +48,9 @@ GITHUB_REPO = re.compile(r"^(?:[A-Za-z0-9._-]{1,100}|\*)$")
 OIDC_PROVIDER_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:oidc-provider/(?P<issuer>.+)$")
 ECS_SERVICE_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:ecs:[a-z0-9-]+:\d{12}:service/[\w-]+/[\w-]+$")
 ROLE_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
-KMS_KEY = re.compile(r"^(?:alias/[\w/-]+|[0-9a-f-]{36}|arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:(?:key|alias)/.+)$")
+KMS_KEY = re.compile(
+    r"^(?:alias/[\w/-]+|[0-9a-f-]{36}|arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:(?:key|alias)/.+)$"
+)
 GIT_REF_VALUE = re.compile(r"^[^\s:~^\\]+$")
 DEFAULT_ISSUER = "token.actions.githubusercontent.com"
 DEFAULT_TRUST_POLICY_MAX_CHARS = 2048
@@ -140,7 +142,7 @@ class RepositorySettings(_Model):
 BUILT_IN = RepositorySettings(
     scan_on_push=True,
     image_tag_mutability="IMMUTABLE",
-    encryption=Encryption(type="AES256"),
+    encryption=Encryption(type="AES256", kms_key=None),
     lifecycle=Lifecycle(keep_tagged=[], keep_last=None, untagged_expire_days=14),
     protect=True,
 )
@@ -328,7 +330,7 @@ class StackConfig(_Model):
         default_factory=dict, description="Named AWS accounts that consume images (12-digit ids, quoted)."
     )
     defaults: RepositorySettings = Field(
-        default_factory=RepositorySettings, description="Settings for every repository unless overridden."
+        default_factory=lambda: RepositorySettings(), description="Settings for every repository unless overridden."
     )
     node_pull_roles: list[str] = Field(
         default_factory=list, description="Roles in this account (e.g. EKS node roles) that get pull rights."
@@ -496,6 +498,10 @@ def _message(error: Mapping[str, Any]) -> str:
     shown = json.dumps(error.get("input"), default=str)
     if kind in _EXPECTED:
         message = f"{shown} is not {_EXPECTED[kind]}"
+    elif kind in ("greater_than_equal", "less_than_equal"):
+        limit = error.get("ctx", {})
+        message = (f"{shown} is below the minimum of {limit['ge']}" if "ge" in limit
+                   else f"{shown} is above the maximum of {limit['le']}")
     elif kind == "literal_error":
         message = f"{json.dumps(error.get('input'))} is not allowed; {message[0].lower()}{message[1:]}"
     elif kind == "string_pattern_mismatch" and path.startswith("accounts."):
@@ -506,7 +512,7 @@ def _message(error: Mapping[str, Any]) -> str:
 _EXPECTED = {
     "bool_parsing": "true or false", "bool_type": "true or false", "int_parsing": "a whole number",
     "int_type": "a whole number", "string_type": "a string", "list_type": "a list", "dict_type": "a mapping",
-    "model_type": "a mapping of keys", "greater_than_equal": "large enough (see the minimum in the README)",
+    "model_type": "a mapping of keys",
 }
 
 
@@ -576,13 +582,13 @@ def _resolve_team(name: str, team: Team, config: StackConfig, problems: list[str
                 problems.append(f'{where}.{key}[{index}]: "{account}" is not an account name in accounts ({known})')
         return tuple(sorted({config.accounts[a] for a in names if a in config.accounts}))
 
-    github = config.github or GitHubSettings(organizations=[])
-    allowed = {org.lower() for org in github.organizations}
-    for index, access in enumerate(team.github if config.github else ()):
+    github = config.github
+    allowed = {org.lower() for org in github.organizations} if github else set()
+    for index, access in enumerate(team.github if github else ()):
         if access.owner.lower() not in allowed:
             problems.append(
                 f'{where}.github[{index}].repository: owner "{access.owner}" of "{access.repository}" is not in '
-                f"github.organizations ({', '.join(github.organizations)}); add it there or fix the owner"
+                f"github.organizations ({', '.join(sorted(allowed))}); add it there or fix the owner"
             )
     resolved = ResolvedTeam(
         name=name,
@@ -596,7 +602,7 @@ def _resolve_team(name: str, team: Team, config: StackConfig, problems: list[str
         github=tuple(team.github),
         deploy=team.deploy or Deploy(),
     )
-    if resolved.github and config.github:
+    if resolved.github and github:
         size = compact_size(trust_policy(oidc_provider_arn("aws", PLACEHOLDER_ACCOUNT, github.issuer), github.issuer,
                                          github_subjects(resolved.github)))
         if size > github.trust_policy_max_chars:
@@ -620,8 +626,8 @@ def _cross_team_problems(teams: list[ResolvedTeam], config: StackConfig) -> list
     for team in teams:
         for repo in team.repositories:
             if repo.name in owner_of_repo:
-                other = owner_of_repo[repo.name]
-                where = "twice in this team" if other == team.name else f"also in teams.{other}"
+                owner = owner_of_repo[repo.name]
+                where = "twice in this team" if owner == team.name else f"also in teams.{owner}"
                 problems.append(f'teams.{team.name}.repositories: "{repo.name}" is a duplicate repository ({where}); '
                                 "each repository belongs to exactly one team")
             owner_of_repo.setdefault(repo.name, team.name)

@@ -9,8 +9,8 @@ import pulumi_aws as aws
 
 from .config import ResolvedTeam
 from .context import AwsContext, tags
-from .oidc_provider import GitHubOidcProvider
 from .documents import github_subjects, push_policy, to_json, trust_policy
+from .oidc_provider import GitHubOidcProvider
 
 
 @dataclass(frozen=True)

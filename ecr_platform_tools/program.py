@@ -84,8 +84,12 @@ def run_program(
         pulumi_settings.ROOT.set(None)
         monitor = RecordingMonitor(mocks)
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
-        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
-        _sync_await(wait_for_rpcs())
+        try:
+            runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        finally:
+            # Even a program that stops on bad config has registered the root stack: drain it,
+            # or the next run in this process would wait on an RPC of a closed loop.
+            _sync_await(wait_for_rpcs())
         root = pulumi_settings.get_root_resource()
         exported = getattr(root, "outputs", {}) or {}
         outputs = _sync_await(pulumi.Output.from_input(exported).future()) or {}
