@@ -271,11 +271,12 @@ class MotoServer:
             atexit.register(self.stop)
         deadline = started + self.startup_timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            code = self.process.poll()
+            if code is not None:
                 output = self._log_tail()
                 self.stop()
                 raise EmulatorError(
-                    f"the moto server exited with code {self.process.returncode} before answering on "
+                    f"the moto server exited with code {code} before answering on "
                     f"{self.endpoint_url}. Its output:\n{output}"
                 )
             if _answers(self.endpoint_url):
