@@ -34,15 +34,17 @@ from .common import (
 SCANNING_FREQUENCIES = ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
 
 
-def scanning_filters(resources: list[Resource], skipped: Skipped) -> list[str]:
-    """Repository filters of every registry rule that scans on push or continuously."""
+def scanning_filters(resources: list[Resource], skipped: Skipped) -> tuple[list[str], bool]:
+    """Repository filters of every registry rule that scans on push or continuously, and whether all are known."""
     filters: list[str] = []
+    complete = True
     for config in resources:
         if config.resource_type != REGISTRY_SCANNING:
             continue
         rules = config.props.get("rules")
         if is_unknown(rules):
             skipped.add(f"{config.name}.rules")
+            complete = False
             continue
         for rule in as_list(rules):
             if not isinstance(rule, dict):
@@ -50,14 +52,19 @@ def scanning_filters(resources: list[Resource], skipped: Skipped) -> list[str]:
             frequency = rule.get("scanFrequency")
             if is_unknown(frequency):
                 skipped.add(f"{config.name}.rules.scanFrequency")
+                complete = False
                 continue
             if frequency not in SCANNING_FREQUENCIES:
                 continue
-            for entry in as_list(rule.get("repositoryFilters")):
-                value = entry.get("filter") if isinstance(entry, dict) else None
+            entries = rule.get("repositoryFilters")
+            for entry in [entries] if is_unknown(entries) else as_list(entries):
+                value = entry.get("filter") if isinstance(entry, dict) else entry
                 if isinstance(value, str) and value:
                     filters.append(value)
-    return filters
+                elif is_unknown(value):
+                    skipped.add(f"{config.name}.rules.repositoryFilters")
+                    complete = False
+    return filters, complete
 
 
 def _covers_all_under(pattern: str, prefix: str) -> bool:
@@ -69,7 +76,7 @@ def _covers_all_under(pattern: str, prefix: str) -> bool:
 
 
 def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
-    filters = scanning_filters(resources, skipped)
+    filters, complete = scanning_filters(resources, skipped)
     combined = re.compile("|".join(f"(?:{glob_regex(f).pattern})" for f in filters)) if filters else None
     findings = []
     for resource in resources:
@@ -87,6 +94,9 @@ def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], ski
                 continue
             if isinstance(name, str) and combined is not None and combined.fullmatch(name):
                 continue
+            if not complete:
+                skipped.add(f"{resource.name}: registry scanning coverage")
+                continue
             why = ("has no imageScanningConfiguration" if scanning is None
                    else "sets imageScanningConfiguration.scanOnPush to false")
             findings.append(Finding(
@@ -103,6 +113,9 @@ def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], ski
                 continue
             under = "" if prefix == "ROOT" else f"{prefix}/"
             if any(_covers_all_under(f, under) for f in filters):
+                continue
+            if not complete:
+                skipped.add(f"{resource.name}: registry scanning coverage")
                 continue
             wanted = "*" if prefix == "ROOT" else f"{prefix}/*"
             findings.append(Finding(
