@@ -23,7 +23,10 @@ What it cannot prove, so acceptance here is necessary, never sufficient:
   sees every ECR call as `Resource: "*"`), so "team A cannot push to team B's repository" is
   proved by the policy pack and the offline access report, not here;
 - repository creation templates and pull-through cache rules are not implemented (HTTP 500),
-  and KMS keys named in encryption settings are not looked up.
+  and KMS keys named in encryption settings are not looked up;
+- image digests are derived from the manifest's layer digests, not from the manifest bytes,
+  and a moved immutable tag is refused as ImageAlreadyExistsException (AWS:
+  ImageTagAlreadyExistsException).
 
 Safety: the server only ever binds to a loopback address, and `aws_environment()` gives every
 process that talks to it fake credentials, no metadata service, no shared config, and no proxy
