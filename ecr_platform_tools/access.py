@@ -23,6 +23,7 @@ from .iam_eval import (
     PolicyDocument,
     Principal,
     Request,
+    Statement,
     evaluate,
     has_wildcard,
 )
@@ -42,9 +43,7 @@ STS_AUDIENCE = "sts.amazonaws.com"
 # permissions) or read, by the access level the IAM data package gives the action.
 LEVELS = ("pull", "push", "delete", "manage", "read")
 _PULL = frozenset({"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"})
-_PUSH = frozenset(
-    {"ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload"}
-)
+_PUSH = frozenset({"ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload"})
 _DELETE = frozenset({"ecr:BatchDeleteImage", "ecr:DeleteRepository"})
 CREATE = "ecr:CreateRepository"
 
@@ -126,9 +125,7 @@ class TrustEntry:
     principal: str  # OIDC issuer, service name, account/role ARN
     role: str
     subject: str | None = None  # GitHub `sub` pattern
-    match: str | None = (
-        None  # exact | pattern | literal (StringEquals with a wildcard: matches nothing GitHub sends)
-    )
+    match: str | None = None  # exact | pattern | literal (StringEquals with a wildcard: matches nothing GitHub sends)
     effect: str = Effect.ALLOW.value
     conditions: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
@@ -222,9 +219,7 @@ class _Stack:
 
 def _read_stack(resources: Sequence[ResourceLike]) -> _Stack:
     custom = [r for r in resources if r.custom]
-    repositories = {
-        str(_prop(r, "name")): str(r.outputs.get("arn", "")) for r in custom if r.type == REPOSITORY
-    }
+    repositories = {str(_prop(r, "name")): str(r.outputs.get("arn", "")) for r in custom if r.type == REPOSITORY}
     any_arn = next(iter(repositories.values()), "") or next(
         (str(r.outputs.get("arn", "")) for r in custom if r.type == ROLE), ""
     )
@@ -245,9 +240,7 @@ def _read_stack(resources: Sequence[ResourceLike]) -> _Stack:
             continue
         name = str(_prop(r, "name"))
         tags = _prop(r, "tags") or {}
-        roles[name] = RoleAccess(
-            name=name, arn=str(r.outputs.get("arn", "")), team=tags.get("team"), managed=True
-        )
+        roles[name] = RoleAccess(name=name, arn=str(r.outputs.get("arn", "")), team=tags.get("team"), managed=True)
         document = _document(_prop(r, "assumeRolePolicy"), f"{name} trust policy")
         if document is not None:
             trust[name] = document
@@ -301,7 +294,7 @@ def _repo_access(
     context: Mapping[str, Sequence[str]],
 ) -> RepoAccess | None:
     granted: dict[str, Decision] = {}
-    for action in repository_actions():
+    for action in _candidate_actions(documents):
         decision = evaluate(documents, Request(action, arn, principal, context))
         if decision.granted:
             granted[action] = decision
@@ -309,27 +302,42 @@ def _repo_access(
         return None
     levels = {repository_actions()[a] for a in granted}
     conditions = sorted({c for d in granted.values() for c in d.conditions})
-    return RepoAccess(
-        repository, tuple(lv for lv in LEVELS if lv in levels), tuple(sorted(granted)), tuple(conditions)
-    )
+    return RepoAccess(repository, tuple(lv for lv in LEVELS if lv in levels), tuple(sorted(granted)), tuple(conditions))
 
 
-def _could_touch(documents: Sequence[PolicyDocument], arn: str) -> bool:
-    """Cheap filter: does any Allow statement's resource element admit this ARN at all?"""
-    return any(
-        s.effect == "Allow" and s.matches_resource(arn) is not False for d in documents for s in d.statements
-    )
+def _repository_allows(documents: Sequence[PolicyDocument]) -> list[Statement]:
+    """The Allow statements that name at least one repository action."""
+    return [
+        s
+        for d in documents
+        for s in d.statements
+        if s.effect == "Allow" and any(s.matches_action(a) for a in repository_actions())
+    ]
+
+
+def _candidate_actions(documents: Sequence[PolicyDocument]) -> tuple[str, ...]:
+    """The repository actions some Allow statement names: the only ones worth evaluating."""
+    allows = _repository_allows(documents)
+    return tuple(a for a in repository_actions() if any(s.matches_action(a) for s in allows))
+
+
+def _applies_to(document: PolicyDocument, principal: Principal) -> bool:
+    """Does any statement of a resource policy name this principal (Deny included)?"""
+    return any(s.matches_principal(principal) for s in document.statements)
 
 
 def _evaluate_role(stack: _Stack, role: RoleAccess) -> None:
     documents = stack.identity.get(role.name, [])
+    allows = _repository_allows(documents)
     # same account: a repository policy grants the role directly only by its ARN or `*`
     principal = Principal("AWS", role.arn, account=None)
     for repository, arn in sorted(stack.repositories.items()):
         repo_policy = stack.repository_policies.get(repository)
+        if repo_policy is not None and not _applies_to(repo_policy, principal):
+            repo_policy = None
+        if repo_policy is None and all(s.matches_resource(arn) is False for s in allows):
+            continue  # nothing could grant anything here: skip the per-action evaluation
         scoped = [*documents, repo_policy] if repo_policy else documents
-        if not _could_touch(documents, arn) and repo_policy is None:
-            continue
         access = _repo_access(scoped, repository, arn, principal, {})
         if access is not None:
             role.repositories.append(access)
@@ -424,9 +432,7 @@ def _github_entry(
         notes.append(f"audience not pinned to {STS_AUDIENCE}")
     if not decision.granted and ask(None).granted:
         notes.append(f"only for an audience other than {STS_AUDIENCE}")
-    return TrustEntry(
-        "github", issuer, role, value, match, decision.effect.value, decision.conditions, tuple(notes)
-    )
+    return TrustEntry("github", issuer, role, value, match, decision.effect.value, decision.conditions, tuple(notes))
 
 
 def _other_trusts(role: str, document: PolicyDocument) -> list[TrustEntry]:
@@ -455,9 +461,7 @@ def _other_trusts(role: str, document: PolicyDocument) -> list[TrustEntry]:
     if any(s.effect == "Allow" and s.principal == "*" for s in document.statements):
         decision = evaluate([document], Request("sts:AssumeRole", "*", Principal("AWS", "*")))
         if decision.granted:
-            entries.append(
-                TrustEntry("aws", "*", role, effect=decision.effect.value, conditions=decision.conditions)
-            )
+            entries.append(TrustEntry("aws", "*", role, effect=decision.effect.value, conditions=decision.conditions))
     return entries
 
 
@@ -556,9 +560,7 @@ def subject_witness(a: str, b: str) -> str | None:
 
 def _overlaps(trusts: Sequence[TrustEntry]) -> list[Overlap]:
     github = [
-        t
-        for t in trusts
-        if t.kind == "github" and t.subject and t.match != "literal" and t.effect != Effect.NONE.value
+        t for t in trusts if t.kind == "github" and t.subject and t.match != "literal" and t.effect != Effect.NONE.value
     ]
     patterns = [t for t in github if t.match == "pattern"]
     found: set[Overlap] = set()

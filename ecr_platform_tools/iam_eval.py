@@ -90,6 +90,12 @@ def _glob_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
+@functools.lru_cache(maxsize=16384)
+def _any_glob(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One case-insensitive regex for a statement's action list (evaluated millions of times at scale)."""
+    return re.compile("|".join(f"(?:{_glob_regex(p, True).pattern})" for p in patterns), re.DOTALL | re.IGNORECASE)
+
+
 def glob_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
     """Whether `value` matches the IAM wildcard `pattern` (`*` any run, `?` one character)."""
     return _glob_regex(pattern, ignore_case).fullmatch(value) is not None
@@ -191,9 +197,7 @@ def _lookup(context: Mapping[str, Sequence[str | Glob]], key: str) -> Sequence[s
     return None
 
 
-def _evaluate_entry(
-    operator: str, key: str, values: Any, context: Mapping[str, Sequence[str | Glob]]
-) -> bool | None:
+def _evaluate_entry(operator: str, key: str, values: Any, context: Mapping[str, Sequence[str | Glob]]) -> bool | None:
     qualifier, _, base = operator.rpartition(":")
     if_exists = base.endswith("IfExists")
     base = base.removesuffix("IfExists")
@@ -205,16 +209,12 @@ def _evaluate_entry(
         wants_absent = any(v.lower() == "true" for v in policy_values)
         return (len(request_values) == 0) == wants_absent
     if base == "Bool":
-        matcher = lambda p, r: _equals(p, r, True)  # noqa: E731 - one-line comparator
-        negated = False
+        like, ignore_case, negated = False, True, False
     elif base in _STRING_OPERATORS:
         like, ignore_case, negated = _STRING_OPERATORS[base]
-        if like:
-            matcher = lambda p, r: glob_covers(p, r, ignore_case)  # noqa: E731
-        else:
-            matcher = lambda p, r: _equals(p, r, ignore_case)  # noqa: E731
     else:
         return None  # numeric, date, IP and binary operators are not modelled
+    compare = glob_covers if like else _equals
     if request_values is None:
         return None
     if len(request_values) == 0:
@@ -222,7 +222,7 @@ def _evaluate_entry(
         return if_exists or negated or qualifier == "ForAllValues"
 
     def one(value: str | Glob) -> bool | None:
-        hit = _tri_any(matcher(p, value) for p in policy_values)
+        hit = _tri_any(compare(p, value, ignore_case) for p in policy_values)
         return hit if not negated or hit is None else not hit
 
     results = [one(v) for v in request_values]
@@ -321,9 +321,9 @@ class Statement:
 
     def matches_action(self, action: str) -> bool:
         if self.actions is not None:
-            return any(glob_match(p, action, ignore_case=True) for p in self.actions)
+            return _any_glob(self.actions).fullmatch(action) is not None
         if self.not_actions is not None:
-            return not any(glob_match(p, action, ignore_case=True) for p in self.not_actions)
+            return _any_glob(self.not_actions).fullmatch(action) is None
         return False
 
     def matches_resource(self, resource: str) -> bool | None:
@@ -366,9 +366,7 @@ def evaluate(documents: Iterable[PolicyDocument], request: Request) -> Decision:
     deny_unless: list[str] = []
     for document in documents:
         for statement in document.statements:
-            if not statement.matches_action(request.action) or not statement.matches_principal(
-                request.principal
-            ):
+            if not statement.matches_action(request.action) or not statement.matches_principal(request.principal):
                 continue
             resource_hit = statement.matches_resource(request.resource)
             if resource_hit is False:
@@ -394,9 +392,7 @@ def evaluate(documents: Iterable[PolicyDocument], request: Request) -> Decision:
         # several conditional Allows: any one of them suffices
         alternatives = sorted(set(allow_conditions))
         when = (
-            alternatives[0]
-            if len(alternatives) == 1
-            else (" or ".join(f"({' and '.join(a)})" for a in alternatives),)
+            alternatives[0] if len(alternatives) == 1 else (" or ".join(f"({' and '.join(a)})" for a in alternatives),)
         )
         return Decision(Effect.CONDITIONAL, (*when, *deny_unless))
     return Decision(Effect.NONE)
