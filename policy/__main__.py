@@ -1,7 +1,6 @@
 """The ecr-platform-guardrails policy pack: assembles the rules; `PolicyPack` serves them and never returns."""
 
 from pulumi_policy import EnforcementLevel, PolicyPack
-
 from rules import ALL_POLICIES
 
 PolicyPack(

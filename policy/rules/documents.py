@@ -176,7 +176,8 @@ def identity_documents(resource: Resource) -> list[tuple[str, str, Any]]:
         for index, entry in enumerate(inline if isinstance(inline, list) else []):
             if not isinstance(entry, dict):
                 continue
-            name = entry.get("name") if isinstance(entry.get("name"), str) else f"inlinePolicies[{index}]"
+            given = entry.get("name")
+            name = given if isinstance(given, str) and given else f"inlinePolicies[{index}]"
             out.append((f"The inline policy '{name}' of IAM role '{resource.label}'",
                         f"inlinePolicies[{index}].policy", entry.get("policy")))
         return out

@@ -174,14 +174,15 @@ def statement_problems(statement: Mapping[str, Any]) -> list[str]:
                             if (a.is_permissions_management or a.full_name.lower() in SENSITIVE_ACTIONS)
                             and a.full_name not in reported})
         if sensitive:
+            targets = [r for r in resources if is_broad_resource(r)] or ["*"]
             problems.append(f"allows permissions-management, privilege-escalation or credential-exposing actions "
-                            f"({quoted(sensitive)}) on {quoted([r for r in resources if is_broad_resource(r)] or ['*'])}"
-                            " without a condition; name the exact resources or add a constraining Condition")
+                            f"({quoted(sensitive)}) on {quoted(targets)} without a condition; name the exact "
+                            "resources or add a constraining Condition")
     return problems
 
 
 def document_problems(document: Mapping[str, Any]) -> list[str]:
-    problems = []
+    problems: list[str] = []
     for index, statement in enumerate(statements(document)):
         if is_allow(statement):
             problems.extend(f"{statement_label(statement, index)} {p}" for p in statement_problems(statement))
@@ -189,7 +190,7 @@ def document_problems(document: Mapping[str, Any]) -> list[str]:
 
 
 def open_trust_problems(document: Mapping[str, Any]) -> list[str]:
-    problems = []
+    problems: list[str] = []
     for index, statement in enumerate(statements(document)):
         if not is_allow(statement):
             continue
@@ -238,8 +239,8 @@ def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped
             try:
                 parsed_trust = load_document(trust)
             except DocumentError as error:
-                findings.append(Finding(f"The trust policy (assumeRolePolicy) of IAM role '{resource.label}' {error}; "
-                                        "provide a JSON policy document."))
+                findings.append(Finding(f"The trust policy (assumeRolePolicy) of IAM role '{resource.label}' "
+                                        f"{error}; provide a JSON policy document."))
             else:
                 findings.extend(Finding(f"The trust policy (assumeRolePolicy) of IAM role '{resource.label}' is open: "
                                         f"{p}.") for p in open_trust_problems(parsed_trust))
@@ -254,8 +255,8 @@ def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped
                                     POLICY_ATTACHMENT):
         admin = _admin_policy(resource.props.get("policyArn"))
         if admin:
-            target = next((resource.props[k] for k in ("role", "user", "group") if isinstance(resource.props.get(k), str)),
-                          resource.name)
+            target = next((resource.props[k] for k in ("role", "user", "group")
+                           if isinstance(resource.props.get(k), str)), resource.name)
             findings.append(Finding(f"The policy attachment '{resource.name}' attaches the AWS managed policy {admin} "
                                     f"to '{target}', which grants far more than any workload needs; attach a policy "
                                     "that lists the needed actions and resources."))

@@ -43,19 +43,27 @@ COUNT_TYPES = ("imageCountMoreThan", *DAY_COUNT_TYPES)
 ACTIONS = ("expire", "transition")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and value.is_integer()
+def _as_int(value: Any) -> int | None:
+    """The integer a JSON number stands for (1 and 1.0 alike); None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
-def _rule_problems(rule: Any, index: int) -> tuple[str, list[str], Any]:
+def _rule_problems(rule: Any, index: int) -> tuple[str, list[str], int | None]:
     """(label, problems, priority) for one rule."""
     if not isinstance(rule, dict):
         return f"rules[{index}]", ["is not an object"], None
-    priority = rule.get("rulePriority")
-    label = f"rule {int(priority)}" if _is_int(priority) else f"rules[{index}]"
+    raw_priority = rule.get("rulePriority")
+    priority = _as_int(raw_priority)
+    label = f"rule {priority}" if priority is not None else f"rules[{index}]"
     problems = []
-    if not _is_int(priority) or priority < 1:
-        problems.append(f"rulePriority {priority!r} is not an integer >= 1")
+    if priority is None or priority < 1:
+        problems.append(f"rulePriority {raw_priority!r} is not an integer >= 1")
     selection = rule.get("selection")
     if not isinstance(selection, dict):
         problems.append("has no selection")
@@ -76,14 +84,15 @@ def _rule_problems(rule: Any, index: int) -> tuple[str, list[str], Any]:
         problems.append(f"selection.countType {count_type} needs countUnit 'days' (got {count_unit!r})")
     elif count_type == "imageCountMoreThan" and count_unit is not None:
         problems.append("selection.countUnit is only allowed with a days-based countType")
-    count = selection.get("countNumber")
-    if not _is_int(count) or count < 1:
-        problems.append(f"selection.countNumber {count!r} is not an integer >= 1")
+    raw_count = selection.get("countNumber")
+    count = _as_int(raw_count)
+    if count is None or count < 1:
+        problems.append(f"selection.countNumber {raw_count!r} is not an integer >= 1")
     action = rule.get("action")
     kind = action.get("type") if isinstance(action, dict) else None
     if kind not in ACTIONS:
         problems.append(f"action.type {kind!r} is not 'expire'")
-    return label, problems, priority if _is_int(priority) else None
+    return label, problems, priority
 
 
 def lifecycle_problems(document: Any) -> list[str]:
@@ -96,8 +105,8 @@ def lifecycle_problems(document: Any) -> list[str]:
     if not isinstance(rules, list) or not rules:
         return ["it has no rules (a non-empty `rules` list is required)"]
     problems: list[str] = []
-    priorities: dict[float, int] = {}
-    any_rules: list[tuple[str, Any]] = []
+    priorities: dict[int, int] = {}
+    any_rules: list[tuple[str, int | None]] = []
     for index, rule in enumerate(rules):
         label, rule_problems, priority = _rule_problems(rule, index)
         problems.extend(f"{label} {p}" for p in rule_problems)
@@ -106,7 +115,7 @@ def lifecycle_problems(document: Any) -> list[str]:
         if isinstance(rule, dict) and isinstance(rule.get("selection"), dict) \
                 and rule["selection"].get("tagStatus") == "any":
             any_rules.append((label, priority))
-    duplicates = sorted(int(p) for p, n in priorities.items() if n > 1)
+    duplicates = sorted(p for p, n in priorities.items() if n > 1)
     if duplicates:
         problems.append(f"rulePriority values must be unique ({', '.join(map(str, duplicates))} repeated)")
     if len(any_rules) > 1:
@@ -115,7 +124,7 @@ def lifecycle_problems(document: Any) -> list[str]:
         label, priority = any_rules[0]
         if priority is not None and priority < max(priorities):
             problems.append(f"{label} selects tagStatus 'any' but is not the highest rulePriority "
-                            f"({int(max(priorities))}): ECR must evaluate it last")
+                            f"({max(priorities)}): ECR must evaluate it last")
     return problems
 
 
@@ -147,7 +156,7 @@ def check_lifecycle(resources: list[Resource], config: Mapping[str, Any], skippe
     for resource in resources:
         if resource.resource_type == REPOSITORY:
             name = resource.props.get("name")
-            if resource.urn in covered_urns or isinstance(name, str) and name in covered_names:
+            if resource.urn in covered_urns or (isinstance(name, str) and name in covered_names):
                 continue
             if is_unknown(name) or unknown_target:
                 skipped.add(f"{resource.name}.name")

@@ -109,8 +109,7 @@ def check_sizes(resources: list[Resource], config: Mapping[str, Any], skipped: S
                 skipped.add(f"{r.name}.{owner_key if owner is None else 'policy'}")
                 continue
             if (size := _size(document)) is not None:
-                add_inline(kind, owner, None, r.props.get("name") if isinstance(r.props.get("name"), str) else r.name,
-                           size)
+                add_inline(kind, owner, None, r.label, size)
         elif kind == MANAGED_POLICY:
             judge(r, "policy", f"The IAM managed policy '{r.label}'", 0, MANAGED_MAX,
                   "Split it into several managed policies, or use wildcards in resource ARNs within one namespace.")

@@ -115,7 +115,8 @@ def granted_writes(statement: Mapping[str, Any]) -> list[str]:
 
 
 def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
-    tag_key = config.get("tagKey") if isinstance(config.get("tagKey"), str) and config.get("tagKey") else "team"
+    configured = config.get("tagKey")
+    tag_key = configured if isinstance(configured, str) and configured else "team"
     repositories: list[tuple[str, str]] = []
     roles_by_urn: dict[str, _Role] = {}
     roles_by_name: dict[str, _Role] = {}
@@ -163,14 +164,14 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
 
     for r in resources:
         if r.resource_type == ROLE_POLICY:
-            role = role_of(r, "role")
-            if role is not None:
-                role.documents.append((f"the inline policy '{r.label}'", r.props.get("policy")))
+            owner = role_of(r, "role")
+            if owner is not None:
+                owner.documents.append((f"the inline policy '{r.label}'", r.props.get("policy")))
         elif r.resource_type == ROLE_POLICY_ATTACHMENT:
-            role = role_of(r, "role")
-            if role is not None:
+            owner = role_of(r, "role")
+            if owner is not None:
                 for policy in policies_of(r, "policyArn"):
-                    role.documents.append((f"the managed policy '{policy.label}'", policy.props.get("policy")))
+                    owner.documents.append((f"the managed policy '{policy.label}'", policy.props.get("policy")))
         elif r.resource_type == ROLE and r.urn in roles_by_urn:
             for policy in policies_of(r, "managedPolicyArns"):
                 roles_by_urn[r.urn].documents.append((f"the managed policy '{policy.label}'",

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from ecr_platform_tools.analyzer import UNKNOWN
+
 from .conftest import Guard, assert_passes, assert_violates
 from .fixtures import creation_template, dumps, lifecycle_document, lifecycle_policy, repository
 
@@ -22,8 +24,7 @@ def test_a_repository_without_one_fails(guard: Guard) -> None:
 
 def test_a_policy_matched_by_dependency_counts_when_the_name_is_unknown(guard: Guard) -> None:
     repo = repository()
-    policy = lifecycle_policy(property_dependencies={"repository": [repo.resolved_urn]})
-    policy.props["repository"] = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    policy = lifecycle_policy(UNKNOWN, property_dependencies={"repository": [repo.resolved_urn]})
     assert_passes(guard.stack([repo, policy]), "ecr-lifecycle-policy")
 
 

@@ -116,8 +116,9 @@ def test_allow_with_not_principal_or_not_action_fails(guard: Guard) -> None:
 
 
 def test_services_may_pull_but_not_push(guard: Guard) -> None:
+    functions = f"arn:aws:lambda:us-west-2:{PULL_ACCOUNT}:function:*"
     lambda_pull = {"Principal": {"Service": "lambda.amazonaws.com"}, "Action": PULL_ACTIONS,
-                   "Condition": {"StringLike": {"aws:sourceArn": f"arn:aws:lambda:us-west-2:{PULL_ACCOUNT}:function:*"}}}
+                   "Condition": {"StringLike": {"aws:sourceArn": functions}}}
     assert_passes(judge(guard, document(lambda_pull)), POLICY)
     assert_violates(judge(guard, document(lambda_pull | {"Action": PUSH_ACTIONS})), POLICY, "service principal")
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from ecr_platform_tools.analyzer import Resource
+
 from .conftest import Guard, assert_passes, assert_violates
 from .fixtures import creation_template, registry_scanning, repository
 
-NOT_SCANNING = {"imageScanningConfiguration": {"scanOnPush": False}}
+
+def not_scanning() -> Resource:
+    return repository(imageScanningConfiguration={"scanOnPush": False})
 
 
 def test_a_repository_that_scans_on_push_passes(guard: Guard) -> None:
@@ -15,7 +19,7 @@ def test_a_repository_that_scans_on_push_passes(guard: Guard) -> None:
 
 
 def test_a_repository_that_does_not_scan_fails(guard: Guard) -> None:
-    assert_violates(guard.stack([repository(**NOT_SCANNING)]), "ecr-scan-on-push",
+    assert_violates(guard.stack([not_scanning()]), "ecr-scan-on-push",
                     "'payments/api' must scan images on push", "scanOnPush")
 
 
@@ -28,7 +32,7 @@ def test_a_repository_without_a_scanning_block_fails_closed(guard: Guard) -> Non
 @pytest.mark.parametrize("frequency", ["SCAN_ON_PUSH", "CONTINUOUS_SCAN"])
 def test_a_registry_rule_that_covers_the_repository_stands_in(guard: Guard, filters: list[str],
                                                               frequency: str) -> None:
-    stack = [repository(**NOT_SCANNING), registry_scanning(filters, frequency, "ENHANCED")]
+    stack = [not_scanning(), registry_scanning(filters, frequency, "ENHANCED")]
     assert_passes(guard.stack(stack), "ecr-scan-on-push")
 
 
@@ -39,7 +43,7 @@ def test_a_registry_rule_that_covers_the_repository_stands_in(guard: Guard, filt
 ])
 def test_a_registry_rule_that_misses_the_repository_does_not(guard: Guard, filters: list[str],
                                                              frequency: str) -> None:
-    stack = [repository(**NOT_SCANNING), registry_scanning(filters, frequency)]
+    stack = [not_scanning(), registry_scanning(filters, frequency)]
     assert_violates(guard.stack(stack), "ecr-scan-on-push", "'payments/api'")
 
 
@@ -56,4 +60,4 @@ def test_a_narrower_rule_does_not_cover_a_template(guard: Guard) -> None:
 
 
 def test_resource_level_analysis_never_judges_scanning(guard: Guard) -> None:
-    assert_passes(guard.analyze(repository(**NOT_SCANNING)), "ecr-scan-on-push")
+    assert_passes(guard.analyze(not_scanning()), "ecr-scan-on-push")

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from ecr_platform_tools.analyzer import UNKNOWN
+
 from .conftest import Guard, assert_passes, assert_violates
 from .fixtures import (
     ACCOUNT,
@@ -20,7 +22,6 @@ from .fixtures import (
 )
 
 POLICY = "team-isolation"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def teams() -> list:
@@ -121,9 +122,8 @@ def test_untagged_roles_and_repositories_are_not_judged(guard: Guard) -> None:
 
 def test_a_role_policy_bound_by_dependency_when_the_role_name_is_unknown(guard: Guard) -> None:
     payments = role("github-push-payments", team="payments")
-    policy = role_policy(push(repo_arn("billing/*")), name="extra",
+    policy = role_policy(push(repo_arn("billing/*")), role_name=UNKNOWN, name="extra",
                          property_dependencies={"role": [payments.resolved_urn]})
-    policy.props["role"] = UNKNOWN
     stack = [repository("billing/api", "billing"), payments, policy]
     assert_violates(guard.stack(stack), POLICY, "team 'billing'")
 
