@@ -30,3 +30,10 @@ up-local: setup
 
 down-local: setup
 	bash scripts/local.sh down
+
+# The offline preview: the program under SDK mocks, the policy pack over the analyzer protocol, and
+# who could push where. No cloud credentials, no Pulumi CLI. Exit 0 clean, 1 mandatory violation,
+# 2 invalid config. Optional: FORMAT=text|markdown|json, COMPARE=<git ref> (e.g. origin/main).
+.PHONY: check
+check: setup
+	$(PY) -m ecr_platform_tools.check --stack $(STACK) $(if $(FORMAT),--format $(FORMAT)) $(if $(COMPARE),--compare $(COMPARE))
