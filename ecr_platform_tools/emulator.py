@@ -199,10 +199,6 @@ class MotoServer:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def environment(self) -> dict[str, str]:
-        """The environment for a client process: only this server is reachable (see `aws_environment`)."""
-        return aws_environment(self.endpoint_url, self.region)
-
     def client(self, service: str, **kwargs: Any) -> Any:
         """A boto3 client for `service` on this server with the fake credentials (override with kwargs).
 
@@ -224,6 +220,7 @@ class MotoServer:
             "config": Config(retries={"max_attempts": 1}, proxies={}),
         }
         options.update(kwargs)
+        _require_loopback(str(options["endpoint_url"]).split("//", 1)[-1].rsplit(":", 1)[0])
         client = self._session.client(service, **options)
         if not kwargs:
             self._clients[service] = client

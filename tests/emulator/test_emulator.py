@@ -57,6 +57,8 @@ def test_it_refuses_to_bind_anything_but_loopback():
         MotoServer(host="0.0.0.0")
     with pytest.raises(ValueError, match="loopback"):
         aws_environment("http://10.0.0.1:4566")
+    with pytest.raises(ValueError, match="loopback"):
+        MotoServer(port=1).client("ecr", endpoint_url="http://192.0.2.1:443")
 
 
 def test_the_account_id_names_every_arn():
