@@ -178,8 +178,9 @@ def judge(
     access = build_access_report(resources, config.get("ecr-platform:accounts") or {})
     violations = pack.violations(resources) if pack is not None else []
     summary = summarize(stack, environment_of(stack, config), resources, access)
-    descriptions = pack.descriptions if pack is not None else {}
-    return CheckResult(summary, access, violations, policy_config_name, descriptions)
+    if pack is None:
+        return CheckResult(summary, access, [], None, policy_pack_ran=False)
+    return CheckResult(summary, access, violations, policy_config_name, pack.descriptions)
 
 
 def _git(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -259,22 +260,29 @@ def _run(args: argparse.Namespace) -> int:
         default = POLICY_PACK / "config" / f"{environment_of(args.stack, config)}.json"
         policy_config_path = default if default.exists() else None
     policy_config = read_policy_config(policy_config_path)
-    shown_policy = _display_path(policy_config_path) if policy_config_path and not args.no_policy else None
-    base: tuple[dict[str, Any] | None, str] | None = base_config(args.compare, config_path) if args.compare else None
+    shown_policy = _display_path(policy_config_path) if policy_config_path else None
 
-    with contextlib.ExitStack() as stack:
-        pack = None if args.no_policy else stack.enter_context(PolicyPack(POLICY_PACK, policy_config))
-        ready = time.perf_counter()
-        head = check(args.stack, config, pack, shown_policy)
-        comparison: Comparison | None = None
+    # the programs first: a bad config fails before the pack process starts
+    resources = run_program_for(args.stack, config)
+    base_resources, base_note = None, ""
+    if args.compare:
+        base, base_note = base_config(args.compare, config_path)
         if base is not None:
-            base_result, note = None, base[1]
-            if base[0] is not None:
-                try:
-                    base_result = check(args.stack, base[0], pack, shown_policy)
-                except InvalidInput as error:  # a broken base must not hide what the head grants
-                    note = f"the config at {args.compare} was invalid, so every grant counts as new: {error}"
-            comparison = compare(base_result, head, args.compare, note)
+            try:
+                base_resources = run_program_for(args.stack, base)
+            except InvalidInput as error:  # a broken base must not hide what the head grants
+                base_note = f"the config at {args.compare} was invalid, so every grant counts as new: {error}"
+    programs = time.perf_counter()
+
+    with PolicyPack(POLICY_PACK, policy_config) if not args.no_policy else contextlib.nullcontext() as pack:
+        ready = time.perf_counter()
+        head = judge(args.stack, config, resources, pack, shown_policy)
+        comparison: Comparison | None = None
+        if args.compare:
+            base_result = None
+            if base_resources is not None:
+                base_result = judge(args.stack, base or {}, base_resources, pack, shown_policy)
+            comparison = compare(base_result, head, args.compare, base_note)
     done = time.perf_counter()
 
     if args.format == "json":
@@ -285,7 +293,8 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(render_comparison_text(comparison, head) if comparison else render_text(head))
     if args.timing:
         print(
-            f"timing: start pack {ready - started:.2f}s, check {done - ready:.2f}s, total {done - started:.2f}s",
+            f"timing: program {programs - started:.2f}s, start pack {ready - programs:.2f}s, "
+            f"judge {done - ready:.2f}s, total {done - started:.2f}s",
             file=sys.stderr,
         )
     return head.exit_code

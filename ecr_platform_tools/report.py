@@ -50,6 +50,13 @@ class CheckResult:
     violations: list[Violation]
     policy_config: str | None = None
     policy_descriptions: dict[str, str] = field(default_factory=dict)
+    policy_pack_ran: bool = True
+
+    @property
+    def policy_pack_shown(self) -> str:
+        if not self.policy_pack_ran:
+            return "not run (--no-policy)"
+        return self.policy_config or "pack defaults"
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -266,7 +273,7 @@ def _md_roles(report: AccessReport, summary: Summary) -> list[str]:
             or "—"
         )
         rows.append(["<br>".join(trusted), f"`{name}`", access, "<br>".join(_other_rights(role)) or "—"])
-    return _table(["Trusted subjects", "Role", "Repositories", "Other rights"], rows)
+    return _table(["Trusted by", "Role", "Repositories", "Other rights"], rows)
 
 
 def _md_accounts(report: AccessReport, summary: Summary) -> list[str]:
@@ -313,7 +320,7 @@ def render_markdown(result: CheckResult, heading: bool = True) -> str:
             ["Teams", ", ".join(f"`{t}`" for t in s.teams) or "—"],
             ["Repositories", f"{len(s.repositories)}: {compact_repositories(s.repositories)}"],
             ["Roles", ", ".join(f"`{r}`" for r in s.roles) or "—"],
-            ["Policy pack config", f"`{result.policy_config}`" if result.policy_config else "pack defaults"],
+            ["Policy pack config", f"`{result.policy_config}`" if result.policy_config else result.policy_pack_shown],
         ],
     )
     lines += [
@@ -354,7 +361,9 @@ def render_markdown(result: CheckResult, heading: bool = True) -> str:
         "_Other accounts also need their own IAM policies to allow what a repository policy grants._",
     ]
     lines += ["", "### Policy violations", ""]
-    if not result.violations:
+    if not result.policy_pack_ran:
+        lines.append("Not checked: the policy pack was not run (`--no-policy`).")
+    elif not result.violations:
         lines.append("None.")
     for title, group in (("Mandatory", result.mandatory), ("Advisory", result.advisory)):
         if group:
@@ -451,7 +460,7 @@ def render_text(result: CheckResult) -> str:
         f"  teams ({len(s.teams)}): {', '.join(s.teams) or '-'}",
         f"  repositories ({len(s.repositories)}): {compact_repositories(s.repositories)}",
         f"  roles ({len(s.roles)}): {', '.join(s.roles) or '-'}",
-        f"  policy pack config: {result.policy_config or 'pack defaults'}",
+        f"  policy pack config: {result.policy_pack_shown}",
         f"  resources ({sum(s.resource_counts.values())}):",
     ]
     width = max((len(t) for t in s.resource_counts), default=0)
@@ -479,7 +488,10 @@ def render_text(result: CheckResult) -> str:
         principal = "whole account" if row.principal == "account" else row.principal
         out.append(f"  {row.account}{label}: {principal}, via {row.via}")
         out += [f"    {lv}: {repos}" for lv, repos in _by_levels(row.repositories, s.repositories)]
-    out += ["", f"Policy violations: {len(result.mandatory)} mandatory, {len(result.advisory)} advisory"]
+    if result.policy_pack_ran:
+        out += ["", f"Policy violations: {len(result.mandatory)} mandatory, {len(result.advisory)} advisory"]
+    else:
+        out += ["", "Policy violations: not checked (--no-policy)"]
     for title, group in (("mandatory", result.mandatory), ("advisory", result.advisory)):
         by_policy: dict[str, list[Violation]] = {}
         for v in group:
@@ -491,7 +503,8 @@ def render_text(result: CheckResult) -> str:
                 f"    {v.resource}: " + v.message.replace("\n", "\n      ")
                 for v in sorted(found, key=lambda v: (v.resource, v.message))
             ]
-    out += ["", "Result: " + ("FAIL (mandatory violations)" if result.mandatory else "OK")]
+    verdict = "FAIL (mandatory violations)" if result.mandatory else "OK"
+    out += ["", "Result: " + (verdict if result.policy_pack_ran else "access report only (policy pack not run)")]
     return "\n".join(out) + "\n"
 
 
