@@ -7,6 +7,7 @@ from components.node_pull import NodePullAccess, NodePullAccessArgs
 from components.oidc_provider import GitHubOidcProvider, GitHubOidcProviderArgs
 from components.outputs import github_actions_variables, merged
 from components.push_role import GitHubPushRole, GitHubPushRoleArgs
+from components.registry import RegistryFeatures, RegistryFeaturesArgs
 from components.repository_creation import RepositoryCreation, RepositoryCreationArgs
 from components.team_registry import TeamRegistry, TeamRegistryArgs
 
@@ -21,10 +22,11 @@ if settings.github:
     for team in settings.teams_on_github:
         push_roles[team.name] = GitHubPushRole(team.name, GitHubPushRoleArgs(team, github, env, ctx)).role_arn
 if settings.creating_teams:
-    RepositoryCreation("repository-creation", RepositoryCreationArgs(settings.creating_teams, settings.repositories,
-                                                                     env, ctx))
+    RepositoryCreation("repository-creation", RepositoryCreationArgs(settings.creating_teams, env, ctx))
+RegistryFeatures("registry", RegistryFeaturesArgs(settings, ctx))
 if settings.node_pull_roles:
-    node_pull = NodePullAccess("node-pull", NodePullAccessArgs(settings.teams, settings.node_pull_roles, env, ctx))
+    node_pull = NodePullAccess("node-pull", NodePullAccessArgs(settings.teams, settings.node_pull_roles,
+                                                                 tuple(settings.registry.pull_through_cache), env, ctx))
     pulumi.export("nodePullPolicyArn", node_pull.policy_arn)
 
 pulumi.export("registryUrl", ctx.registry_url)

@@ -18,14 +18,13 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
+from .config_base import Model
 from .documents import (
     PLACEHOLDER_ACCOUNT,
     compact_size,
@@ -34,6 +33,15 @@ from .documents import (
     oidc_provider_arn,
     push_policy,
     trust_policy,
+)
+from .registry_config import (
+    PullThroughCache,
+    RegistryConfig,
+    Replication,
+    ReplicationDestination,
+    ReplicationRule,
+    Scanning,
+    ScanRule,
 )
 
 # ECR repository names: lowercase path segments joined by `/` (AWS CreateRepository regex).
@@ -48,6 +56,7 @@ GITHUB_REPO = re.compile(r"^(?:[A-Za-z0-9._-]{1,100}|\*)$")
 OIDC_PROVIDER_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:oidc-provider/(?P<issuer>.+)$")
 ECS_SERVICE_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:ecs:[a-z0-9-]+:\d{12}:service/[\w-]+/[\w-]+$")
 ROLE_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
+POLICY_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::(?:\d{12}|aws):policy/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,128}$")
 KMS_KEY = re.compile(
     r"^(?:alias/[\w/-]+|[0-9a-f-]{36}|arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:(?:key|alias)/.+)$"
 )
@@ -69,16 +78,10 @@ class ConfigError(Exception):
         )
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True, strict=False
-    )
-
-
 # --- repository settings, layered ---------------------------------------------------------------
 
 
-class KeepTagged(_Model):
+class KeepTagged(Model):
     """Keep the newest `count` images whose tags start with a prefix (or match a pattern)."""
 
     tag_prefixes: list[Annotated[str, Field(min_length=1)]] | None = Field(
@@ -96,7 +99,7 @@ class KeepTagged(_Model):
         return self
 
 
-class Lifecycle(_Model):
+class Lifecycle(Model):
     """Image retention; generates the repository's ECR lifecycle policy."""
 
     keep_tagged: list[KeepTagged] | None = Field(None, description="Per-prefix retention of tagged images.")
@@ -106,7 +109,7 @@ class Lifecycle(_Model):
     )
 
 
-class Encryption(_Model):
+class Encryption(Model):
     """At-rest encryption of a repository."""
 
     type: Literal["AES256", "KMS", "KMS_DSSE"] = Field(description="AES256, KMS or KMS_DSSE.")
@@ -121,15 +124,21 @@ class Encryption(_Model):
         return self
 
 
-Mutability = Literal["MUTABLE", "IMMUTABLE"]
+Mutability = Literal["MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"]
+MAX_MUTABILITY_EXCLUSIONS = 5
 
 
-class RepositorySettings(_Model):
+class RepositorySettings(Model):
     """Settings every repository has; any level (defaults, team, repository) may set them."""
 
     scan_on_push: bool | None = Field(None, description="Scan images for vulnerabilities on push. Built-in: `true`.")
     image_tag_mutability: Mutability | None = Field(
-        None, description="`MUTABLE` or `IMMUTABLE`. Built-in: `IMMUTABLE`."
+        None, description="`MUTABLE`, `IMMUTABLE`, or `IMMUTABLE_WITH_EXCLUSION` with `tagMutabilityExclusions`. "
+        "Built-in: `IMMUTABLE`."
+    )
+    tag_mutability_exclusions: list[Annotated[str, Field(pattern=r"^[\w.*-]{1,128}$")]] | None = Field(
+        None, max_length=MAX_MUTABILITY_EXCLUSIONS,
+        description="Tag wildcards (`latest`, `dev-*`) exempt from the mutability setting (at most 5).",
     )
     encryption: Encryption | None = Field(None, description="`{type: AES256}` or `{type: KMS, kmsKey: ...}`. "
                                           "Built-in: AES256.")
@@ -137,6 +146,42 @@ class RepositorySettings(_Model):
                                         "after 14 days; tagged images are kept.")
     protect: bool | None = Field(None, description="Protect repositories from deletion by `pulumi up/destroy` "
                                  "and never force-delete images. Built-in: `true`.")
+
+    @model_validator(mode="after")
+    def _exclusions_need_a_with_exclusion_mode(self) -> RepositorySettings:
+        mode = self.image_tag_mutability
+        if self.tag_mutability_exclusions and mode is not None and not mode.endswith("_WITH_EXCLUSION"):
+            raise ValueError(f"tagMutabilityExclusions only apply with imageTagMutability "
+                             f"{mode}_WITH_EXCLUSION; change the mode or remove the exclusions")
+        return self
+
+
+class RoleSettings(Model):
+    """Push role knobs; `defaults` or a team may set them."""
+
+    max_session_duration: int | None = Field(
+        None, ge=3600, le=43200, description="Longest session (seconds) a workflow gets; AWS default 3600."
+    )
+    permissions_boundary: str | None = Field(None, description="Permissions boundary policy ARN for push roles.")
+    role_path: str | None = Field(None, description="IAM path for push roles, e.g. `/ci/`; default `/`.")
+
+    @field_validator("permissions_boundary")
+    @classmethod
+    def _boundary(cls, value: str | None) -> str | None:
+        if value is not None and not POLICY_ARN.match(value):
+            raise ValueError(f'"{value}" is not a managed policy ARN arn:aws:iam::<account|aws>:policy/<name>')
+        return value
+
+    @field_validator("role_path")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^/(?:[\w+=,.@-]+/)*$", value):
+            raise ValueError(f'"{value}" is not an IAM path: it starts and ends with "/", e.g. /ci/')
+        return value
+
+
+class Defaults(RepositorySettings, RoleSettings):
+    """Settings for every repository and push role unless a team or repository overrides them."""
 
 
 BUILT_IN = RepositorySettings(
@@ -161,7 +206,7 @@ class RepositoryEntry(RepositorySettings):
 # --- GitHub ---------------------------------------------------------------------------------------
 
 
-class GitHubAccess(_Model):
+class GitHubAccess(Model):
     """A GitHub repository whose workflows may assume the team's push role, and from which refs."""
 
     repository: str = Field(description="`<owner>/<repo>`, or `<owner>/*` for every repository of an owner.")
@@ -206,7 +251,7 @@ class GitHubAccess(_Model):
         return self.repository.partition("/")[0]
 
 
-class GitHubSettings(_Model):
+class GitHubSettings(Model):
     """How GitHub Actions reaches AWS."""
 
     organizations: list[str] = Field(
@@ -255,7 +300,7 @@ class GitHubSettings(_Model):
 # --- teams ----------------------------------------------------------------------------------------
 
 
-class Deploy(_Model):
+class Deploy(Model):
     """Extra rights for the push role, so the same workflow can roll out what it pushed."""
 
     ecs_services: list[str] = Field(default_factory=list, description="ECS service ARNs it may update.")
@@ -278,7 +323,7 @@ class Deploy(_Model):
         return values
 
 
-class Team(RepositorySettings):
+class Team(RepositorySettings, RoleSettings):
     """A product team: its repositories, who may pull them and which workflows may push."""
 
     namespace: str | None = Field(None, description='Repository prefix; default: the team name; "" = none.')
@@ -321,7 +366,7 @@ def _account_id(value: Any) -> Any:
 AccountId = Annotated[str, BeforeValidator(_account_id), Field(pattern=ACCOUNT_ID.pattern)]
 
 
-class StackConfig(_Model):
+class StackConfig(Model):
     """Everything under `ecr-platform:` in `Pulumi.<stack>.yaml`."""
 
     environment: str | None = Field(None, description="Environment name for tags; default: the stack name.")
@@ -329,13 +374,17 @@ class StackConfig(_Model):
     accounts: dict[str, AccountId] = Field(
         default_factory=dict, description="Named AWS accounts that consume images (12-digit ids, quoted)."
     )
-    defaults: RepositorySettings = Field(
-        default_factory=lambda: RepositorySettings(), description="Settings for every repository unless overridden."
+    defaults: Defaults = Field(
+        default_factory=lambda: Defaults(), description="Settings for every repository and push role unless "
+        "overridden."
     )
     node_pull_roles: list[str] = Field(
         default_factory=list, description="Roles in this account (e.g. EKS node roles) that get pull rights."
     )
     teams: dict[str, Team] = Field(min_length=1, description="Teams by name.")
+    registry: RegistryConfig | None = Field(
+        None, description="Registry-wide: replication, scanning, pull-through cache."
+    )
 
     @field_validator("environment")
     @classmethod
@@ -365,9 +414,20 @@ class ResolvedRepository:
     team: str
     scan_on_push: bool
     image_tag_mutability: str
+    tag_mutability_exclusions: tuple[str, ...]
+    """Tag wildcards exempt from the mutability mode (only with a *_WITH_EXCLUSION mode)."""
     encryption: Encryption
     lifecycle: Lifecycle
     protect: bool
+
+
+@dataclass(frozen=True)
+class ResolvedRole:
+    """Push role knobs after layering (None: AWS's default)."""
+
+    max_session_duration: int | None
+    permissions_boundary: str | None
+    path: str
 
 
 @dataclass(frozen=True)
@@ -385,6 +445,12 @@ class ResolvedTeam:
     allow_create_repositories: bool
     github: tuple[GitHubAccess, ...]
     deploy: Deploy
+    role: ResolvedRole
+
+    @property
+    def role_arn_suffix(self) -> str:
+        """`role/<path><name>`, the resource part of the push role's ARN."""
+        return f"role{self.role.path}{self.role_name}"
 
 
 @dataclass(frozen=True)
@@ -397,6 +463,7 @@ class Settings:
     accounts: Mapping[str, str]
     node_pull_roles: tuple[str, ...]
     teams: tuple[ResolvedTeam, ...]
+    registry: RegistryConfig
 
     @property
     def repositories(self) -> tuple[ResolvedRepository, ...]:
@@ -423,7 +490,9 @@ def _layer(*levels: RepositorySettings) -> RepositorySettings:
             elif value is not None:
                 merged[name] = value
     merged["lifecycle"] = Lifecycle(**lifecycle)
-    return RepositorySettings(**merged)
+    # Each level was validated on its own; an inherited exclusion list is simply unused by a repository
+    # whose own mode has none, so the combination is not re-validated.
+    return RepositorySettings.model_construct(**merged)
 
 
 def _resolve_repository(name: str, team: str, settings: RepositorySettings) -> ResolvedRepository:
@@ -433,6 +502,8 @@ def _resolve_repository(name: str, team: str, settings: RepositorySettings) -> R
         team=team,
         scan_on_push=bool(settings.scan_on_push),
         image_tag_mutability=str(settings.image_tag_mutability),
+        tag_mutability_exclusions=tuple(settings.tag_mutability_exclusions or ())
+        if str(settings.image_tag_mutability).endswith("_WITH_EXCLUSION") else (),
         encryption=settings.encryption,
         lifecycle=settings.lifecycle,
         protect=bool(settings.protect),
@@ -467,18 +538,20 @@ def _model_for(loc: tuple[Any, ...]) -> type[BaseModel] | None:
             keyed = False
             continue
         name = to_snake(str(part))
-        sub = _SUBMODELS.get(name) if name in model.model_fields else None
+        sub = _SUBMODELS.get(f"{model.__name__}.{name}", _SUBMODELS.get(name)) if name in model.model_fields else None
         if sub is None:
             return None
-        keyed = name == "teams"
+        keyed = name in ("teams", "pull_through_cache")
         model = sub
     return model
 
 
 # The model under each nested key (keys mean the same thing wherever they appear).
 _SUBMODELS: dict[str, type[BaseModel]] = {
-    "github": GitHubSettings, "defaults": RepositorySettings, "teams": Team, "repositories": RepositoryEntry,
+    "github": GitHubSettings, "defaults": Defaults, "teams": Team, "repositories": RepositoryEntry,
     "deploy": Deploy, "lifecycle": Lifecycle, "encryption": Encryption, "keep_tagged": KeepTagged,
+    "registry": RegistryConfig, "replication": Replication, "rules": ReplicationRule, "destinations":
+    ReplicationDestination, "scanning": Scanning, "pull_through_cache": PullThroughCache, "Scanning.rules": ScanRule,
 }
 
 
@@ -531,6 +604,7 @@ def load_settings(raw: Mapping[str, Any], stack: str) -> Settings:
         problems.append("github: is required when a team lists GitHub repositories (github.organizations)")
     teams = [_resolve_team(name, team, config, problems) for name, team in config.teams.items()]
     problems.extend(_cross_team_problems(teams, config))
+    problems.extend(_registry_problems(config.registry or RegistryConfig(), teams, config))
     for role in config.node_pull_roles:
         if config.node_pull_roles.count(role) > 1:
             problems.append(f'nodePullRoles: "{role}" is listed twice')
@@ -543,6 +617,7 @@ def load_settings(raw: Mapping[str, Any], stack: str) -> Settings:
         accounts=dict(config.accounts),
         node_pull_roles=tuple(config.node_pull_roles),
         teams=tuple(teams),
+        registry=config.registry or RegistryConfig(),
     )
 
 
@@ -601,7 +676,16 @@ def _resolve_team(name: str, team: Team, config: StackConfig, problems: list[str
         allow_create_repositories=team.allow_create_repositories,
         github=tuple(team.github),
         deploy=team.deploy or Deploy(),
+        role=ResolvedRole(
+            max_session_duration=_first_set(team.max_session_duration, config.defaults.max_session_duration),
+            permissions_boundary=_first_set(team.permissions_boundary, config.defaults.permissions_boundary),
+            path=_first_set(team.role_path, config.defaults.role_path) or "/",
+        ),
     )
+    for index, repo in enumerate(repositories):
+        if repo.image_tag_mutability.endswith("_WITH_EXCLUSION") and not repo.tag_mutability_exclusions:
+            problems.append(f"{where}.repositories[{index}]: imageTagMutability {repo.image_tag_mutability} needs "
+                            "tagMutabilityExclusions (e.g. [latest, dev-*])")
     if resolved.github and github:
         size = compact_size(trust_policy(oidc_provider_arn("aws", PLACEHOLDER_ACCOUNT, github.issuer), github.issuer,
                                          github_subjects(resolved.github)))
@@ -618,6 +702,40 @@ def _resolve_team(name: str, team: Team, config: StackConfig, problems: list[str
                 f"{INLINE_POLICY_MAX_CHARS}; give the team a namespace so one ARN pattern covers its repositories"
             )
     return resolved
+
+
+def _first_set(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def _covered(name: str, filters: list[str]) -> bool:
+    return any(re.fullmatch(re.escape(f).replace(r"\*", ".*"), name) for f in filters)
+
+
+def _registry_problems(registry: RegistryConfig, teams: list[ResolvedTeam], config: StackConfig) -> list[str]:
+    problems: list[str] = []
+    for r_index, rule in enumerate(registry.replication.rules if registry.replication else ()):
+        for d_index, destination in enumerate(rule.destinations):
+            if destination.account is not None and destination.account not in config.accounts:
+                problems.append(
+                    f"registry.replication.rules[{r_index}].destinations[{d_index}].account: "
+                    f'"{destination.account}" is not an account name in accounts; add it there (its registry policy '
+                    "must allow this account to replicate)")
+    if registry.scanning:
+        filters = [f for rule in registry.scanning.rules for f in rule.filters]
+        for team in teams:
+            if team.allow_create_repositories and not _covered(f"{team.namespace}/new-repository", filters):
+                problems.append(f'registry.scanning: no rule covers "{team.namespace}/*", where teams.{team.name} '
+                                "creates repositories that must be scanned; add that filter")
+    namespaces = {t.namespace: t.name for t in teams if t.namespace}
+    names = {r.name: r.team for t in teams for r in t.repositories}
+    for prefix in registry.pull_through_cache:
+        clash = namespaces.get(prefix) or next((team for name, team in names.items()
+                                                if name == prefix or name.startswith(prefix + "/")), None)
+        if clash:
+            problems.append(f'registry.pullThroughCache.{prefix}: the prefix is also used by teams.{clash}; cached '
+                            "images would land in its repositories; choose another prefix")
+    return problems
 
 
 def _cross_team_problems(teams: list[ResolvedTeam], config: StackConfig) -> list[str]:

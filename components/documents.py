@@ -152,18 +152,28 @@ def push_policy(team: ResolvedTeam, account: str, region: str, partition: str) -
     return {"Version": VERSION, "Statement": statements}
 
 
-def node_pull_policy(teams: Iterable[ResolvedTeam], account: str, region: str, partition: str) -> dict[str, Any]:
-    """Pull-only rights on every repository of the stack, for node roles (EKS, ECS hosts)."""
+def node_pull_policy(teams: Iterable[ResolvedTeam], account: str, region: str, partition: str,
+                     cache_prefixes: Sequence[str] = ()) -> dict[str, Any]:
+    """Pull-only rights on every repository of the stack, for node roles (EKS, ECS hosts).
+
+    Pulling through a cache rule creates the cached repository and imports the upstream image
+    on first pull, so cache prefixes also get those two actions, and nothing else.
+    """
     resources = sorted({arn for team in teams for arn in team_repository_arns(team, partition, region, account)})
-    return {
-        "Version": VERSION,
-        "Statement": [
-            {"Sid": "GetAuthorizationToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
-             "Resource": "*"},
-            {"Sid": "PullPlatformRepositories", "Effect": "Allow", "Action": list(ECR_PULL_ACTIONS),
-             "Resource": _one_or_many(resources)},
-        ],
-    }
+    statements: list[dict[str, Any]] = [
+        {"Sid": "GetAuthorizationToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Sid": "PullPlatformRepositories", "Effect": "Allow", "Action": list(ECR_PULL_ACTIONS),
+         "Resource": _one_or_many(resources)},
+    ]
+    if cache_prefixes:
+        statements.append({
+            "Sid": "PullThroughCache",
+            "Effect": "Allow",
+            "Action": sorted((*ECR_PULL_ACTIONS, "ecr:BatchImportUpstreamImage", "ecr:CreateRepository")),
+            "Resource": _one_or_many([repository_arn(partition, region, account, f"{p}/*")
+                                      for p in sorted(cache_prefixes)]),
+        })
+    return {"Version": VERSION, "Statement": statements}
 
 
 def creation_role_policy(teams: Iterable[ResolvedTeam], account: str, region: str, partition: str,

@@ -18,6 +18,8 @@ class NodePullAccessArgs:
     """Every team whose repositories nodes may pull from."""
     role_names: tuple[str, ...]
     """Existing roles in this account that get the policy."""
+    cache_prefixes: tuple[str, ...]
+    """Pull-through cache prefixes nodes may pull (and so populate) through."""
     environment: str
     """Environment name for the policy name and tags."""
     aws: AwsContext
@@ -34,7 +36,8 @@ class NodePullAccess(pulumi.ComponentResource):
             name,
             name=f"ecr-platform-{args.environment}-node-pull",
             description="Pull images from the ecr-platform repositories",
-            policy=to_json(node_pull_policy(args.teams, args.aws.account, args.aws.region, args.aws.partition)),
+            policy=to_json(node_pull_policy(args.teams, args.aws.account, args.aws.region, args.aws.partition,
+                                            args.cache_prefixes)),
             tags=tags(args.environment),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -6,12 +6,12 @@ from collections.abc import Iterable, Mapping
 
 import pulumi
 
-from .config import Settings
+from .config import ResolvedTeam, Settings
 from .context import AwsContext
 
 
-def role_arn(ctx: AwsContext, role_name: str) -> str:
-    return f"arn:{ctx.partition}:iam::{ctx.account}:role/{role_name}"
+def role_arn(ctx: AwsContext, team: ResolvedTeam) -> str:
+    return f"arn:{ctx.partition}:iam::{ctx.account}:{team.role_arn_suffix}"
 
 
 def github_actions_variables(settings: Settings, ctx: AwsContext) -> dict[str, dict[str, str]]:
@@ -21,7 +21,7 @@ def github_actions_variables(settings: Settings, ctx: AwsContext) -> dict[str, d
         for access in team.github:
             variables[access.repository] = {
                 "AWS_REGION": ctx.region,
-                "AWS_ROLE_ARN": role_arn(ctx, team.role_name),
+                "AWS_ROLE_ARN": role_arn(ctx, team),
                 "ECR_REGISTRY": ctx.registry_url,
                 "ECR_REPOSITORIES": ",".join(repo.name for repo in team.repositories),
             }

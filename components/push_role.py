@@ -35,6 +35,9 @@ class GitHubPushRole(pulumi.ComponentResource):
         role = aws.iam.Role(
             name,
             name=team.role_name,
+            path=team.role.path,
+            max_session_duration=team.role.max_session_duration,
+            permissions_boundary=team.role.permissions_boundary,
             description=f"GitHub Actions push role for team {team.name} ({args.environment}), managed by ecr-platform",
             assume_role_policy=to_json(
                 trust_policy(args.github.known_arn, args.github.issuer, github_subjects(team.github))),

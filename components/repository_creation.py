@@ -3,7 +3,7 @@
 Per team that allows it, an ECR repository creation template for its namespace
 (`CREATE_ON_PUSH`) carries mutability, encryption, lifecycle, repository policy and tags; ECR
 applies tags and KMS keys through a role it assumes, scoped to those namespaces. Templates have
-no scan setting, so a registry scanning rule scans the same repositories on push.
+no scan setting: `RegistryFeatures` adds a registry scanning rule for those namespaces.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .config import ResolvedRepository, ResolvedTeam
+from .config import ResolvedTeam
 from .context import AwsContext, tags
 from .documents import (
     creation_role_policy,
@@ -28,8 +28,6 @@ from .documents import (
 class RepositoryCreationArgs:
     creating_teams: tuple[ResolvedTeam, ...]
     """Teams whose CI may create repositories inside their namespace."""
-    scanned_repositories: tuple[ResolvedRepository, ...]
-    """Declared repositories that scan on push: the registry scanning rule must keep covering them."""
     environment: str
     """Environment name for names and tags."""
     aws: AwsContext
@@ -43,14 +41,6 @@ def kms_key_arn(key: str, ctx: AwsContext) -> str:
     if key.startswith("alias/") or ":alias/" in key:
         return aws.kms.get_alias(name=key.split(":")[-1]).target_key_arn
     return f"arn:{ctx.partition}:kms:{ctx.region}:{ctx.account}:key/{key}"
-
-
-def scan_filters(args: RepositoryCreationArgs) -> list[str]:
-    """Registry scanning filters: created namespaces plus every declared repository that scans."""
-    created = [f"{t.namespace}/*" for t in args.creating_teams if t.template.scan_on_push]
-    covered = tuple(f[:-1] for f in created)
-    declared = [r.name for r in args.scanned_repositories if not r.name.startswith(covered)]
-    return sorted(set(created)) + sorted(set(declared))
 
 
 class RepositoryCreation(pulumi.ComponentResource):
@@ -86,24 +76,15 @@ class RepositoryCreation(pulumi.ComponentResource):
                 applied_fors=["CREATE_ON_PUSH"],
                 description=f"Repositories team {team.name} creates on push, managed by ecr-platform",
                 image_tag_mutability=template.image_tag_mutability,
+                image_tag_mutability_exclusion_filters=[
+                    aws.ecr.RepositoryCreationTemplateImageTagMutabilityExclusionFilterArgs(
+                        filter=f, filter_type="WILDCARD") for f in template.tag_mutability_exclusions] or None,
                 encryption_configurations=[aws.ecr.RepositoryCreationTemplateEncryptionConfigurationArgs(
                     encryption_type=template.encryption.type, kms_key=template.encryption.kms_key)],
                 lifecycle_policy=to_json(lifecycle_policy(template.lifecycle)),
                 repository_policy=to_json(access) if access else None,
                 resource_tags=tags(args.environment, team.name),
                 custom_role_arn=role.arn,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-        filters = scan_filters(args)
-        if filters:
-            aws.ecr.RegistryScanningConfiguration(
-                f"{name}-scanning",
-                scan_type="BASIC",
-                rules=[aws.ecr.RegistryScanningConfigurationRuleArgs(
-                    scan_frequency="SCAN_ON_PUSH",
-                    repository_filters=[aws.ecr.RegistryScanningConfigurationRuleRepositoryFilterArgs(
-                        filter=f, filter_type="WILDCARD") for f in filters],
-                )],
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.role_arn = role.arn

@@ -47,6 +47,9 @@ class TeamRegistry(pulumi.ComponentResource):
                 image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
                     scan_on_push=repo.scan_on_push),
                 image_tag_mutability=repo.image_tag_mutability,
+                image_tag_mutability_exclusion_filters=[
+                    aws.ecr.RepositoryImageTagMutabilityExclusionFilterArgs(filter=f, filter_type="WILDCARD")
+                    for f in repo.tag_mutability_exclusions] or None,
                 encryption_configurations=encryption_configurations(repo),
                 # Deleting a repository must never take its images with it.
                 force_delete=False if repo.protect else None,

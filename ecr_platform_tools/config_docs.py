@@ -27,8 +27,18 @@ from components.config import (
     Lifecycle,
     RepositoryEntry,
     RepositorySettings,
+    RoleSettings,
     StackConfig,
     Team,
+)
+from components.registry_config import (
+    PullThroughCache,
+    RegistryConfig,
+    Replication,
+    ReplicationDestination,
+    ReplicationRule,
+    Scanning,
+    ScanRule,
 )
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -40,6 +50,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("ecr-platform:", StackConfig),
     ("github.", GitHubSettings),
     ("defaults. / teams.<team>. / repositories[]. (repository settings)", RepositorySettings),
+    ("defaults. / teams.<team>. (push role settings)", RoleSettings),
     ("encryption.", Encryption),
     ("lifecycle.", Lifecycle),
     ("lifecycle.keepTagged[].", KeepTagged),
@@ -47,6 +58,13 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("teams.<team>.repositories[].", RepositoryEntry),
     ("teams.<team>.github[].", GitHubAccess),
     ("teams.<team>.deploy.", Deploy),
+    ("registry.", RegistryConfig),
+    ("registry.replication.", Replication),
+    ("registry.replication.rules[].", ReplicationRule),
+    ("registry.replication.rules[].destinations[].", ReplicationDestination),
+    ("registry.scanning.", Scanning),
+    ("registry.scanning.rules[].", ScanRule),
+    ("registry.pullThroughCache.<prefix>.", PullThroughCache),
 ]
 
 
@@ -90,7 +108,8 @@ def render() -> str:
     for prefix, model in SECTIONS:
         lines += [f"#### `{prefix}`", "", "| key | type | default | meaning |", "| --- | --- | --- | --- |"]
         own = model.model_fields
-        shared = set(RepositorySettings.model_fields) if model is not RepositorySettings else set()
+        shared = {name for base in (RepositorySettings, RoleSettings) if base is not model
+                  and issubclass(model, base) for name in base.model_fields}
         for name, field in own.items():
             if name in shared:
                 continue
