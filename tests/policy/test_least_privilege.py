@@ -165,3 +165,11 @@ def test_attaching_a_narrow_managed_policy_passes(guard: Guard) -> None:
 
 def test_a_managed_policy_that_is_not_json_fails_closed(guard: Guard) -> None:
     assert_violates(guard.analyze(managed_policy("nope")), POLICY, "not valid JSON")
+
+
+def test_pass_role_without_passed_to_service_fails_only_when_required(guard: Guard) -> None:
+    statement = {"Sid": "Pass", "Action": "iam:PassRole", "Resource": f"{ROLE_ARN}/payments-task"}
+    assert_passes(judge(guard, statement), POLICY)
+    guard.configure(**{POLICY: {"requirePassedToService": True}})
+    assert_violates(judge(guard, statement), POLICY, "statement 'Pass'", "iam:PassedToService")
+    assert_passes(guard.analyze(role_policy()), POLICY)
