@@ -197,6 +197,16 @@ def compact_repositories(names: Iterable[str], everything: Sequence[str] = ()) -
     return ", ".join(parts)
 
 
+SUMMARY_ITEMS = 20
+
+
+def _first(names: Sequence[str], template: str = "{}", compact: bool = False) -> str:
+    """A summary line: at most SUMMARY_ITEMS names, then how many more (the access sections list all)."""
+    shown = names[:SUMMARY_ITEMS]
+    text = compact_repositories(shown) if compact else ", ".join(template.format(n) for n in shown)
+    return text + (f", … and {len(names) - len(shown)} more" if len(names) > len(shown) else "")
+
+
 def _by_levels(repositories: Sequence[RepoAccess], everything: Sequence[str]) -> list[tuple[str, str]]:
     """Repositories grouped by identical levels (and conditions): [(`pull, push`, `dc43/{a,b}`)]."""
     groups: dict[tuple[str, str], list[str]] = {}
@@ -317,9 +327,9 @@ def render_markdown(result: CheckResult, heading: bool = True) -> str:
         ["", ""],
         [
             ["Stack", f"`{s.stack}` (environment `{s.environment}`, account `{s.account}`, `{s.region}`)"],
-            ["Teams", ", ".join(f"`{t}`" for t in s.teams) or "—"],
-            ["Repositories", f"{len(s.repositories)}: {compact_repositories(s.repositories)}"],
-            ["Roles", ", ".join(f"`{r}`" for r in s.roles) or "—"],
+            ["Teams", _first(s.teams, "`{}`") or "—"],
+            ["Repositories", f"{len(s.repositories)}: {_first(s.repositories, '{}', compact=True)}"],
+            ["Roles", _first(s.roles, "`{}`") or "—"],
             ["Policy pack config", f"`{result.policy_config}`" if result.policy_config else result.policy_pack_shown],
         ],
     )
@@ -457,9 +467,9 @@ def render_text(result: CheckResult) -> str:
     s, report = result.summary, result.access
     out = [
         f"ecr-platform check: stack {s.stack} (environment {s.environment}, account {s.account}, {s.region})",
-        f"  teams ({len(s.teams)}): {', '.join(s.teams) or '-'}",
-        f"  repositories ({len(s.repositories)}): {compact_repositories(s.repositories)}",
-        f"  roles ({len(s.roles)}): {', '.join(s.roles) or '-'}",
+        f"  teams ({len(s.teams)}): {_first(s.teams) or '-'}",
+        f"  repositories ({len(s.repositories)}): {_first(s.repositories, compact=True)}",
+        f"  roles ({len(s.roles)}): {_first(s.roles) or '-'}",
         f"  policy pack config: {result.policy_pack_shown}",
         f"  resources ({sum(s.resource_counts.values())}):",
     ]
