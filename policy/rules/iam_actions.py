@@ -94,10 +94,17 @@ def lookup(full_name: str) -> Action | None:
 
 def ecr_actions_matching(pattern: str) -> tuple[Action, ...]:
     """ECR actions an `Action` entry grants, including through `*` and `ecr:*`-style wildcards."""
-    lowered = pattern.lower()
+    return _ecr_actions_matching(pattern.lower())
+
+
+@cache
+def _ecr_actions_matching(lowered: str) -> tuple[Action, ...]:
     if lowered == "*":
         return service_actions("ecr")
     service, _, name = lowered.partition(":")
     if not name or not glob_match(service, "ecr", case_sensitive=False):
         return ()
-    return tuple(a for a in service_actions("ecr") if glob_match(name, a.name.lower()))
+    if not has_wildcard(name):
+        found = _by_name("ecr").get(name)
+        return (found,) if found else ()
+    return tuple(a for key, a in _by_name("ecr").items() if glob_match(name, key))
