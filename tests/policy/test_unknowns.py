@@ -79,3 +79,13 @@ def test_a_stack_policy_judges_the_rest_of_the_stack(guard: Guard) -> None:
 def test_an_unknown_kms_key_is_a_key_the_program_creates(guard: Guard) -> None:
     guard.configure(**{"ecr-encryption": {"minimum": "customer-managed-key"}})
     assert_clean(guard.analyze(repository(encryptionConfigurations=[{"encryptionType": "KMS", "kmsKey": UNKNOWN}])))
+
+
+def test_registry_features_the_pack_does_not_judge_never_crash_it(guard: Guard) -> None:
+    replication = resource("aws:ecr/replicationConfiguration:ReplicationConfiguration", "replication", {
+        "replicationConfiguration": {"rules": [{"destinations": [{"region": "eu-west-1", "registryId": UNKNOWN}],
+                                                "repositoryFilters": [{"filter": "payments", "filterType":
+                                                                       "PREFIX_MATCH"}]}]}})
+    cache = resource("aws:ecr/pullThroughCacheRule:PullThroughCacheRule", "cache", {
+        "ecrRepositoryPrefix": "ecr-public", "upstreamRegistryUrl": "public.ecr.aws"})
+    assert_clean(guard.all([*compliant_stack(), replication, cache]))
