@@ -1,0 +1,135 @@
+"""Least privilege and pinning in the platform's workflows, and the checks catch violations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from ecr_platform_tools import workflow_snippet
+
+from .lint import PINNED_USES, PLATFORM_WORKFLOWS, ROOT, WORKFLOWS
+from .rules import SAME_REPO_GUARD, all_problems, jobs, load, steps, uses
+
+
+def text(name: str) -> str:
+    return (WORKFLOWS / name).read_text()
+
+
+@pytest.mark.parametrize("name", PLATFORM_WORKFLOWS)
+def test_workflow_is_least_privilege_and_pinned(name: str) -> None:
+    assert all_problems(text(name)) == []
+
+
+def mutated(name: str, change: Any) -> str:
+    workflow = load(text(name))
+    change(workflow)
+    return yaml.safe_dump(workflow, sort_keys=False)
+
+
+def test_an_unpinned_action_is_caught() -> None:
+    broken = text("ci.yml").replace(
+        "actions/checkout@8e8c483db84b4bee98b60c0593521ed34d9990e8 # v6.0.1", "actions/checkout@v6")
+    assert any(p.startswith("not pinned: ") for p in all_problems(broken))
+
+
+def test_a_pin_without_its_release_comment_is_caught() -> None:
+    broken = text("ci.yml").replace(" # v6.0.1", "")
+    assert any(p.startswith("not pinned: ") for p in all_problems(broken))
+
+
+def test_id_token_without_the_same_repo_guard_is_caught() -> None:
+    def drop_guard(workflow: dict[str, Any]) -> None:
+        del workflow["jobs"]["preview"]["if"]
+
+    assert "job preview: id-token: write without `if: " + SAME_REPO_GUARD + "`" in all_problems(
+        mutated("pull-request.yml", drop_guard))
+
+
+def test_id_token_on_a_job_without_aws_credentials_is_caught() -> None:
+    def grant_check_id_token(workflow: dict[str, Any]) -> None:
+        workflow["jobs"]["check"]["permissions"]["id-token"] = "write"
+
+    problems = all_problems(mutated("pull-request.yml", grant_check_id_token))
+    assert "job check: id-token: write without configure-aws-credentials" in problems
+
+
+def test_workflow_wide_write_permissions_are_caught() -> None:
+    def widen(workflow: dict[str, Any]) -> None:
+        workflow["permissions"] = {"id-token": "write", "contents": "read"}
+
+    assert any(p.startswith("top-level permissions") for p in all_problems(mutated("deploy.yml", widen)))
+
+
+def test_missing_timeout_and_persisted_credentials_are_caught() -> None:
+    def loosen(workflow: dict[str, Any]) -> None:
+        job = workflow["jobs"]["ci"]
+        del job["timeout-minutes"]
+        job["steps"][0]["with"]["persist-credentials"] = True
+
+    problems = all_problems(mutated("ci.yml", loosen))
+    assert "job ci: no timeout-minutes" in problems
+    assert "job ci: checkout without persist-credentials: false" in problems
+
+
+def test_fork_pull_requests_get_the_check_without_credentials() -> None:
+    workflow = load(text("pull-request.yml"))
+    check = workflow["jobs"]["check"]
+    assert "if" not in check, "the offline check must run for every pull request, forks included"
+    assert check["permissions"] == {"contents": "read"}
+    assert check["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    script = "\n".join(str(s.get("run", "")) for s in steps(check))
+    assert "make setup" in script and 'make -s check STACK="$STACK" FORMAT=markdown' in script
+    assert ">> \"$GITHUB_STEP_SUMMARY\"" in script
+    assert not any("secrets." in str(s) for s in steps(check)), "fork runs get no secrets: the check needs none"
+
+
+def test_the_comment_workflow_runs_no_pull_request_code() -> None:
+    workflow = load(text("pull-request-comment.yml"))
+    assert set(workflow["on"]) == {"workflow_run"}
+    assert workflow["on"]["workflow_run"]["workflows"] == [load(text("pull-request.yml"))["name"]]
+    for name, job in jobs(workflow):
+        assert not uses(job, "actions/checkout@"), f"job {name} checks out code next to a write token"
+        assert "workflow_run.event == 'pull_request'" in job["if"]
+        assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+
+
+@pytest.mark.parametrize(("workflow_name", "job_names"), [("pull-request.yml", ["preview"]),
+                                                          ("deploy.yml", ["dev", "prod"])])
+def test_pulumi_runs_with_the_policy_pack_and_its_environment_config(workflow_name: str,
+                                                                    job_names: list[str]) -> None:
+    workflow = load(text(workflow_name))
+    for name in job_names:
+        job = workflow["jobs"][name]
+        (step,) = uses(job, "pulumi/actions@")
+        matrix = job.get("strategy", {}).get("matrix", {}).get("include")
+        stacks = [m["stack"] for m in matrix] if matrix else [step["with"]["stack-name"]]
+        for stack in stacks:
+            config = step["with"]["policyPackConfigs"].replace("${{ matrix.stack }}", stack)
+            assert config == f"policy/config/{stack}.json" and (ROOT / config).is_file()
+            assert step["with"]["stack-name"] in (stack, "${{ matrix.stack }}")
+        assert step["with"]["policyPacks"] == "policy"
+        assert uses(job, "aws-actions/configure-aws-credentials@"), f"{name}: pulumi needs the OIDC role"
+
+
+def test_preview_comments_and_deploys_do_not_overlap() -> None:
+    preview = load(text("pull-request.yml"))["jobs"]["preview"]
+    assert uses(preview, "pulumi/actions@")[0]["with"]["command"] == "preview"
+    assert uses(preview, "pulumi/actions@")[0]["with"]["comment-on-pr"] is True
+    deploy = load(text("deploy.yml"))
+    assert deploy["on"] == {"push": {"branches": ["main"]}}
+    assert deploy["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
+    assert deploy["jobs"]["prod"]["needs"] == "dev"
+    assert deploy["jobs"]["prod"]["environment"] == "production"
+    assert [uses(deploy["jobs"][j], "pulumi/actions@")[0]["with"]["command"] for j in ("dev", "prod")] == ["up", "up"]
+
+
+def test_product_team_snippets_use_the_platform_pins() -> None:
+    platform = {m.group("action"): m.group(0) for p in WORKFLOWS.glob("*.yml")
+                for m in map(PINNED_USES.search, p.read_text().splitlines()) if m}
+    for pin in (workflow_snippet.CHECKOUT, workflow_snippet.CONFIGURE_AWS_CREDENTIALS):
+        match = PINNED_USES.search(f"uses: {pin}")
+        assert match and platform[match.group("action")] == match.group(0), f"{pin} drifted from .github/workflows"
+    assert PINNED_USES.search(f"uses: {workflow_snippet.AMAZON_ECR_LOGIN}")
+
