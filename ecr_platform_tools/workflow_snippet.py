@@ -1,0 +1,422 @@
+"""Ready GitHub Actions workflows for product teams: one per GitHub repository a team lists.
+
+    python -m ecr_platform_tools.workflow_snippet --stack dev [--repository acme/dc43] [--out-dir DIR]
+
+The program runs under mocks (as `make check` does); each workflow is built from the stack's
+`githubActionsVariables` output and from the push role's trust policy as declared, not from the
+config: GitHub puts the ref or the environment in the token's `sub` claim, and a workflow whose
+trigger gives a subject the role does not trust fails at AssumeRoleWithWebIdentity. So:
+- a role trusted for an environment gets a job in that environment (the subject is then the
+  environment, whatever the ref);
+- otherwise the triggers are exactly the trusted branches and tags (and `pull_request` when
+  trusted), never `workflow_dispatch`, which could run on any branch;
+- `repo:<owner>/<repo>:*` (`anyRef`) gets every push and manual runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shlex
+import sys
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from .program import ProgramRun, run_stack
+
+WORKFLOW_FILE = ".github/workflows/ecr-push.yml"
+ROLE_TYPE = "aws:iam/role:Role"
+REPOSITORY_TYPE = "aws:ecr/repository:Repository"
+
+# The same pins as .github/workflows (tests/workflows keeps them equal): node24 releases.
+CHECKOUT = "actions/checkout@8e8c483db84b4bee98b60c0593521ed34d9990e8 # v6.0.1"
+CONFIGURE_AWS_CREDENTIALS = "aws-actions/configure-aws-credentials@8df5847569e6427dd6c4fb1cf565c83acfa8afa7 # v6.0.0"
+AMAZON_ECR_LOGIN = "aws-actions/amazon-ecr-login@d539f0932e70871a027e9d5a9d8fc38589180a64 # v2.1.6"
+
+# Characters with a meaning in GitHub's branch and tag filters; literal ones are escaped with `\`.
+_FILTER_SPECIALS = re.compile(r"([*?+\[\]!\\])")
+
+
+class SnippetError(Exception):
+    """A workflow cannot be generated (unknown repository, nothing expressible): the message says why."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One trusted `sub` value: `pattern` when it came from StringLike (`*` and `?` are wildcards)."""
+
+    value: str
+    pattern: bool
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What a push role trusts for one GitHub repository (or `<owner>/*`), from its trust policy."""
+
+    repository: str
+    role_name: str
+    subjects: tuple[Subject, ...]
+    branches: tuple[Subject, ...] = ()
+    tags: tuple[Subject, ...] = ()
+    environments: tuple[str, ...] = ()
+    pull_requests: bool = False
+    any_ref: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The triggers and job settings of one workflow."""
+
+    environment: str | None
+    branches: tuple[str, ...]
+    tags: tuple[str, ...]
+    all_refs: bool
+    pull_request: bool
+    dispatch: bool
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def runs_on_tags(self) -> bool:
+        """Whether a run can start from a git tag, which then becomes an image tag too."""
+        return bool(self.tags) or self.all_refs
+
+
+@dataclass(frozen=True)
+class Snippet:
+    repository: str
+    """The GitHub repository (or `<owner>/*`) the workflow is for."""
+    text: str
+    """The workflow, ready to save as `.github/workflows/ecr-push.yml`."""
+
+    @property
+    def relative_path(self) -> Path:
+        """Where `--out-dir` puts it: `<owner>/<repo>.yml`; `<owner>/@every-repository.yml` for `<owner>/*`
+        (`@` never occurs in a GitHub repository name)."""
+        owner, repo = self.repository.split("/", 1)
+        return Path(owner) / ("@every-repository.yml" if repo == "*" else f"{repo}.yml")
+
+
+# --- reading the trust policy -----------------------------------------------------------------------
+
+
+def trusted_subjects(policy: Mapping[str, Any]) -> list[Subject]:
+    """Every `sub` value an Allow statement for `sts:AssumeRoleWithWebIdentity` accepts."""
+    statements = policy.get("Statement", [])
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    subjects: list[Subject] = []
+    for statement in statements:
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if statement.get("Effect") != "Allow" or "sts:AssumeRoleWithWebIdentity" not in actions:
+            continue
+        for operator, conditions in (statement.get("Condition") or {}).items():
+            if operator not in ("StringEquals", "StringLike"):
+                continue
+            for key, values in conditions.items():
+                if not key.endswith(":sub"):
+                    continue
+                for value in [values] if isinstance(values, str) else values:
+                    subjects.append(Subject(value, pattern=operator == "StringLike"))
+    return subjects
+
+
+def trust_for(repository: str, role_name: str, subjects: Iterable[Subject]) -> Trust:
+    """The subjects of `repository` (exactly as the policy names it), sorted into ref kinds."""
+    prefix = f"repo:{repository}:"
+    mine = tuple(s for s in subjects if s.value.startswith(prefix))
+    branches: list[Subject] = []
+    tags: list[Subject] = []
+    environments: list[str] = []
+    pull_requests = any_ref = False
+    for subject in mine:
+        rest = subject.value[len(prefix):]
+        if rest == "*" and subject.pattern:
+            any_ref = True
+        elif rest.startswith("ref:refs/heads/"):
+            branches.append(Subject(rest[len("ref:refs/heads/"):], subject.pattern))
+        elif rest.startswith("ref:refs/tags/"):
+            tags.append(Subject(rest[len("ref:refs/tags/"):], subject.pattern))
+        elif rest.startswith("environment:") and not (subject.pattern and _has_wildcard(rest)):
+            environments.append(rest[len("environment:"):])
+        elif rest == "pull_request":
+            pull_requests = True
+    return Trust(repository, role_name, mine, tuple(branches), tuple(tags), tuple(environments),
+                 pull_requests, any_ref)
+
+
+def _has_wildcard(value: str) -> bool:
+    return "*" in value or "?" in value
+
+
+def github_filter(ref: Subject) -> str | None:
+    """A GitHub branch/tag filter that matches only refs the IAM subject matches; None if there is none.
+
+    IAM's `*` matches any run of characters, GitHub's `*` any run without `/`: narrower, so every
+    ref that triggers the workflow is trusted. IAM's `?` (exactly one character) has no GitHub
+    equivalent. Every other filter character is escaped to stay literal.
+    """
+    if not ref.pattern:
+        return _FILTER_SPECIALS.sub(r"\\\1", ref.value)
+    if "?" in ref.value:
+        return None
+    return "*".join(_FILTER_SPECIALS.sub(r"\\\1", part) for part in ref.value.split("*"))
+
+
+def plan_for(trust: Trust) -> Plan:
+    """Triggers whose token subjects the role trusts; SnippetError when no trigger can be."""
+    branches, skipped = _filters(trust.branches)
+    tags, skipped_tags = _filters(trust.tags)
+    notes = [f"Left out: GitHub filters cannot express the IAM pattern {value!r} (`?` is one character in IAM)."
+             for value in (*skipped, *skipped_tags)]
+    if trust.environments:
+        environment = trust.environments[0]
+        notes.append(
+            f"The role trusts the GitHub environment {environment!r}: with `environment:` set, GitHub puts the "
+            "environment, not the ref, in the token, so the triggers below only decide when the job asks to run; "
+            "the environment's deployment branch rules and reviewers (repository settings) decide whether it may.")
+        notes.extend(f"The role also trusts the environment {other!r}." for other in trust.environments[1:])
+        if not branches and not tags:
+            notes.append("`main` is a suggestion: use your default branch (or tags) here.")
+            branches = ["main"]
+        return Plan(environment, tuple(branches), tuple(tags), all_refs=False, pull_request=False, dispatch=True,
+                    notes=tuple(notes))
+    if trust.any_ref:
+        notes.append("The role trusts every ref of the repository (`:*`): every push and manual runs may push.")
+        return Plan(None, (), (), all_refs=True, pull_request=False, dispatch=True, notes=tuple(notes))
+    if not branches and not tags and not trust.pull_requests:
+        raise SnippetError(
+            f"{trust.repository}: the role {trust.role_name} trusts no subject a workflow trigger can produce "
+            f"({', '.join(s.value for s in trust.subjects) or 'none'})")
+    if trust.pull_requests:
+        notes.append("Pull requests from forks get no OIDC token: only branches of this repository can push.")
+    return Plan(None, tuple(branches), tuple(tags), all_refs=False, pull_request=trust.pull_requests, dispatch=False,
+                notes=tuple(notes))
+
+
+def _filters(refs: Sequence[Subject]) -> tuple[list[str], list[str]]:
+    filters: list[str] = []
+    skipped: list[str] = []
+    for ref in refs:
+        converted = github_filter(ref)
+        if converted is None:
+            skipped.append(ref.value)
+        elif converted not in filters:
+            filters.append(converted)
+    return filters, skipped
+
+
+# --- rendering --------------------------------------------------------------------------------------
+
+
+def _scalar(value: str) -> str:
+    """A YAML double-quoted scalar (JSON's string syntax is valid YAML); no expressions smuggled in."""
+    if "${{" in value:
+        raise SnippetError(f"{value!r}: a value from the stack may not contain an Actions expression")
+    return json.dumps(value)
+
+
+def _flow(values: Iterable[str]) -> str:
+    return "[" + ", ".join(_scalar(v) for v in values) + "]"
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.split())
+
+
+def render(trust: Trust, plan: Plan, variables: Mapping[str, str], repositories: Mapping[str, str],
+           stack: str) -> str:
+    """The workflow text for one GitHub repository.
+
+    `variables` is its `githubActionsVariables` entry, `repositories` the ECR repository names it may
+    push to with their tag mutability.
+    """
+    org_wide = trust.repository.endswith("/*")
+    target = f"every repository of {trust.repository[:-2]}" if org_wide else trust.repository
+    header = [
+        f"# Build and push container images to Amazon ECR: for {target}, stack {stack}.",
+        "# Generated by: python -m ecr_platform_tools.workflow_snippet"
+        f" --stack {shlex.quote(stack)} --repository {shlex.quote(trust.repository)}",
+        f"# Save as {WORKFLOW_FILE}. It reads two GitHub Actions variables (repository or",
+        "# environment level; ecr-platform sets them when github.manageVariables is on):",
+        f"#   AWS_ROLE_ARN = {variables['AWS_ROLE_ARN']}",
+        f"#   AWS_REGION   = {variables['AWS_REGION']}",
+        f"# The role {trust.role_name} trusts these token subjects for this repository:",
+        *(f"#   {s.value}" for s in trust.subjects),
+        "# ECR repositories it may push to (IMMUTABLE: a tag can be pushed once, so re-runs need new tags):",
+        *(f"#   {name} ({mutability})" for name, mutability in repositories.items()),
+        *(f"# {line}" for note in plan.notes for line in textwrap.wrap(_comment(note), 96)),
+    ]
+    lines = [*header, "name: ecr-push", "", "on:"]
+    if plan.all_refs:
+        lines += ["  push:"]
+    elif plan.branches or plan.tags:
+        lines += ["  push:"]
+        if plan.branches:
+            lines += [f"    branches: {_flow(plan.branches)}"]
+        if plan.tags:
+            lines += [f"    tags: {_flow(plan.tags)}"]
+    if plan.pull_request:
+        lines += ["  pull_request:"]
+    if plan.dispatch:
+        lines += ["  workflow_dispatch:"]
+    lines += [
+        "",
+        "permissions: {}",
+        "",
+        "jobs:",
+        "  push:",
+        "    name: push ${{ matrix.repository }}",
+        "    runs-on: ubuntu-latest",
+        "    timeout-minutes: 30",
+    ]
+    if plan.environment is not None:
+        lines += [f"    environment: {_scalar(plan.environment)}"]
+    lines += [
+        "    permissions:",
+        "      contents: read",
+        "      id-token: write # the OIDC token configure-aws-credentials exchanges for the role",
+        "    strategy:",
+        "      fail-fast: false",
+        "      matrix:",
+        "        # context: the directory holding each image's Dockerfile",
+        "        include:",
+    ]
+    for name in repositories:
+        lines += [f"          - repository: {_scalar(name)}", "            context: \".\""]
+    lines += [
+        "    steps:",
+        "      - name: Check the variables",
+        "        if: vars.AWS_ROLE_ARN == '' || vars.AWS_REGION == ''",
+        "        run: |",
+        "          echo \"::error::Set the Actions variables AWS_ROLE_ARN and AWS_REGION (see the top of this file)\"",
+        "          exit 1",
+        f"      - uses: {CHECKOUT}",
+        "        with:",
+        "          persist-credentials: false",
+        f"      - uses: {CONFIGURE_AWS_CREDENTIALS}",
+        "        with:",
+        "          role-to-assume: ${{ vars.AWS_ROLE_ARN }}",
+        "          aws-region: ${{ vars.AWS_REGION }}",
+        "      - id: ecr",
+        f"        uses: {AMAZON_ECR_LOGIN}",
+        "      - name: Build and push",
+        "        env:",
+        "          IMAGE: ${{ steps.ecr.outputs.registry }}/${{ matrix.repository }}",
+        "          CONTEXT: ${{ matrix.context }}",
+    ]
+    if plan.runs_on_tags:
+        lines += ["          GIT_TAG: ${{ github.ref_type == 'tag' && github.ref_name || '' }}"]
+    lines += [
+        "        run: |",
+        "          docker build --tag \"$IMAGE:$GITHUB_SHA\" \"$CONTEXT\"",
+        "          docker push \"$IMAGE:$GITHUB_SHA\"",
+    ]
+    if plan.runs_on_tags:
+        lines += [
+            "          if [[ -n \"$GIT_TAG\" ]]; then",
+            "            if ! [[ \"$GIT_TAG\" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then",
+            "              echo \"::error::git tag '$GIT_TAG' is not a valid image tag\"",
+            "              exit 1",
+            "            fi",
+            "            docker tag \"$IMAGE:$GITHUB_SHA\" \"$IMAGE:$GIT_TAG\"",
+            "            docker push \"$IMAGE:$GIT_TAG\"",
+            "          fi",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# --- from a program run -----------------------------------------------------------------------------
+
+
+def _role_name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def trusts_of(run: ProgramRun) -> dict[str, Trust]:
+    """Per `githubActionsVariables` key, what the role it names trusts for that key."""
+    roles = {str(r.inputs.get("name")): r for r in run.of_type(ROLE_TYPE)}
+    trusts: dict[str, Trust] = {}
+    for repository, variables in run.outputs.get("githubActionsVariables", {}).items():
+        name = _role_name(variables["AWS_ROLE_ARN"])
+        role = roles.get(name)
+        if role is None:
+            raise SnippetError(f"{repository}: AWS_ROLE_ARN names {name}, which the stack does not declare")
+        policy = _json(role.inputs.get("assumeRolePolicy") or "{}")
+        trusts[repository] = trust_for(repository, name, trusted_subjects(policy))
+    return trusts
+
+
+def snippets(run: ProgramRun, repository: str | None = None) -> list[Snippet]:
+    """One workflow per GitHub repository of the stack (or for `repository`, which an `<owner>/*`
+    entry may cover)."""
+    variables: Mapping[str, Mapping[str, str]] = run.outputs.get("githubActionsVariables", {})
+    keys = list(variables)
+    if repository is not None:
+        keys = select(repository, keys)
+    mutability = {str(r.inputs.get("name")): str(r.inputs.get("imageTagMutability", "MUTABLE"))
+                  for r in run.of_type(REPOSITORY_TYPE)}
+    trusts = trusts_of(run)
+    found = []
+    for key in keys:
+        names = [n for n in variables[key]["ECR_REPOSITORIES"].split(",") if n]
+        repositories = {name: mutability.get(name, "created by CI on first push") for name in names}
+        text = render(trusts[key], plan_for(trusts[key]), variables[key], repositories, run.stack)
+        found.append(Snippet(key, text))
+    return found
+
+
+def select(repository: str, keys: Sequence[str]) -> list[str]:
+    """The entry for `repository`: its own, else its owner's `<owner>/*` entry."""
+    if repository in keys:
+        return [repository]
+    owner_wide = f"{repository.split('/', 1)[0]}/*"
+    if owner_wide in keys:
+        return [owner_wide]
+    raise SnippetError(f"{repository}: no team lists this GitHub repository; the stack has: {', '.join(keys)}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ecr_platform_tools.workflow_snippet",
+        description="Print (or write) a ready GitHub Actions workflow per GitHub repository that may push to ECR.")
+    parser.add_argument("--stack", default="dev", help="stack name; reads Pulumi.<stack>.yaml (default: dev)")
+    parser.add_argument("--config-file", type=Path, help="a stack config file instead of Pulumi.<stack>.yaml")
+    parser.add_argument("--repository", help="only this GitHub repository (<owner>/<repo>)")
+    parser.add_argument("--out-dir", type=Path,
+                        help="write <owner>/<repo>.yml files here instead of printing them")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 with the workflows, 2 on an unknown repository or an invalid stack configuration."""
+    args = _parser().parse_args(argv)
+    try:
+        run = run_stack(args.stack, config_file=args.config_file)
+        found = snippets(run, args.repository)
+    except (SnippetError, FileNotFoundError, pulumi.RunError) as error:
+        print(f"workflow_snippet: {error}", file=sys.stderr)
+        return 2
+    if args.out_dir is None:
+        sys.stdout.write("---\n".join(s.text for s in found))
+        return 0
+    for snippet in found:
+        path = args.out_dir / snippet.relative_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(snippet.text)
+        print(f"{snippet.repository}: {path} (save as {WORKFLOW_FILE})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

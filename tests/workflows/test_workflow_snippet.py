@@ -1,0 +1,262 @@
+"""Product-team workflows: every trigger yields a token the role trusts, and they pass actionlint.
+
+Trust is judged independently of the generator: the trigger and `environment:` of each generated
+workflow are turned into the `sub` claims GitHub would issue, and the IAM evaluator decides
+whether the role's trust policy (as the program declared it) allows AssumeRoleWithWebIdentity.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecr_platform_tools import workflow_snippet
+from ecr_platform_tools.iam_eval import Effect, Glob, PolicyDocument, Principal, Request, evaluate
+from ecr_platform_tools.program import ProgramRun, run_stack
+from ecr_platform_tools.workflow_snippet import SnippetError, Subject, Trust, github_filter, plan_for
+
+from .lint import actionlint
+from .rules import load
+
+STACKS = ("dev", "prod")
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, ProgramRun]:
+    return {stack: run_stack(stack) for stack in STACKS}
+
+
+@pytest.fixture(scope="module")
+def generated(runs: dict[str, ProgramRun]) -> dict[str, list[workflow_snippet.Snippet]]:
+    return {stack: workflow_snippet.snippets(run) for stack, run in runs.items()}
+
+
+# --- what GitHub would put in the token ------------------------------------------------------------
+
+
+def _glob(github_filter_pattern: str) -> str:
+    """GitHub filter -> IAM-style glob that matches at least the same refs (`**` and `*` -> `*`)."""
+    out, escaped = [], False
+    for char in github_filter_pattern:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            out.append(char)
+    return "".join(out).replace("**", "*")
+
+
+def token_subjects(workflow: Mapping[str, Any], repository: str) -> list[str]:
+    """Every `sub` claim (as a pattern when a trigger covers many refs) this workflow's jobs can get."""
+    prefix = f"repo:{repository}"
+    triggers = workflow["on"]
+    subjects: list[str] = []
+    for job in workflow["jobs"].values():
+        environment = job.get("environment")
+        if isinstance(environment, Mapping):
+            environment = environment["name"]
+        if environment:  # GitHub: the environment replaces the ref in `sub`, whatever the trigger
+            subjects.append(f"{prefix}:environment:{environment}")
+            continue
+        for trigger, spec in triggers.items():
+            spec = spec or {}
+            if trigger == "push":
+                assert not {"branches-ignore", "tags-ignore"} & set(spec), "negative filters: not judged here"
+                if "branches" not in spec and "tags" not in spec:
+                    subjects += [f"{prefix}:ref:refs/heads/*", f"{prefix}:ref:refs/tags/*"]
+                subjects += [f"{prefix}:ref:refs/heads/{_glob(b)}" for b in spec.get("branches", [])]
+                subjects += [f"{prefix}:ref:refs/tags/{_glob(t)}" for t in spec.get("tags", [])]
+            elif trigger == "pull_request":
+                subjects.append(f"{prefix}:pull_request")
+            elif trigger == "workflow_dispatch":
+                subjects.append(f"{prefix}:ref:*")  # any branch or tag the person picks
+            else:
+                pytest.fail(f"trigger {trigger}: its subject is not modelled here")
+    return subjects
+
+
+def role_policy(run: ProgramRun, role_arn: str) -> dict[str, Any]:
+    name = role_arn.rsplit("/", 1)[-1]
+    (role,) = [r for r in run.of_type("aws:iam/role:Role") if r.inputs.get("name") == name]
+    policy = role.inputs["assumeRolePolicy"]
+    return json.loads(policy) if isinstance(policy, str) else policy
+
+
+def untrusted(policy: Mapping[str, Any], subjects: list[str]) -> list[str]:
+    """The subjects for which AssumeRoleWithWebIdentity is not unconditionally allowed."""
+    (statement, *_) = policy["Statement"]
+    provider = statement["Principal"]["Federated"]
+    issuer = provider.split("oidc-provider/", 1)[1]
+    document = PolicyDocument.parse(policy)
+    refused = []
+    for subject in subjects:
+        value: str | Glob = Glob(subject) if "*" in subject else subject
+        request = Request(
+            action="sts:AssumeRoleWithWebIdentity",
+            principal=Principal("Federated", provider),
+            context={f"{issuer}:sub": [value], f"{issuer}:aud": ["sts.amazonaws.com"]},
+        )
+        if evaluate([document], request).effect is not Effect.ALLOW:
+            refused.append(subject)
+    return refused
+
+
+# --- the generated workflows -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_trigger_of_every_workflow_is_trusted_by_its_role(
+        stack: str, runs: dict[str, ProgramRun], generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    variables = runs[stack].outputs["githubActionsVariables"]
+    assert {s.repository for s in generated[stack]} == set(variables), "one workflow per GitHub repository"
+    for snippet in generated[stack]:
+        subjects = token_subjects(load(snippet.text), snippet.repository)
+        assert subjects, snippet.repository
+        policy = role_policy(runs[stack], variables[snippet.repository]["AWS_ROLE_ARN"])
+        assert untrusted(policy, subjects) == [], (
+            f"{snippet.repository} ({stack}): these runs would fail at AssumeRoleWithWebIdentity")
+
+
+def test_a_trigger_the_role_does_not_trust_is_caught(runs: dict[str, ProgramRun],
+                                                     generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    # the judge above is not vacuous: a widened trigger and a dropped environment are refused
+    by_repo = {s.repository: load(s.text) for s in generated["dev"]}
+    variables = runs["dev"].outputs["githubActionsVariables"]
+
+    pizza = by_repo["pizza-labs/jwt-pizza"]
+    pizza["on"]["push"]["branches"].append("develop")
+    policy = role_policy(runs["dev"], variables["pizza-labs/jwt-pizza"]["AWS_ROLE_ARN"])
+    assert untrusted(policy, token_subjects(pizza, "pizza-labs/jwt-pizza")) == [
+        "repo:pizza-labs/jwt-pizza:ref:refs/heads/develop"]
+
+    dc43 = by_repo["acme/dc43"]
+    del dc43["jobs"]["push"]["environment"]
+    policy = role_policy(runs["dev"], variables["acme/dc43"]["AWS_ROLE_ARN"])
+    assert "repo:acme/dc43:ref:refs/heads/main" in untrusted(policy, token_subjects(dc43, "acme/dc43"))
+
+
+def test_environment_scoped_trust_gets_a_job_in_that_environment(
+        generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    for stack in STACKS:
+        dc43 = next(load(s.text) for s in generated[stack] if s.repository == "acme/dc43")
+        assert dc43["jobs"]["push"]["environment"] == "release"
+    pizza = next(load(s.text) for s in generated["dev"] if s.repository == "pizza-labs/jwt-pizza")
+    assert "environment" not in pizza["jobs"]["push"], "a ref-trusted role refuses environment subjects"
+    assert set(pizza["on"]) == {"push"}, "no workflow_dispatch: it could run on an untrusted branch"
+
+
+def test_the_git_tag_is_pushed_only_where_tags_can_trigger(
+        generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    prod = {s.repository: s.text for s in generated["prod"]}
+    assert "GIT_TAG: ${{ github.ref_type == 'tag' && github.ref_name || '' }}" in prod["acme/data-pipelines"]
+    assert load(prod["acme/data-pipelines"])["on"]["push"] == {"branches": ["main"], "tags": ["v*"]}
+    assert "GIT_TAG" not in prod["pizza-labs/jwt-pizza"]
+    dev_chatgpt = next(s.text for s in generated["dev"] if s.repository == "acme/chatgpt-web")
+    assert "GIT_TAG" in dev_chatgpt, "anyRef trusts tag pushes too"
+
+
+def test_each_workflow_assumes_its_role_and_pushes_its_repositories(
+        runs: dict[str, ProgramRun], generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    for stack in STACKS:
+        variables = runs[stack].outputs["githubActionsVariables"]
+        for snippet in generated[stack]:
+            workflow = load(snippet.text)
+            assert workflow["permissions"] == {}
+            job = workflow["jobs"]["push"]
+            assert job["permissions"] == {"contents": "read", "id-token": "write"}
+            (configure,) = [s for s in job["steps"] if "configure-aws-credentials@" in s.get("uses", "")]
+            assert configure["with"] == {"role-to-assume": "${{ vars.AWS_ROLE_ARN }}",
+                                         "aws-region": "${{ vars.AWS_REGION }}"}
+            assert any("amazon-ecr-login@" in s.get("uses", "") for s in job["steps"])
+            pushed = [entry["repository"] for entry in job["strategy"]["matrix"]["include"]]
+            assert pushed == variables[snippet.repository]["ECR_REPOSITORIES"].split(",")
+            assert variables[snippet.repository]["AWS_ROLE_ARN"] in snippet.text, "the header names the role"
+            assert 'docker push "$IMAGE:$GITHUB_SHA"' in snippet.text
+
+
+def test_generated_workflows_pass_actionlint(tmp_path: Path,
+                                             generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for stack, found in generated.items():
+        for snippet in found:
+            name = snippet.repository.replace("/", "--").replace("*", "all")
+            (workflows / f"{stack}--{name}.yml").write_text(snippet.text)
+    findings = actionlint(sorted(workflows.iterdir()), cwd=tmp_path)
+    assert not findings, "\n".join(map(str, findings))
+
+
+# --- trust to triggers, unit by unit ---------------------------------------------------------------
+
+
+def test_github_filters_match_no_more_than_the_iam_subject() -> None:
+    assert github_filter(Subject("main", pattern=False)) == "main"
+    assert github_filter(Subject("release/*", pattern=True)) == "release/*"
+    assert github_filter(Subject("feat+x", pattern=False)) == "feat\\+x", "`+` is a filter operator"
+    assert github_filter(Subject("v[1]*", pattern=True)) == "v\\[1\\]*"
+    assert github_filter(Subject("v*", pattern=False)) == "v\\*", "StringEquals: `*` is a literal"
+    assert github_filter(Subject("v?", pattern=True)) is None, "IAM `?` is one character; GitHub has none"
+
+
+def trust(**kwargs: Any) -> Trust:
+    return Trust("acme/app", "github-push-app", (Subject("repo:acme/app:...", False),), **kwargs)
+
+
+def test_any_ref_trust_runs_on_every_push_and_by_hand() -> None:
+    plan = plan_for(trust(any_ref=True))
+    assert (plan.environment, plan.branches, plan.tags, plan.all_refs, plan.dispatch) == (None, (), (), True, True)
+    assert plan.runs_on_tags
+
+
+def test_a_pattern_github_cannot_express_is_left_out_and_said() -> None:
+    plan = plan_for(trust(branches=(Subject("main", False), Subject("v?", True))))
+    assert plan.branches == ("main",)
+    assert any("'v?'" in note for note in plan.notes)
+
+
+def test_a_role_no_trigger_can_reach_is_an_error() -> None:
+    with pytest.raises(SnippetError, match="trusts no subject a workflow trigger can produce"):
+        plan_for(trust(branches=(Subject("r?", True),)))
+
+
+def test_trust_is_read_from_the_policy_subjects_of_that_repository() -> None:
+    policy = {"Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {
+            "StringEquals": {"t:aud": "sts.amazonaws.com", "t:sub": ["repo:acme/app:ref:refs/heads/main",
+                                                                     "repo:acme/other:environment:prod"]},
+            "StringLike": {"t:sub": "repo:acme/app:ref:refs/tags/v*"}}},
+        {"Effect": "Deny", "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringEquals": {"t:sub": "repo:acme/app:pull_request"}}},
+    ]}
+    found = workflow_snippet.trust_for("acme/app", "r", workflow_snippet.trusted_subjects(policy))
+    assert found.branches == (Subject("main", False),)
+    assert found.tags == (Subject("v*", True),)
+    assert found.environments == () and not found.pull_requests, "another repository's and denied subjects"
+
+
+# --- the command -----------------------------------------------------------------------------------
+
+
+def test_cli_writes_one_file_per_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert workflow_snippet.main(["--stack", "dev", "--out-dir", str(tmp_path)]) == 0
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.yml"))
+    assert written == ["acme/@every-repository.yml", "acme/chatgpt-web.yml", "acme/dc43.yml", "acme/idp.yml",
+                       "pizza-labs/jwt-pizza-service.yml", "pizza-labs/jwt-pizza.yml"]
+    assert "acme/dc43:" in capsys.readouterr().out
+
+
+def test_cli_falls_back_to_the_owner_wide_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    assert workflow_snippet.main(["--stack", "dev", "--repository", "acme/new-service"]) == 0
+    out = capsys.readouterr().out
+    assert "for every repository of acme" in out and "role/ecr-shared-data-push" in out
+
+
+def test_cli_refuses_an_unknown_repository(capsys: pytest.CaptureFixture[str]) -> None:
+    assert workflow_snippet.main(["--stack", "dev", "--repository", "elsewhere/app"]) == 2
+    assert "elsewhere/app: no team lists this GitHub repository" in capsys.readouterr().err
