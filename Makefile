@@ -20,7 +20,7 @@ test: setup
 
 lint: setup
 	$(PY) -m ruff check .
-	$(PY) -m mypy __main__.py components ecr_platform_tools
+	$(PY) -m mypy __main__.py components ecr_platform_tools policy/rules
 
 # The quickstart: the `local` stack in an AWS emulator (moto server on 127.0.0.1:31566), state in
 # .local-state/. Installs the Pulumi CLI with Pulumi's official installer when it is missing.

@@ -24,6 +24,7 @@ REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 REGISTRY_SCANNING = "aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration"
+REPLICATION = "aws:ecr/replicationConfiguration:ReplicationConfiguration"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 POLICY = "aws:iam/policy:Policy"
@@ -205,6 +206,17 @@ def _registry_scanning(aws: Clients, inputs: _Inputs) -> Applied:
     return Applied(inputs.resource, ["ecr:PutRegistryScanningConfiguration"])
 
 
+def _replication(aws: Clients, inputs: _Inputs) -> Applied:
+    configuration = inputs.take("replicationConfiguration") or {}
+    rules = [{"destinations": [{"region": d["region"], "registryId": d["registryId"]} for d in rule["destinations"]],
+              **({"repositoryFilters": [{"filter": f["filter"], "filterType": f["filterType"]}
+                                        for f in rule["repositoryFilters"]]} if rule.get("repositoryFilters") else {})}
+             for rule in configuration.get("rules", [])]
+    inputs.finish()
+    aws.client("ecr").put_replication_configuration(replicationConfiguration={"rules": rules})
+    return Applied(inputs.resource, ["ecr:PutReplicationConfiguration"])
+
+
 def _role(aws: Clients, inputs: _Inputs) -> Applied:
     name, trust = inputs.take("name"), inputs.take("assumeRolePolicy")
     request: dict[str, Any] = {"RoleName": name, "AssumeRolePolicyDocument": trust,
@@ -256,6 +268,7 @@ HANDLERS = {
     LIFECYCLE_POLICY: _lifecycle_policy,
     REPOSITORY_POLICY: _repository_policy,
     REGISTRY_SCANNING: _registry_scanning,
+    REPLICATION: _replication,
     ROLE: _role,
     ROLE_POLICY: _role_policy,
     POLICY: _policy,
