@@ -249,7 +249,7 @@ def render(trust: Trust, plan: Plan, variables: Mapping[str, str], repositories:
         f"#   AWS_REGION   = {variables['AWS_REGION']}",
         f"# The role {trust.role_name} trusts these token subjects for this repository:",
         *(f"#   {s.value}" for s in trust.subjects),
-        "# ECR repositories it may push to (IMMUTABLE: a tag can be pushed once, so re-runs need new tags):",
+        "# ECR repositories it may push to (IMMUTABLE: each tag can be pushed once):",
         *(f"#   {name} ({mutability})" for name, mutability in repositories.items()),
         *(f"# {line}" for note in plan.notes for line in textwrap.wrap(_comment(note), 96)),
     ]
@@ -308,23 +308,38 @@ def render(trust: Trust, plan: Plan, variables: Mapping[str, str], repositories:
         f"        uses: {AMAZON_ECR_LOGIN}",
         "      - name: Build and push",
         "        env:",
+        "          REPOSITORY: ${{ matrix.repository }}",
         "          IMAGE: ${{ steps.ecr.outputs.registry }}/${{ matrix.repository }}",
         "          CONTEXT: ${{ matrix.context }}",
     ]
     if plan.runs_on_tags:
         lines += ["          GIT_TAG: ${{ github.ref_type == 'tag' && github.ref_name || '' }}"]
+    lines += ["        run: |"]
+    if plan.runs_on_tags:
+        lines += [
+            "          if [[ -n \"$GIT_TAG\" ]] && ! [[ \"$GIT_TAG\" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then",
+            "            echo \"::error::git tag '$GIT_TAG' is not a valid image tag\"",
+            "            exit 1",
+            "          fi",
+        ]
     lines += [
-        "        run: |",
-        "          docker build --tag \"$IMAGE:$GITHUB_SHA\" \"$CONTEXT\"",
-        "          docker push \"$IMAGE:$GITHUB_SHA\"",
+        "          # A commit's image is built once: re-runs and tag pushes reuse it (an IMMUTABLE",
+        "          # repository refuses a second push of the same tag).",
+        "          if aws ecr describe-images --repository-name \"$REPOSITORY\" \\",
+        "              --image-ids \"imageTag=$GITHUB_SHA\" > /dev/null 2>&1; then",
+        "            echo \"::notice::$IMAGE:$GITHUB_SHA exists: not rebuilt\"",
+    ]
+    if plan.runs_on_tags:
+        lines += ["            [[ -z \"$GIT_TAG\" ]] || docker pull \"$IMAGE:$GITHUB_SHA\""]
+    lines += [
+        "          else",
+        "            docker build --tag \"$IMAGE:$GITHUB_SHA\" \"$CONTEXT\"",
+        "            docker push \"$IMAGE:$GITHUB_SHA\"",
+        "          fi",
     ]
     if plan.runs_on_tags:
         lines += [
             "          if [[ -n \"$GIT_TAG\" ]]; then",
-            "            if ! [[ \"$GIT_TAG\" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then",
-            "              echo \"::error::git tag '$GIT_TAG' is not a valid image tag\"",
-            "              exit 1",
-            "            fi",
             "            docker tag \"$IMAGE:$GITHUB_SHA\" \"$IMAGE:$GIT_TAG\"",
             "            docker push \"$IMAGE:$GIT_TAG\"",
             "          fi",

@@ -180,6 +180,27 @@ def test_each_workflow_assumes_its_role_and_pushes_its_repositories(
             assert 'docker push "$IMAGE:$GITHUB_SHA"' in snippet.text
 
 
+# What the build step does: log in, check for the commit's image, pull it, push layers and tags.
+WORKFLOW_ACTIONS = ("ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                    "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+                    "ecr:CompleteLayerUpload", "ecr:PutImage")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_role_permits_what_the_workflow_does(stack: str, runs: dict[str, ProgramRun]) -> None:
+    run = runs[stack]
+    for repository, variables in run.outputs["githubActionsVariables"].items():
+        role = variables["AWS_ROLE_ARN"].rsplit("/", 1)[-1]
+        documents = [PolicyDocument.parse(p.inputs["policy"]) for p in run.of_type("aws:iam/rolePolicy:RolePolicy")
+                     if p.inputs.get("role") == role]
+        assert evaluate(documents, Request("ecr:GetAuthorizationToken")).effect is Effect.ALLOW
+        for name in variables["ECR_REPOSITORIES"].split(","):
+            arn = f"arn:aws:ecr:{variables['AWS_REGION']}:{variables['AWS_ROLE_ARN'].split(':')[4]}:repository/{name}"
+            refused = [a for a in WORKFLOW_ACTIONS if evaluate(documents, Request(a, arn)).effect is not Effect.ALLOW]
+            assert refused == [], f"{repository} -> {name}: the workflow's step would be denied {refused}"
+            assert evaluate(documents, Request("ecr:DeleteRepository", arn)).effect is Effect.NONE
+
+
 def test_generated_workflows_pass_actionlint(tmp_path: Path,
                                              generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
     workflows = tmp_path / ".github" / "workflows"
