@@ -25,6 +25,7 @@ from .iam_eval import (
     Request,
     Statement,
     evaluate,
+    glob_match,
     has_wildcard,
 )
 
@@ -115,6 +116,9 @@ class RoleAccess:
     other: list[Grant] = field(default_factory=list)
     login: bool = False  # ecr:GetAuthorizationToken, without which docker login fails
     unevaluated: list[str] = field(default_factory=list)  # attached policies this tool cannot read
+    # grants on repository name patterns that match no repository this stack declares
+    # (pull-through cache prefixes, repositories created later): `repository` is the pattern
+    undeclared: list[RepoAccess] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,9 @@ class AccountAccess:
     principal: str  # `account` (any principal in it), a role ARN, or a service
     via: str  # repository policy | identity policy
     repositories: list[RepoAccess] = field(default_factory=list)
+    undeclared: list[RepoAccess] = field(default_factory=list)  # see RoleAccess.undeclared
+    create: list[Grant] = field(default_factory=list)
+    other: list[Grant] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,9 @@ def _role_name(value: Any) -> str:
 def _account_of(arn: str) -> str:
     parts = arn.split(":")
     return parts[4] if len(parts) > 5 else ""
+
+
+_REPOSITORY_ARN = re.compile(r"arn:[^:]*:ecr:[^:]*:[^:]*:repository/.*")
 
 
 def _repo_name_pattern(arn_pattern: str) -> str:
@@ -341,6 +351,15 @@ def _evaluate_role(stack: _Stack, role: RoleAccess) -> None:
         access = _repo_access(scoped, repository, arn, principal, {})
         if access is not None:
             role.repositories.append(access)
+    declared = list(stack.repositories.values())
+    patterns = sorted(
+        {p for st in allows for p in st.resources or () if _REPOSITORY_ARN.fullmatch(p) and has_wildcard(p)}
+    )
+    for pattern in patterns:
+        if not any(glob_match(pattern, arn) for arn in declared):
+            access = _repo_access(documents, _repo_name_pattern(pattern), pattern, principal, {})
+            if access is not None:
+                role.undeclared.append(access)
     role.login = evaluate(documents, Request("ecr:GetAuthorizationToken", "*")).granted
     seen: set[tuple[str, str]] = set()
     for document in documents:
@@ -502,7 +521,7 @@ def _account_access(stack: _Stack, labels: Mapping[str, str]) -> list[AccountAcc
                 row.repositories.append(access)
         rows.append(row)
     for role in stack.roles.values():
-        if not role.managed and role.repositories:
+        if not role.managed and (role.repositories or role.undeclared or role.create or role.other):
             rows.append(
                 AccountAccess(
                     stack.account,
@@ -510,6 +529,9 @@ def _account_access(stack: _Stack, labels: Mapping[str, str]) -> list[AccountAcc
                     role.arn,
                     "identity policy",
                     list(role.repositories),
+                    list(role.undeclared),
+                    list(role.create),
+                    list(role.other),
                 )
             )
     return rows

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .access import LEVELS, REPOSITORY, ROLE, AccessReport, RepoAccess, ResourceLike, RoleAccess
+from .access import LEVELS, REPOSITORY, ROLE, AccessReport, AccountAccess, RepoAccess, ResourceLike, RoleAccess
 
 MANDATORY = "mandatory"
+UNDECLARED = "(not declared in this stack)"
 ADDED, REMOVED = "\N{HEAVY PLUS SIGN}", "\N{HEAVY MINUS SIGN}"
 
 
@@ -110,14 +111,17 @@ def shown_levels(levels: Iterable[str]) -> list[str]:
     return [lv for lv in levels if lv != "read" or "pull" not in levels]
 
 
-def _role_facts(kind: str, who: str, role: RoleAccess) -> Iterable[Fact]:
-    for repo in role.repositories:
+def _grant_facts(kind: str, who: str, role: str, holder: RoleAccess | AccountAccess) -> Iterable[Fact]:
+    for repo in holder.repositories:
         for level in shown_levels(repo.levels):
-            yield Fact(kind, who, role.name, repo.repository, level, "; ".join(repo.conditions))
-    for grant in role.create:
-        yield Fact(kind, who, role.name, f"create {grant.resource}", "create", "; ".join(grant.conditions))
-    for grant in role.other:
-        yield Fact(kind, who, role.name, f"{grant.action} on {grant.resource}", "other", "; ".join(grant.conditions))
+            yield Fact(kind, who, role, repo.repository, level, "; ".join(repo.conditions))
+    for repo in holder.undeclared:
+        for level in shown_levels(repo.levels):
+            yield Fact(kind, who, role, f"{repo.repository} {UNDECLARED}", level, "; ".join(repo.conditions))
+    for grant in holder.create:
+        yield Fact(kind, who, role, f"create {grant.resource}", "create", "; ".join(grant.conditions))
+    for grant in holder.other:
+        yield Fact(kind, who, role, f"{grant.action} on {grant.resource}", "other", "; ".join(grant.conditions))
 
 
 def access_facts(report: AccessReport) -> set[Fact]:
@@ -129,12 +133,10 @@ def access_facts(report: AccessReport) -> set[Fact]:
         who = trust.subject if trust.kind == "github" and trust.subject else f"{trust.kind} {trust.principal}"
         if trust.conditions:
             who = f"{who} (when {'; '.join(trust.conditions)})"
-        facts.update(_role_facts(trust.kind, who, report.roles[trust.role]))
+        facts.update(_grant_facts(trust.kind, who, trust.role, report.roles[trust.role]))
     for row in report.accounts:
         who = f"{row.account} ({row.label})" if row.label else row.account
-        for repo in row.repositories:
-            for level in shown_levels(repo.levels):
-                facts.add(Fact("account", who, row.principal, repo.repository, level, "; ".join(repo.conditions)))
+        facts.update(_grant_facts("account", who, row.principal, row))
     return facts
 
 
@@ -219,7 +221,14 @@ def _by_levels(repositories: Sequence[RepoAccess], everything: Sequence[str]) ->
     return [(levels + when, compact_repositories(names, everything)) for (levels, when), names in ranked]
 
 
-def _other_rights(role: RoleAccess) -> list[str]:
+def _access_lines(holder: RoleAccess | AccountAccess, everything: Sequence[str]) -> list[tuple[str, str]]:
+    """(levels, repositories) lines: declared repositories grouped, then undeclared name patterns."""
+    lines = _by_levels(holder.repositories, everything)
+    lines += [(", ".join(shown_levels(r.levels)), f"{r.repository} {UNDECLARED}") for r in holder.undeclared]
+    return lines
+
+
+def _other_rights(role: RoleAccess | AccountAccess) -> list[str]:
     rights = [
         f"create `{g.resource}`" + (f" (when {'; '.join(g.conditions)})" if g.conditions else "") for g in role.create
     ]
@@ -227,7 +236,7 @@ def _other_rights(role: RoleAccess) -> list[str]:
         f"`{g.action}` on `{g.resource}`" + (f" (when {'; '.join(g.conditions)})" if g.conditions else "")
         for g in role.other
     ]
-    if role.unevaluated:
+    if isinstance(role, RoleAccess) and role.unevaluated:
         rights.append("not evaluated: " + ", ".join(f"`{a}`" for a in role.unevaluated))
     return rights
 
@@ -278,10 +287,7 @@ def _md_roles(report: AccessReport, summary: Summary) -> list[str]:
         trusted = _trusted_by(report, name)
         if not trusted:
             continue
-        access = (
-            "<br>".join(f"**{lv}**: {repos}" for lv, repos in _by_levels(role.repositories, summary.repositories))
-            or "—"
-        )
+        access = "<br>".join(f"**{lv}**: {repos}" for lv, repos in _access_lines(role, summary.repositories)) or "—"
         rows.append(["<br>".join(trusted), f"`{name}`", access, "<br>".join(_other_rights(role)) or "—"])
     return _table(["Trusted by", "Role", "Repositories", "Other rights"], rows)
 
@@ -291,11 +297,9 @@ def _md_accounts(report: AccessReport, summary: Summary) -> list[str]:
     for row in report.accounts:
         account = f"`{row.account}`" + (f" ({row.label})" if row.label else "")
         principal = "whole account" if row.principal == "account" else f"`{row.principal}`"
-        access = (
-            "<br>".join(f"**{lv}**: {repos}" for lv, repos in _by_levels(row.repositories, summary.repositories)) or "—"
-        )
-        rows.append([account, principal, row.via, access])
-    return _table(["Account", "Principal", "Via", "Repositories"], rows)
+        access = "<br>".join(f"**{lv}**: {repos}" for lv, repos in _access_lines(row, summary.repositories)) or "—"
+        rows.append([account, principal, row.via, access, "<br>".join(_other_rights(row)) or "—"])
+    return _table(["Account", "Principal", "Via", "Repositories", "Other rights"], rows)
 
 
 def _md_violations(violations: Sequence[Violation]) -> list[str]:
@@ -482,7 +486,7 @@ def render_text(result: CheckResult) -> str:
             continue
         out.append(f"  role {name}")
         out += [f"    trusted by {t.replace('`', '')}" for t in trusted]
-        out += [f"    {lv}: {repos}" for lv, repos in _by_levels(role.repositories, s.repositories)]
+        out += [f"    {lv}: {repos}" for lv, repos in _access_lines(role, s.repositories)]
         out += [f"    {r.replace('`', '')}" for r in _other_rights(role)]
     if report.overlaps:
         out += ["", "Subjects that can assume more than one role"]
@@ -497,7 +501,8 @@ def render_text(result: CheckResult) -> str:
         label = f" ({row.label})" if row.label else ""
         principal = "whole account" if row.principal == "account" else row.principal
         out.append(f"  {row.account}{label}: {principal}, via {row.via}")
-        out += [f"    {lv}: {repos}" for lv, repos in _by_levels(row.repositories, s.repositories)]
+        out += [f"    {lv}: {repos}" for lv, repos in _access_lines(row, s.repositories)]
+        out += [f"    {r.replace('`', '')}" for r in _other_rights(row)]
     if result.policy_pack_ran:
         out += ["", f"Policy violations: {len(result.mandatory)} mandatory, {len(result.advisory)} advisory"]
     else:

@@ -112,9 +112,7 @@ def test_not_resource_allows_everything_else():
         }
     )
     assert decide(document) is Effect.ALLOW
-    assert (
-        decide(document, resource="arn:aws:ecr:us-east-1:111111111111:repository/idp/portal") is Effect.NONE
-    )
+    assert decide(document, resource="arn:aws:ecr:us-east-1:111111111111:repository/idp/portal") is Effect.NONE
 
 
 def test_deny_with_not_action_denies_all_but_the_named_action():
@@ -230,10 +228,7 @@ def test_wrong_audience_or_federated_provider_is_refused():
         f"{ISSUER}:sub": ["repo:acme/dc43:environment:release"],
         f"{ISSUER}:aud": ["sts.amazonaws.com"],
     }
-    assert (
-        evaluate([document], Request("sts:AssumeRoleWithWebIdentity", "*", other, context)).effect
-        is Effect.NONE
-    )
+    assert evaluate([document], Request("sts:AssumeRoleWithWebIdentity", "*", other, context)).effect is Effect.NONE
 
 
 def test_a_subject_pattern_is_covered_partly_covered_or_not():
@@ -292,10 +287,7 @@ def pull(document: PolicyDocument, principal: Principal) -> Effect:
 def test_account_root_grants_every_principal_of_that_account_only():
     document = repository_policy({"AWS": "arn:aws:iam::222222222222:root"})
     assert pull(document, Principal("AWS", "arn:aws:iam::222222222222:root", "222222222222")) is Effect.ALLOW
-    assert (
-        pull(document, Principal("AWS", "arn:aws:iam::222222222222:role/node", "222222222222"))
-        is Effect.ALLOW
-    )
+    assert pull(document, Principal("AWS", "arn:aws:iam::222222222222:role/node", "222222222222")) is Effect.ALLOW
     assert pull(document, Principal("AWS", "arn:aws:iam::333333333333:root", "333333333333")) is Effect.NONE
 
 
@@ -307,10 +299,7 @@ def test_bare_account_id_means_the_account_root():
 def test_star_principal_grants_anyone():
     assert pull(repository_policy("*"), Principal("AWS", "*")) is Effect.ALLOW
     assert pull(repository_policy({"AWS": "*"}), Principal("AWS", "*")) is Effect.ALLOW
-    assert (
-        pull(repository_policy({"AWS": "arn:aws:iam::222222222222:root"}), Principal("AWS", "*"))
-        is Effect.NONE
-    )
+    assert pull(repository_policy({"AWS": "arn:aws:iam::222222222222:root"}), Principal("AWS", "*")) is Effect.NONE
 
 
 def test_not_principal_excludes_the_named_principal():
