@@ -133,3 +133,17 @@ def test_product_team_snippets_use_the_platform_pins() -> None:
         assert match and platform[match.group("action")] == match.group(0), f"{pin} drifted from .github/workflows"
     assert PINNED_USES.search(f"uses: {workflow_snippet.AMAZON_ECR_LOGIN}")
 
+
+
+def test_the_comment_reads_what_the_check_uploads() -> None:
+    check = load(text("pull-request.yml"))["jobs"]["check"]
+    comment = load(text("pull-request-comment.yml"))["jobs"]["comment"]
+    (upload,) = uses(check, "actions/upload-artifact@")
+    (download,) = uses(comment, "actions/download-artifact@")
+    assert upload["with"]["name"] == "check-${{ matrix.stack }}" and download["with"]["pattern"] == "check-*"
+    written = "\n".join(str(s.get("run", "")) for s in steps(check))
+    posted = "\n".join(str(s.get("run", "")) for s in steps(comment))
+    for produced in ('report/check-$STACK.md"', 'report/check-$STACK.exit"', "report/pr-number"):
+        assert produced in written
+    assert f"for stack in {' '.join(check['strategy']['matrix']['stack'])}; do" in posted
+    assert "report/check-$stack.md" in posted and "report/check-$stack.exit" in posted and "report/pr-number" in posted

@@ -20,7 +20,7 @@ from ecr_platform_tools.program import ProgramRun, run_stack
 from ecr_platform_tools.workflow_snippet import SnippetError, Subject, Trust, github_filter, plan_for
 
 from .lint import actionlint
-from .rules import load
+from .rules import all_problems, load
 
 STACKS = ("dev", "prod")
 
@@ -199,6 +199,14 @@ def test_the_role_permits_what_the_workflow_does(stack: str, runs: dict[str, Pro
             refused = [a for a in WORKFLOW_ACTIONS if evaluate(documents, Request(a, arn)).effect is not Effect.ALLOW]
             assert refused == [], f"{repository} -> {name}: the workflow's step would be denied {refused}"
             assert evaluate(documents, Request("ecr:DeleteRepository", arn)).effect is Effect.NONE
+
+
+def test_generated_workflows_follow_the_platform_rules(generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    # pinned actions, no workflow-wide grants, id-token only beside configure-aws-credentials,
+    # timeouts, checkout without persisted credentials
+    for stack, found in generated.items():
+        for snippet in found:
+            assert all_problems(snippet.text) == [], f"{stack} {snippet.repository}"
 
 
 def test_generated_workflows_pass_actionlint(tmp_path: Path,
