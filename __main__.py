@@ -3,6 +3,7 @@
 import pulumi
 
 from components.context import AwsContext, read_settings
+from components.github_variables import GitHubVariables, GitHubVariablesArgs
 from components.node_pull import NodePullAccess, NodePullAccessArgs
 from components.oidc_provider import GitHubOidcProvider, GitHubOidcProviderArgs
 from components.outputs import github_actions_variables, merged
@@ -21,6 +22,8 @@ if settings.github:
     pulumi.export("githubOidcProviderArn", github.arn)
     for team in settings.teams_on_github:
         push_roles[team.name] = GitHubPushRole(team.name, GitHubPushRoleArgs(team, github, env, ctx)).role_arn
+    if settings.github.manage_variables:
+        GitHubVariables("github-variables", GitHubVariablesArgs(settings, ctx))
 if settings.creating_teams:
     RepositoryCreation("repository-creation", RepositoryCreationArgs(settings.creating_teams, env, ctx))
 RegistryFeatures("registry", RegistryFeaturesArgs(settings, ctx))

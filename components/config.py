@@ -206,6 +206,13 @@ class RepositoryEntry(RepositorySettings):
 # --- GitHub ---------------------------------------------------------------------------------------
 
 
+class Reviewers(Model):
+    """Who must approve a deployment to a GitHub environment (GitHub's numeric ids)."""
+
+    users: list[int] = Field(default_factory=list, description="GitHub user ids.")
+    teams: list[int] = Field(default_factory=list, description="GitHub team ids.")
+
+
 class GitHubAccess(Model):
     """A GitHub repository whose workflows may assume the team's push role, and from which refs."""
 
@@ -215,6 +222,9 @@ class GitHubAccess(Model):
     environments: list[str] = Field(default_factory=list, description="GitHub deployment environments.")
     pull_requests: bool = Field(False, description="Also trust `pull_request` workflow runs.")
     any_ref: bool = Field(False, description="Trust every ref (`repo:<owner>/<repo>:*`).")
+    reviewers: Reviewers | None = Field(
+        None, description="With `github.manageVariables`: required reviewers of the `environments` it creates."
+    )
 
     @field_validator("repository")
     @classmethod
@@ -244,7 +254,13 @@ class GitHubAccess(Model):
             )
         if selectors and self.any_ref:
             raise ValueError("anyRef: true already trusts every ref; remove branches/tags/environments/pullRequests")
+        if self.reviewers and not self.environments:
+            raise ValueError("reviewers apply to environments; list environments or remove reviewers")
         return self
+
+    @property
+    def org_wide(self) -> bool:
+        return self.repository.endswith("/*")
 
     @property
     def owner(self) -> str:
@@ -261,6 +277,10 @@ class GitHubSettings(Model):
         "create", description="`create`, `existing` (look it up by issuer URL) or an OIDC provider ARN."
     )
     issuer: str = Field(DEFAULT_ISSUER, description="Token issuer host (GitHub Enterprise: its own issuer).")
+    manage_variables: bool = Field(
+        False, description="Set each listed GitHub repository's Actions variables (and create its environments) "
+        "with the Pulumi GitHub provider; the token comes from GITHUB_TOKEN."
+    )
     trust_policy_max_chars: int = Field(
         DEFAULT_TRUST_POLICY_MAX_CHARS, ge=2048, le=8192,
         description="The account's role trust policy quota (2048 unless raised).",
@@ -549,7 +569,8 @@ def _model_for(loc: tuple[Any, ...]) -> type[BaseModel] | None:
 # The model under each nested key (keys mean the same thing wherever they appear).
 _SUBMODELS: dict[str, type[BaseModel]] = {
     "github": GitHubSettings, "defaults": Defaults, "teams": Team, "repositories": RepositoryEntry,
-    "deploy": Deploy, "lifecycle": Lifecycle, "encryption": Encryption, "keep_tagged": KeepTagged,
+    "deploy": Deploy, "reviewers": Reviewers, "lifecycle": Lifecycle, "encryption": Encryption,
+    "keep_tagged": KeepTagged,
     "registry": RegistryConfig, "replication": Replication, "rules": ReplicationRule, "destinations":
     ReplicationDestination, "scanning": Scanning, "pull_through_cache": PullThroughCache, "Scanning.rules": ScanRule,
 }

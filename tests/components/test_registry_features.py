@@ -146,3 +146,35 @@ def test_exclusions_need_a_with_exclusion_mode_and_vice_versa():
     assert any(p.startswith("defaults") and "_WITH_EXCLUSION" in p for p in problems(config))
     config["defaults"] = {"imageTagMutability": "IMMUTABLE_WITH_EXCLUSION"}
     assert any("needs tagMutabilityExclusions" in p for p in problems(config))
+
+
+def test_github_variables_are_off_by_default(run, config):
+    assert not [r for r in run(config).resources if r.type.startswith("github:")]
+
+
+def test_github_variables_per_repository_and_per_environment(run, config):
+    config["github"]["manageVariables"] = True
+    config["teams"]["payments"]["github"] = [
+        {"repository": "acme/payments-api", "branches": ["main"]},
+        {"repository": "acme/payments-deploy", "environments": ["production"], "reviewers": {"teams": [42]}},
+        {"repository": "acme/*", "tags": ["v*"]},
+    ]
+    run_ = run(config)
+    expected = run_.outputs["githubActionsVariables"]
+    repo_vars = {(r.inputs["repository"], r.inputs["variableName"]): r.inputs["value"]
+                 for r in run_.of_type("github:index/actionsVariable:ActionsVariable")}
+    assert repo_vars == {("payments-api", k): v for k, v in expected["acme/payments-api"].items()}
+    env_vars = {(r.inputs["repository"], r.inputs["environment"], r.inputs["variableName"]): r.inputs["value"]
+                for r in run_.of_type("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")}
+    assert env_vars == {("payments-deploy", "production", k): v for k, v in expected["acme/payments-deploy"].items()}
+    environment = run_.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")[0].inputs
+    assert environment["reviewers"] == [{"teams": [42], "users": []}] and environment["preventSelfReview"] is True
+    providers = [r for r in run_.resources if r.type == "pulumi:providers:github"]
+    assert [p.inputs["owner"] for p in providers] == ["acme"]
+    assert "token" not in providers[0].inputs, "the token comes from GITHUB_TOKEN, never from config"
+
+
+def test_reviewers_need_environments():
+    config = base_config()
+    config["teams"]["payments"]["github"][0]["reviewers"] = {"users": [1]}
+    assert any(p.startswith("teams.payments.github[0]") and "environments" in p for p in problems(config))
