@@ -19,6 +19,10 @@ becomes the policy of every repository created from the template). For every All
   policy or its images, and `ecr:*`) are granted to no other account: only accounts listed
   in `managementAccounts` (default none) may receive them through a repository policy.
 - Service principals (e.g. `lambda.amazonaws.com` pulling images) may only read.
+
+Replication copies every image it matches to another registry, so a registry replication
+configuration (`aws.ecr.ReplicationConfiguration`) is judged here too: each destination
+registry must be in `allowedReplicationAccounts` (empty = any explicit account).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pulumi_policy import Severity
 
 from .common import (
     CREATION_TEMPLATE,
+    REPLICATION,
     REPOSITORY_POLICY,
     DocumentError,
     Finding,
@@ -37,6 +42,7 @@ from .common import (
     Skipped,
     as_list,
     config_strings,
+    contains_unknown,
     is_allow,
     is_unknown,
     load_document,
@@ -134,7 +140,28 @@ def policy_problems(document: Mapping[str, Any], config: Mapping[str, Any]) -> l
     return problems
 
 
+def check_replication(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    allowed = set(config_strings(config, "allowedReplicationAccounts"))
+    configuration = resource.props.get("replicationConfiguration")
+    if is_unknown(configuration) or contains_unknown(configuration):
+        skipped.add(f"{resource.name}.replicationConfiguration")
+        return []
+    findings = []
+    for r_index, rule in enumerate(as_list((configuration or {}).get("rules"))):
+        for d_index, destination in enumerate(as_list(rule.get("destinations"))):
+            account = str(destination.get("registryId", ""))
+            where = f"rules[{r_index}].destinations[{d_index}]"
+            if allowed and account not in allowed:
+                findings.append(Finding(
+                    f"The ECR replication configuration '{resource.name}' copies images to account {account} "
+                    f"({where}, region {destination.get('region')}), which is not in allowedReplicationAccounts "
+                    f"({', '.join(sorted(allowed))}); replicate only to registries you control, or add the account."))
+    return findings
+
+
 def check_repository_policy(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    if resource.resource_type == REPLICATION:
+        return check_replication(resource, config, skipped)
     if resource.resource_type == CREATION_TEMPLATE:
         key, prefix = "repositoryPolicy", resource.props.get("prefix")
         subject = (f"The repositoryPolicy of ECR repository creation template "
@@ -160,7 +187,7 @@ POLICIES = [
         name="ecr-repository-policy-restricted",
         description="ECR repository policies must grant only named, allowed accounts: pull to allowed accounts, "
                     "push to allowed push accounts, management to none.",
-        resource_types=(REPOSITORY_POLICY, CREATION_TEMPLATE),
+        resource_types=(REPOSITORY_POLICY, CREATION_TEMPLATE, REPLICATION),
         check=check_repository_policy,
         severity=Severity.CRITICAL,
         remediation_steps="Grant principals 'arn:aws:iam::<account>:root' of the accounts that need images: pull "
@@ -173,6 +200,9 @@ POLICIES = [
             "allowedPushAccounts": {"type": "array", "items": {"type": "string"}, "default": [],
                                     "description": "Accounts a repository policy may grant push (write) to; "
                                                    "empty = any explicit account."},
+            "allowedReplicationAccounts": {"type": "array", "items": {"type": "string"}, "default": [],
+                                           "description": "Registries (accounts) a replication configuration may "
+                                                          "copy images to; empty = any explicit account."},
             "managementAccounts": {"type": "array", "items": {"type": "string"}, "default": [],
                                    "description": "Accounts that may be granted management actions (delete, set "
                                                   "policy, lifecycle, tag mutability) through a repository policy."},

@@ -136,3 +136,16 @@ def test_unprotected_prod_repository_is_caught(pack_client, prod):
     resources = copy.deepcopy(prod.resources)
     _find(resources, "aws:ecr/repository:Repository", "dc43/http-backend").protect = False
     assert_violates(judge(pack_client, "prod", resources), "protect-registries", "dc43/http-backend")
+
+
+def _replicate_elsewhere(rs: list[RecordedResource]) -> None:
+    replication = _find(rs, "aws:ecr/replicationConfiguration:ReplicationConfiguration", "registry-replication")
+    for props in (replication.inputs, replication.outputs):
+        props["replicationConfiguration"]["rules"][0]["destinations"][0]["registryId"] = "999999999999"
+
+
+def test_replication_to_an_unlisted_account_is_caught(pack_client, prod):
+    resources = copy.deepcopy(prod.resources)
+    _replicate_elsewhere(resources)
+    assert_violates(judge(pack_client, "prod", resources), "ecr-repository-policy-restricted", "999999999999",
+                    "allowedReplicationAccounts")
