@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 VERSION = "2012-10-17"
 AUDIENCE = "sts.amazonaws.com"
 PLACEHOLDER_ACCOUNT = "000000000000"
+MANAGED_POLICY_MAX_CHARS = 6144
 ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 ECR_PUSH_ACTIONS = ("ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart")
 ECR_DESCRIBE_ACTIONS = ("ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:ListImages")
@@ -153,17 +154,25 @@ def push_policy(team: ResolvedTeam, account: str, region: str, partition: str) -
 
 
 def node_pull_policy(teams: Iterable[ResolvedTeam], account: str, region: str, partition: str,
-                     cache_prefixes: Sequence[str] = ()) -> dict[str, Any]:
+                     environment: str, cache_prefixes: Sequence[str] = ()) -> dict[str, Any]:
     """Pull-only rights on every repository of the stack, for node roles (EKS, ECS hosts).
 
+    Repositories are listed by ARN pattern while that fits the managed policy quota; past it,
+    one statement selects them by the tags every repository of this stack carries.
     Pulling through a cache rule creates the cached repository and imports the upstream image
     on first pull, so cache prefixes also get those two actions, and nothing else.
     """
+    teams = list(teams)
     resources = sorted({arn for team in teams for arn in team_repository_arns(team, partition, region, account)})
+    pull: dict[str, Any] = {"Sid": "PullPlatformRepositories", "Effect": "Allow", "Action": list(ECR_PULL_ACTIONS),
+                            "Resource": _one_or_many(resources)}
+    if compact_size(pull) > MANAGED_POLICY_MAX_CHARS // 2:
+        pull["Resource"] = repository_arn(partition, region, account, "*")
+        pull["Condition"] = {"StringEquals": {"aws:ResourceTag/managed-by": "ecr-platform",
+                                              "aws:ResourceTag/environment": environment}}
     statements: list[dict[str, Any]] = [
         {"Sid": "GetAuthorizationToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
-        {"Sid": "PullPlatformRepositories", "Effect": "Allow", "Action": list(ECR_PULL_ACTIONS),
-         "Resource": _one_or_many(resources)},
+        pull,
     ]
     if cache_prefixes:
         statements.append({

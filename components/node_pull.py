@@ -37,7 +37,7 @@ class NodePullAccess(pulumi.ComponentResource):
             name=f"ecr-platform-{args.environment}-node-pull",
             description="Pull images from the ecr-platform repositories",
             policy=to_json(node_pull_policy(args.teams, args.aws.account, args.aws.region, args.aws.partition,
-                                            args.cache_prefixes)),
+                                            args.environment, args.cache_prefixes)),
             tags=tags(args.environment),
             opts=pulumi.ResourceOptions(parent=self),
         )

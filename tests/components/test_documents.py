@@ -7,6 +7,7 @@ from components.documents import (
     compact_size,
     github_subjects,
     lifecycle_policy,
+    node_pull_policy,
     push_policy,
     repository_policy,
     trust_policy,
@@ -115,3 +116,17 @@ def test_lifecycle_rules_follow_ecr_semantics():
 
 def test_sizes_are_counted_without_whitespace():
     assert compact_size({"a": "b c"}) == len('{"a":"bc"}')
+
+
+def test_node_pull_policy_switches_to_tags_before_the_managed_quota():
+    config = base_config()
+    config["teams"] = {f"team-{i:03d}": {"repositories": ["api"]} for i in range(300)}
+    teams = load_settings(config, "prod").teams
+    policy = node_pull_policy(teams, "210987654321", "us-west-2", "aws", "prod")
+    assert compact_size(policy) <= 6144, "a managed policy over 6144 characters fails at deploy"
+    pull = policy["Statement"][1]
+    assert pull["Resource"] == "arn:aws:ecr:us-west-2:210987654321:repository/*"
+    assert pull["Condition"]["StringEquals"] == {"aws:ResourceTag/managed-by": "ecr-platform",
+                                                 "aws:ResourceTag/environment": "prod"}
+    small = node_pull_policy(teams[:3], "210987654321", "us-west-2", "aws", "prod")["Statement"][1]
+    assert "Condition" not in small and len(small["Resource"]) == 3, "small stacks list their repositories"
