@@ -8,7 +8,7 @@ STACK ?= dev
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-tools.txt policy/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
