@@ -95,6 +95,9 @@ def run_program(
         outputs = _sync_await(pulumi.Output.from_input(exported).future()) or {}
         return ProgramRun(stack=stack, config=dict(config), resources=list(monitor.recorded), outputs=outputs)
     finally:
+        # The mock monitor's worker threads each hold an event loop; ending the threads now lets
+        # those loops close cleanly, instead of at interpreter exit with a traceback.
+        loop.run_until_complete(loop.shutdown_default_executor())
         asyncio.set_event_loop(None)
         loop.close()
 
