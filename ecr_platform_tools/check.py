@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,27 +52,12 @@ class InvalidInput(Exception):
     """Bad configuration or usage: the message is for the user, as is; exit 2."""
 
 
-@contextlib.contextmanager
-def _quiet_engine() -> Iterator[None]:
-    """A program that stops on bad config leaves pending mock RPCs; their GC noise is not the user's."""
-    asyncio_logger = logging.getLogger("asyncio")
-    level = asyncio_logger.level
-    asyncio_logger.setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            yield
-    finally:
-        asyncio_logger.setLevel(level)
-
-
 def run_program_for(stack: str, config: dict[str, Any]) -> list[RecordedResource]:
     """The resources the program declares for `config`; InvalidInput with the program's message."""
-    with _quiet_engine():
-        try:
-            return run_program(config, stack=stack).resources
-        except pulumi.RunError as error:
-            raise InvalidInput(str(error)) from None
+    try:
+        return run_program(config, stack=stack).resources
+    except pulumi.RunError as error:
+        raise InvalidInput(str(error)) from None
 
 
 def read_config(path: Path) -> dict[str, Any]:
