@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import subprocess
 import sys
@@ -135,7 +136,9 @@ class PolicyPack:
 
     def violations(self, resources: Sequence[RecordedResource]) -> list[Violation]:
         """Analyze per custom resource, then AnalyzeStack over all of them, as a preview does."""
-        found = [v for r in resources if r.custom for v in self._client.analyze_resource(_pack_resource(r, False))]
+        # A resource policy's diagnostic carries no URN: the engine knows which resource it asked about.
+        found = [dataclasses.replace(v, urn=v.urn or r.urn) for r in resources if r.custom
+                 for v in self._client.analyze_resource(_pack_resource(r, False))]
         found += self._client.analyze_stack([_pack_resource(r, True) for r in resources])
         return [
             Violation(v.policy_name, v.enforcement_level, self._message(v.policy_name, v.message), v.urn) for v in found
