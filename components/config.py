@@ -8,6 +8,7 @@ built-in < `defaults` < team < repository.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import re
@@ -619,7 +620,90 @@ def load_settings(raw: Mapping[str, Any], stack: str) -> Settings:
     try:
         config = StackConfig.model_validate(dict(raw))
     except ValidationError as exc:
-        raise ConfigError([_message(e) for e in exc.errors()]) from None
+        raise ConfigError(_with_cross_problems(raw, exc)) from None
+    problems = _semantic_problems(config)
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        environment=config.environment or stack,
+        github=config.github,
+        accounts=dict(config.accounts),
+        node_pull_roles=tuple(config.node_pull_roles),
+        teams=tuple(_resolve_team(name, team, config, []) for name, team in config.teams.items()),
+        registry=config.registry or RegistryConfig(),
+    )
+
+
+def _without(raw: Any, loc: tuple[Any, ...]) -> None:
+    """Drop the value at `loc` (a list item or mapping key) from `raw`, in place."""
+    node = raw
+    for part in loc[:-1]:
+        in_mapping = isinstance(node, Mapping) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_mapping or in_list:
+            node = node[part]
+        else:
+            return
+    last = loc[-1] if loc else None
+    if isinstance(node, dict) and last in node:
+        del node[last]
+    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+        node[last] = None
+
+
+def _with_cross_problems(raw: Mapping[str, Any], error: ValidationError) -> list[str]:
+    """The model's problems, plus the cross-field ones found once the invalid values are set aside,
+    so a user fixes every problem in one round (except those that touch a value set aside)."""
+    problems = [_message(e) for e in error.errors()]
+    pruned, removed = copy.deepcopy(dict(raw)), []
+    for _ in range(3):
+        kept: dict[str, list[int]] = {}
+        try:
+            config = StackConfig.model_validate(_drop_none_items(pruned, "", kept))
+        except ValidationError as again:
+            for e in again.errors():
+                loc = _original_loc(tuple(p for p in e["loc"] if not str(p).startswith("function-")), kept)
+                removed.append(_path(loc))
+                _without(pruned, loc if e["type"] != "missing" else loc[:-1])
+            continue
+        extra = [_reindexed(p, kept) for p in _semantic_problems(config)]
+        extra = [p for p in extra if not any(p.startswith(r) for r in removed)]
+        return list(dict.fromkeys(problems + extra))
+    return problems
+
+
+def _drop_none_items(value: Any, path: str, kept: dict[str, list[int]]) -> Any:
+    """`value` without set-aside (None) list items; `kept[path]` maps new list indexes to old."""
+    if isinstance(value, dict):
+        return {k: _drop_none_items(v, f"{path}.{k}" if path else str(k), kept) for k, v in value.items()}
+    if isinstance(value, list):
+        kept[path] = [i for i, v in enumerate(value) if v is not None]
+        return [_drop_none_items(value[i], f"{path}[{i}]", kept) for i in kept[path]]
+    return value
+
+
+def _original_loc(loc: tuple[Any, ...], kept: dict[str, list[int]]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(part, int) and _path(tuple(out)) in kept:
+            part = kept[_path(tuple(out))][part]
+        out.append(part)
+    return tuple(out)
+
+
+def _reindexed(problem: str, kept: dict[str, list[int]]) -> str:
+    """A problem's `a.b[new]` path rewritten to the index the user wrote."""
+    for list_path in sorted(kept, key=len, reverse=True):
+        prefix = list_path + "["
+        if problem.startswith(prefix):
+            index, _, rest = problem[len(prefix):].partition("]")
+            if index.isdigit() and int(index) < len(kept[list_path]):
+                return f"{prefix}{kept[list_path][int(index)]}]{rest}"
+    return problem
+
+
+def _semantic_problems(config: StackConfig) -> list[str]:
+    """Problems that need the whole (well-typed) config: references, overlaps, quotas."""
     problems: list[str] = []
     if config.github is None and any(team.github for team in config.teams.values()):
         problems.append("github: is required when a team lists GitHub repositories (github.organizations)")
@@ -630,16 +714,7 @@ def load_settings(raw: Mapping[str, Any], stack: str) -> Settings:
         if config.node_pull_roles.count(role) > 1:
             problems.append(f'nodePullRoles: "{role}" is listed twice')
             break
-    if problems:
-        raise ConfigError(list(dict.fromkeys(problems)))
-    return Settings(
-        environment=config.environment or stack,
-        github=config.github,
-        accounts=dict(config.accounts),
-        node_pull_roles=tuple(config.node_pull_roles),
-        teams=tuple(teams),
-        registry=config.registry or RegistryConfig(),
-    )
+    return list(dict.fromkeys(problems))
 
 
 def _resolve_team(name: str, team: Team, config: StackConfig, problems: list[str]) -> ResolvedTeam:

@@ -181,3 +181,16 @@ def test_environment_defaults_to_the_stack_name():
 def test_quoted_and_unquoted_twelve_digit_accounts_are_the_same():
     config = with_change("accounts.prod-cluster", 333333333333)
     assert load_settings(config, "dev").teams[0].pull_account_ids == ("333333333333",)
+
+
+def test_type_errors_and_reference_errors_are_reported_in_one_round():
+    config = base_config()
+    config["teams"]["payments"]["repositories"] = ["api", "API"]
+    config["teams"]["payments"]["pullAccounts"] = ["staging"]
+    config["teams"]["payments"]["github"] = [{"repository": "acme"}, {"repository": "evil/x", "branches": ["main"]}]
+    found = problems(config)
+    assert any(p.startswith("teams.payments.github[0].repository") for p in found), found
+    assert any(p.startswith("teams.payments.repositories[1]") for p in found), found
+    assert any(p.startswith("teams.payments.pullAccounts[0]") for p in found), found
+    assert any(p.startswith("teams.payments.github[1].repository") and '"evil"' in p for p in found), (
+        "a reference problem after a removed list item keeps the index the user wrote")
