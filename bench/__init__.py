@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` writes BENCHMARKS.md (see bench/run.py)."""
