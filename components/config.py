@@ -621,7 +621,7 @@ def load_settings(raw: Mapping[str, Any], stack: str) -> Settings:
         config = StackConfig.model_validate(dict(raw))
     except ValidationError as exc:
         raise ConfigError(_with_cross_problems(raw, exc)) from None
-    problems = _semantic_problems(config)
+    teams, problems = _resolve(config)
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -629,7 +629,7 @@ def load_settings(raw: Mapping[str, Any], stack: str) -> Settings:
         github=config.github,
         accounts=dict(config.accounts),
         node_pull_roles=tuple(config.node_pull_roles),
-        teams=tuple(_resolve_team(name, team, config, []) for name, team in config.teams.items()),
+        teams=tuple(teams),
         registry=config.registry or RegistryConfig(),
     )
 
@@ -666,7 +666,7 @@ def _with_cross_problems(raw: Mapping[str, Any], error: ValidationError) -> list
                 removed.append(_path(loc))
                 _without(pruned, loc if e["type"] != "missing" else loc[:-1])
             continue
-        extra = [_reindexed(p, kept) for p in _semantic_problems(config)]
+        extra = [_reindexed(p, kept) for p in _resolve(config)[1]]
         extra = [p for p in extra if not any(p.startswith(r) for r in removed)]
         return list(dict.fromkeys(problems + extra))
     return problems
@@ -702,8 +702,9 @@ def _reindexed(problem: str, kept: dict[str, list[int]]) -> str:
     return problem
 
 
-def _semantic_problems(config: StackConfig) -> list[str]:
-    """Problems that need the whole (well-typed) config: references, overlaps, quotas."""
+def _resolve(config: StackConfig) -> tuple[list[ResolvedTeam], list[str]]:
+    """Teams with every setting decided, and the problems that need the whole (well-typed)
+    config to see: references, overlaps, quotas."""
     problems: list[str] = []
     if config.github is None and any(team.github for team in config.teams.values()):
         problems.append("github: is required when a team lists GitHub repositories (github.organizations)")
@@ -714,7 +715,7 @@ def _semantic_problems(config: StackConfig) -> list[str]:
         if config.node_pull_roles.count(role) > 1:
             problems.append(f'nodePullRoles: "{role}" is listed twice')
             break
-    return list(dict.fromkeys(problems))
+    return teams, list(dict.fromkeys(problems))
 
 
 def _resolve_team(name: str, team: Team, config: StackConfig, problems: list[str]) -> ResolvedTeam:
