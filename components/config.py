@@ -846,23 +846,26 @@ def _cross_team_problems(teams: list[ResolvedTeam], config: StackConfig) -> list
                 problems.append(f'teams.{team.name}.repositories: "{repo.name}" is a duplicate repository ({where}); '
                                 "each repository belongs to exactly one team")
             owner_of_repo.setdefault(repo.name, team.name)
-    namespaced = [t for t in teams if t.namespace]
-    for team in namespaced:
-        for other in teams:
-            if other is team:
-                continue
-            if other.namespace and (other.namespace == team.namespace
-                                    or other.namespace.startswith(team.namespace + "/")):
-                if other.namespace == team.namespace and teams.index(other) < teams.index(team):
-                    continue
-                problems.append(
-                    f'teams.{other.name}.namespace: "{other.namespace}" lies inside teams.{team.name}\'s namespace '
-                    f'"{team.namespace}", so {team.name} could push to it; give each team its own namespace'
-                )
-            for repo in other.repositories if not other.namespace else ():
-                if repo.name.startswith(team.namespace + "/"):
+    # Each namespace and unprefixed repository looks up the namespaces enclosing it, rather than every
+    # pair of teams being compared (quadratic: 0.3 s at 1000 teams); problems follow the teams' order.
+    namespaces: dict[str, list[int]] = {}
+    for index, team in enumerate(teams):
+        if team.namespace:
+            namespaces.setdefault(team.namespace, []).append(index)
+    for index, other in enumerate(teams):
+        names = [other.namespace] if other.namespace else [repo.name for repo in other.repositories]
+        for name in names:
+            parts = name.split("/")
+            for depth in range(1, len(parts) + (1 if other.namespace else 0)):
+                for outer in namespaces.get("/".join(parts[:depth]), ()):
+                    if depth == len(parts) and outer >= index:  # the same namespace: said once, by the later team
+                        continue
+                    team = teams[outer]
                     problems.append(
-                        f'teams.{other.name}.repositories: "{repo.name}" lies inside teams.{team.name}\'s namespace '
+                        f'teams.{other.name}.namespace: "{name}" lies inside teams.{team.name}\'s namespace '
+                        f'"{team.namespace}", so {team.name} could push to it; give each team its own namespace'
+                        if other.namespace else
+                        f'teams.{other.name}.repositories: "{name}" lies inside teams.{team.name}\'s namespace '
                         f'"{team.namespace}"; rename it or move it to {team.name}'
                     )
     roles: dict[str, str] = {}
