@@ -167,34 +167,45 @@ def pack_shape() -> tuple[int, int]:
     return len(ALL_POLICIES) - stack, stack
 
 
-def _trivial(resource_policies: int, stack_policies: int) -> PolicyPackClient:
-    return PolicyPackClient(TRIVIAL_PACK, env={**os.environ, "BENCH_TRIVIAL_RESOURCE_POLICIES": str(resource_policies),
+def _trivial(resource_policies: int, stack_policies: int, gc_off: bool = False) -> PolicyPackClient:
+    return PolicyPackClient(TRIVIAL_PACK, env={**_gc_env(gc_off),
+                                               "BENCH_TRIVIAL_RESOURCE_POLICIES": str(resource_policies),
                                                "BENCH_TRIVIAL_STACK_POLICIES": str(stack_policies)})
+
+
+def _gc_env(gc_off: bool) -> dict[str, str]:
+    """The environment for a pack process; with `gc_off`, `bench/gc_off/sitecustomize.py` disables the GC."""
+    if not gc_off:
+        return dict(os.environ)
+    path = os.pathsep.join(p for p in (str(ROOT / "bench" / "gc_off"), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path, "BENCH_GC_OFF": "1"}
 
 
 def pack_timings(resources: Sequence[RecordedResource], repeat: int) -> dict[str, Any]:
     """Analyze per custom resource and AnalyzeStack once, for the pack and the trivial packs in turn.
 
     `trivial` has one policy of each kind; `shaped` as many trivial policies of each kind as the
-    pack. Requests are built before the clock starts: what is timed is the pack (and the local
-    gRPC round trip every pack pays the same), not this client's serialisation.
+    pack. `packNoGc` and `shapedNoGc` are the same packs with the cyclic GC off in their process,
+    asked only for AnalyzeStack. Requests are built before the clock starts: what is timed is the
+    pack (and the local gRPC round trip every pack pays the same), not this client's serialisation.
     """
     per_resource = analyze_requests(resources)
     whole = analyze_stack_request(resources)
     shape = pack_shape()
-    packs = {"pack": PolicyPackClient(POLICY_PACK), "trivial": _trivial(1, 1), "shaped": _trivial(*shape)}
+    packs = {"pack": PolicyPackClient(POLICY_PACK), "trivial": _trivial(1, 1), "shaped": _trivial(*shape),
+             "packNoGc": PolicyPackClient(POLICY_PACK, env=_gc_env(True)), "shapedNoGc": _trivial(*shape, gc_off=True)}
     result: dict[str, Any] = {"custom": len(per_resource), "resources": len(resources), "shape": shape}
     try:
         for name, client in packs.items():
             client.start()
-            client.configure(json.loads(POLICY_CONFIG.read_text()) if name == "pack" else {})
+            client.configure(json.loads(POLICY_CONFIG.read_text()) if name.startswith("pack") else {})
             # first contact (imports of lazily loaded rule data, gRPC warm-up) is not per-resource cost
             client.stub.Analyze(per_resource[0])
             result[name] = {"analyze": [], "stack": [], "diagnostics": {}}
         for rep in range(repeat):
             for name, client in packs.items():
                 started = time.perf_counter()
-                replies = [client.stub.Analyze(request) for request in per_resource]
+                replies = [] if name.endswith("NoGc") else [client.stub.Analyze(request) for request in per_resource]
                 analyzed = time.perf_counter()
                 stack_reply = client.stub.AnalyzeStack(whole)
                 stacked = time.perf_counter()

@@ -241,6 +241,16 @@ def render(results: dict[str, Any]) -> str:
                 f"| {_ratio(st['pack'], st['trivial'])} | {_ratio(st['pack'], st['shaped'])} "
                 f"| {_med(entry['pack']['stack']):.2f} s | {diagnostics or 'none'} |")
         add("")
+        add("AnalyzeStack with the cyclic garbage collector off in the pack's process (`bench/gc_off`), "
+            "µs per resource:")
+        add("")
+        add("| teams | pack | shaped | pack ÷ shaped | pack, GC on |")
+        add("| ---: | ---: | ---: | ---: | ---: |")
+        for teams, entry in pack.items():
+            st = {k: _med(entry[k]["stack"]) / entry["resources"] * 1e6 for k in ("packNoGc", "shapedNoGc", "pack")}
+            add(f"| {teams} | {st['packNoGc']:.0f} | {st['shapedNoGc']:.0f} "
+                f"| {_ratio(st['packNoGc'], st['shapedNoGc'])} | {st['pack']:.0f} |")
+        add("")
     documents = results.get("documents")
     if documents:
         d = documents
