@@ -39,8 +39,8 @@ check: setup
 	$(PY) -m ecr_platform_tools.check --stack $(STACK) $(if $(FORMAT),--format $(FORMAT)) $(if $(COMPARE),--compare $(COMPARE))
 
 # Benchmarks of the program and the policy pack against their floors (10, 100, 1000 teams), document
-# sizes and `make check` times; rewrites the generated part of BENCHMARKS.md. Takes ~15 minutes.
-# `venv/bin/python bench/run.py --quick` is a one-minute smoke run that only prints.
+# sizes and `make check` times; rewrites the generated part of BENCHMARKS.md. Takes ~25 minutes.
+# `venv/bin/python bench/run.py --quick` is a 30-second smoke run that only prints.
 .PHONY: bench
 bench: setup
 	$(PY) bench/run.py --write BENCHMARKS.md
