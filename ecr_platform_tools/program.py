@@ -8,6 +8,7 @@ fresh root stack, so runs are independent of each other.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import runpy
 from collections.abc import Mapping
@@ -77,6 +78,10 @@ def run_program(
         mocks = RecordingMocks(account_id=str(accounts[0]), region=str(config.get("aws:region", "us-east-1")))
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The SDK allocates many long-lived objects per resource; with the default thresholds the
+    # collector rescans them all again and again (44-56% of a 1000-team run, BENCHMARKS.md).
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
     try:
         pulumi.runtime.set_all_config(
             {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
@@ -100,6 +105,7 @@ def run_program(
         loop.run_until_complete(loop.shutdown_default_executor())
         asyncio.set_event_loop(None)
         loop.close()
+        gc.set_threshold(*thresholds)
 
 
 def run_stack(stack: str, project_dir: Path = ROOT, config_file: Path | None = None,
