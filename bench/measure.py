@@ -22,15 +22,14 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
-from ecr_platform_tools.analyzer import PolicyPackClient
+from ecr_platform_tools.analyzer import PolicyPackClient, analyze_request, analyze_stack_request, from_recorded
 from ecr_platform_tools.mocks import RecordedResource
 from ecr_platform_tools.program import ROOT, run_program
 
@@ -115,33 +114,14 @@ def load_records(workdir: Path, teams: int) -> list[RecordedResource]:
 # ---------------------------------------------------------------- the policy pack and its floor
 
 
-def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
-    message = struct_pb2.Struct()
-    json_format.ParseDict(json.loads(json.dumps(props)), message)
-    return message
-
-
 def analyze_requests(resources: Sequence[RecordedResource]) -> list[analyzer_pb2.AnalyzeRequest]:
     """What the engine sends per custom resource: its inputs and options."""
-    return [analyzer_pb2.AnalyzeRequest(
-        type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name,
-        options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent),
-    ) for r in resources if r.custom]
+    return [analyze_request(from_recorded(r, False)) for r in resources if r.custom]
 
 
-def analyze_stack_request(resources: Sequence[RecordedResource]) -> analyzer_pb2.AnalyzeStackRequest:
+def whole_stack_request(resources: Sequence[RecordedResource]) -> analyzer_pb2.AnalyzeStackRequest:
     """What the engine sends once per preview: every resource with its outputs, parents, dependencies."""
-    request = analyzer_pb2.AnalyzeStackRequest()
-    for r in resources:
-        message = analyzer_pb2.AnalyzerResource(
-            type=r.type, properties=_struct(r.outputs), urn=r.urn, name=r.name, parent=r.parent,
-            options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent),
-            dependencies=list(r.dependencies),
-        )
-        for key, urns in r.property_dependencies.items():
-            message.propertyDependencies[key].CopyFrom(analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns)))
-        request.resources.append(message)
-    return request
+    return analyze_stack_request([from_recorded(r, True) for r in resources])
 
 
 def _levels(responses: Sequence[analyzer_pb2.AnalyzeResponse]) -> dict[str, int]:
@@ -190,7 +170,7 @@ def pack_timings(resources: Sequence[RecordedResource], repeat: int) -> dict[str
     pack (and the local gRPC round trip every pack pays the same), not this client's serialisation.
     """
     per_resource = analyze_requests(resources)
-    whole = analyze_stack_request(resources)
+    whole = whole_stack_request(resources)
     shape = pack_shape()
     packs = {"pack": PolicyPackClient(POLICY_PACK), "trivial": _trivial(1, 1), "shaped": _trivial(*shape),
              "packNoGc": PolicyPackClient(POLICY_PACK, env=_gc_env(True)), "shapedNoGc": _trivial(*shape, gc_off=True)}

@@ -104,6 +104,40 @@ def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
     return message
 
 
+def from_recorded(recorded: Any, stack_view: bool) -> Resource:
+    """A resource recorded under mocks (`ecr_platform_tools.mocks.RecordedResource`) as the engine
+    describes it: Analyze sees its inputs, AnalyzeStack its outputs (the engine's final state)."""
+    return Resource(
+        type=recorded.type, name=recorded.name, props=recorded.outputs if stack_view else recorded.inputs,
+        urn=recorded.urn, parent=recorded.parent, protect=recorded.protect, dependencies=recorded.dependencies,
+        property_dependencies=recorded.property_dependencies,
+    )
+
+
+def analyze_request(resource: Resource) -> analyzer_pb2.AnalyzeRequest:
+    """The Analyze request the engine sends for one resource."""
+    return analyzer_pb2.AnalyzeRequest(
+        type=resource.type, properties=_struct(resource.props), urn=resource.resolved_urn,
+        name=resource.name,
+        options=analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent),
+    )
+
+
+def analyze_stack_request(resources: Iterable[Resource]) -> analyzer_pb2.AnalyzeStackRequest:
+    """The AnalyzeStack request the engine sends once: every resource with parents and dependencies."""
+    request = analyzer_pb2.AnalyzeStackRequest()
+    for r in resources:
+        message = analyzer_pb2.AnalyzerResource(
+            type=r.type, properties=_struct(r.props), urn=r.resolved_urn, name=r.name, parent=r.parent,
+            options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent),
+            dependencies=list(r.dependencies),
+        )
+        for key, urns in r.property_dependencies.items():
+            message.propertyDependencies[key].CopyFrom(analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns)))
+        request.resources.append(message)
+    return request
+
+
 class PolicyPackClient:
     """A running policy pack process and a gRPC channel to it."""
 
@@ -206,29 +240,13 @@ class PolicyPackClient:
 
     def analyze(self, type_: str, props: Mapping[str, Any], urn: str = "", name: str = "",
                 protect: bool = False, parent: str = "") -> list[Violation]:
-        name = name or "resource"
-        request = analyzer_pb2.AnalyzeRequest(
-            type=type_, properties=_struct(props), urn=urn or default_urn(type_, name), name=name,
-            options=analyzer_pb2.AnalyzerResourceOptions(protect=protect, parent=parent),
-        )
-        return self._violations(self.stub.Analyze(request))
+        return self.analyze_resource(Resource(type_, name or "resource", props, urn, parent, protect))
 
     def analyze_resource(self, resource: Resource) -> list[Violation]:
-        return self.analyze(resource.type, resource.props, resource.resolved_urn, resource.name,
-                            protect=resource.protect, parent=resource.parent)
+        return self._violations(self.stub.Analyze(analyze_request(resource)))
 
     def analyze_stack(self, resources: Iterable[Resource]) -> list[Violation]:
-        request = analyzer_pb2.AnalyzeStackRequest()
-        for r in resources:
-            message = analyzer_pb2.AnalyzerResource(
-                type=r.type, properties=_struct(r.props), urn=r.resolved_urn, name=r.name, parent=r.parent,
-                options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent),
-                dependencies=list(r.dependencies),
-            )
-            for key, urns in r.property_dependencies.items():
-                message.propertyDependencies[key].CopyFrom(analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns)))
-            request.resources.append(message)
-        return self._violations(self.stub.AnalyzeStack(request))
+        return self._violations(self.stub.AnalyzeStack(analyze_stack_request(resources)))
 
     def analyze_all(self, resources: Sequence[Resource]) -> list[Violation]:
         """What the CLI does for a whole preview: Analyze per resource, then AnalyzeStack once."""

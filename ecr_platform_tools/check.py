@@ -29,8 +29,7 @@ import pulumi
 import yaml
 
 from .access import build_access_report
-from .analyzer import PolicyPackClient
-from .analyzer import Resource as PackResource
+from .analyzer import PolicyPackClient, from_recorded
 from .program import ROOT, RecordedResource, load_stack_config, run_program, stack_config_path
 from .report import (
     CheckResult,
@@ -91,21 +90,6 @@ def read_policy_config(path: Path | None) -> dict[str, Any]:
 # ---------------------------------------------------------------- the policy pack
 
 
-def _pack_resource(resource: RecordedResource, stack_view: bool) -> PackResource:
-    """A recorded resource as the engine describes it: Analyze sees the inputs, AnalyzeStack the
-    outputs ("the final outputs of each resource", as the engine's step generator says)."""
-    return PackResource(
-        type=resource.type,
-        name=resource.name,
-        props=resource.outputs if stack_view else resource.inputs,
-        urn=resource.urn,
-        parent=resource.parent,
-        protect=resource.protect,
-        dependencies=resource.dependencies,
-        property_dependencies=resource.property_dependencies,
-    )
-
-
 class PolicyPack:
     """One policy pack process for the whole run, configured once, asked for each program run."""
 
@@ -138,8 +122,8 @@ class PolicyPack:
         """Analyze per custom resource, then AnalyzeStack over all of them, as a preview does."""
         # A resource policy's diagnostic carries no URN: the engine knows which resource it asked about.
         found = [dataclasses.replace(v, urn=v.urn or r.urn) for r in resources if r.custom
-                 for v in self._client.analyze_resource(_pack_resource(r, False))]
-        found += self._client.analyze_stack([_pack_resource(r, True) for r in resources])
+                 for v in self._client.analyze_resource(from_recorded(r, False))]
+        found += self._client.analyze_stack([from_recorded(r, True) for r in resources])
         return [
             Violation(v.policy_name, v.enforcement_level, self._message(v.policy_name, v.message), v.urn) for v in found
         ]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools.analyzer import PolicyPackClient, Resource, Violation
+from ecr_platform_tools.analyzer import PolicyPackClient, Violation, from_recorded
 from ecr_platform_tools.mocks import RecordedResource
 from ecr_platform_tools.program import ProgramRun, run_stack
 
@@ -30,12 +30,8 @@ def env_config(env: str) -> dict[str, Any]:
 def judge(client: PolicyPackClient, env: str, resources: list[RecordedResource]) -> list[Violation]:
     """Analyze each resource's inputs, then the stack's outputs, under `policy/config/<env>.json`."""
     client.configure(env_config(env))
-
-    def as_pack(r: RecordedResource, props: dict[str, Any]) -> Resource:
-        return Resource(r.type, r.name, props, r.urn, r.parent, r.protect, r.dependencies, r.property_dependencies)
-
-    found = [v for r in resources if r.custom for v in client.analyze_resource(as_pack(r, r.inputs))]
-    return found + client.analyze_stack([as_pack(r, r.outputs) for r in resources])
+    found = [v for r in resources if r.custom for v in client.analyze_resource(from_recorded(r, False))]
+    return found + client.analyze_stack([from_recorded(r, True) for r in resources])
 
 
 @pytest.fixture(scope="module")
