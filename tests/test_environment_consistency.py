@@ -39,3 +39,10 @@ def test_pack_accounts_match_the_stack(env):
 def test_pack_organizations_match_the_stack(env):
     organizations = stack(env)["ecr-platform:github"]["organizations"]
     assert sorted(pack(env)["github-oidc-trust-scoped"]["allowedOrganizations"]) == sorted(organizations)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod", "local"])
+def test_the_guard_knows_the_stack_account(env):
+    home = stack(env)["aws:allowedAccountIds"]
+    assert sorted(pack(env)["iam-least-privilege"]["allowedAccounts"]) == sorted(home), (
+        "iam:PassRole and trust policies would be judged against another account than the one the stack deploys to")

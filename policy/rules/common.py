@@ -44,6 +44,12 @@ ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 USER_POLICY_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
 GROUP_POLICY_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
 POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
+USER = "aws:iam/user:User"
+GROUP = "aws:iam/group:Group"
+GROUP_MEMBERSHIP = "aws:iam/groupMembership:GroupMembership"
+USER_GROUP_MEMBERSHIP = "aws:iam/userGroupMembership:UserGroupMembership"
+REGISTRY_POLICY = "aws:ecr/registryPolicy:RegistryPolicy"
+PULL_THROUGH_CACHE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
 
 
 class _Unknown:
@@ -88,7 +94,7 @@ class Skipped:
 def plain(value: Any) -> Any:
     """Ordinary Python data from the SDK's proxies, with `UNKNOWN` in place of each unknown value."""
     if isinstance(value, str):
-        return value
+        return UNKNOWN if value == UNKNOWN_STRING_VALUE else value
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key in value:
@@ -163,9 +169,14 @@ def is_allow(statement: Mapping[str, Any]) -> bool:
     return isinstance(effect, str) and effect.lower() == "allow"
 
 
+def to_text(value: Any) -> str:
+    """JSON text of a document; an unknown value anywhere inside becomes a placeholder, never an error."""
+    return json.dumps(value, separators=(",", ":"), default=lambda _: UNKNOWN_STRING_VALUE)
+
+
 def compact_size(value: Any) -> int:
     """Characters IAM and ECR count against their quotas: whitespace is not counted."""
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    text = value if isinstance(value, str) else to_text(value)
     return len(re.sub(r"\s", "", text))
 
 
@@ -262,6 +273,15 @@ class Resource:
     protect: bool = False
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    parent: str = ""
+    provider_region: Any = None
+    """The `region` of the resource's provider (None: not sent, or the default provider's)."""
+
+    @property
+    def region(self) -> Any:
+        """Where the resource lives: its own `region` input (pulumi-aws v7), else its provider's; None = default."""
+        own = self.props.get("region")
+        return own if own not in (None, "") else self.provider_region
 
     @property
     def label(self) -> str:
@@ -271,6 +291,13 @@ class Resource:
 
 ResourceChecker = Callable[[Resource, Mapping[str, Any], Skipped], list[Finding]]
 StackChecker = Callable[[list[Resource], Mapping[str, Any], Skipped], list[Finding]]
+
+
+def with_defaults(config: Mapping[str, Any], properties: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The policy's config with each schema default filled in: the schema's default is the one truth."""
+    out = {key: spec["default"] for key, spec in properties.items() if "default" in spec}
+    out.update({key: value for key, value in config.items() if value is not None})
+    return out
 
 
 def _raise_for_skipped(skipped: Skipped) -> None:
@@ -291,14 +318,16 @@ def resource_policy(
 ) -> ResourceValidationPolicy:
     """A resource policy whose validate only filters by type, runs a pure checker and reports."""
     wanted = frozenset(resource_types)
+    properties = config_properties or {}
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in wanted:
             return
         skipped = Skipped()
         resource = Resource(args.resource_type, args.name, args.urn, plain(args.props),
-                            protect=bool(getattr(args.opts, "protect", False)))
-        for finding in check(resource, args.get_config() or {}, skipped):
+                            protect=bool(getattr(args.opts, "protect", False)),
+                            provider_region=provider_region(getattr(args, "provider", None)))
+        for finding in check(resource, with_defaults(args.get_config() or {}, properties), skipped):
             report_violation(finding.message, None)
         _raise_for_skipped(skipped)
 
@@ -307,7 +336,7 @@ def resource_policy(
         description=description,
         validate=validate,
         enforcement_level=enforcement_level,
-        config_schema=PolicyConfigSchema(properties=config_properties or {}),
+        config_schema=PolicyConfigSchema(properties=dict(properties)),
         severity=severity,
         remediation_steps=remediation_steps,
     )
@@ -327,8 +356,22 @@ def stack_resources(resources: Iterable[Any], types: frozenset[str]) -> list[Res
             protect=bool(getattr(r.opts, "protect", False)),
             dependencies=[d.urn for d in (r.dependencies or [])],
             property_dependencies={k: [d.urn for d in v] for k, v in (r.property_dependencies or {}).items()},
+            parent=r.parent.urn if getattr(r, "parent", None) is not None else "",
+            provider_region=provider_region(getattr(r, "provider", None)),
         ))
     return out
+
+
+def provider_region(provider: Any) -> Any:
+    """The `region` a provider resource was configured with; None when absent or not sent."""
+    if provider is None:
+        return None
+    try:
+        props = plain(provider.props)
+    except UnknownValueError:
+        return UNKNOWN
+    region = props.get("region") if isinstance(props, dict) else None
+    return region if region not in (None, "") else None
 
 
 def stack_policy(
@@ -344,11 +387,12 @@ def stack_policy(
 ) -> StackValidationPolicy:
     """A stack policy: converts only the resource types it reads, runs a pure checker, reports."""
     wanted = frozenset(resource_types)
+    properties = config_properties or {}
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         skipped = Skipped()
         resources = stack_resources(args.resources, wanted)
-        for finding in check(resources, args.get_config() or {}, skipped):
+        for finding in check(resources, with_defaults(args.get_config() or {}, properties), skipped):
             report_violation(finding.message, finding.urn)
         _raise_for_skipped(skipped)
 
@@ -357,7 +401,7 @@ def stack_policy(
         description=description,
         validate=validate,
         enforcement_level=enforcement_level,
-        config_schema=PolicyConfigSchema(properties=config_properties or {}),
+        config_schema=PolicyConfigSchema(properties=dict(properties)),
         severity=severity,
         remediation_steps=remediation_steps,
     )

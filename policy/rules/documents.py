@@ -12,11 +12,18 @@ from .common import (
     MANAGED_POLICY,
     ROLE,
     ROLE_POLICY,
+    UNKNOWN,
     USER_POLICY,
+    DocumentError,
     Resource,
+    Skipped,
     as_list,
+    contains_unknown,
     has_wildcard,
+    is_unknown,
+    load_document,
     resource_label,
+    statement_label,
 )
 
 ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -98,21 +105,37 @@ def principal_account(value: str) -> str | None:
     return None
 
 
-# Condition keys that confine a statement to an organisation or to known accounts.
-SCOPING_KEYS = frozenset({
-    "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn",
-    "aws:sourceaccount", "aws:sourceorgid", "aws:sourceorgpaths", "aws:sourcearn", "aws:sourceowner",
-    "aws:resourceorgid", "aws:resourceaccount",
-})
-ACCOUNT_KEYS = frozenset({"aws:principalaccount", "aws:sourceaccount", "aws:sourceowner", "aws:resourceaccount"})
+# Condition keys that describe the *calling principal*: only these can confine a public principal.
+# aws:ResourceAccount / aws:ResourceOrgID describe the resource (the role or repository itself, so
+# they hold for every caller); aws:Source* describe the resource a service acts for, and an IAM
+# caller does not carry them; neither says who the caller is.
+SCOPING_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn"})
+ACCOUNT_KEYS = frozenset({"aws:principalaccount"})
+# Positive operators: false when the key is absent, so an anonymous or foreign caller fails them.
+# Negated operators hold for every other value, `...IfExists` and `ForAllValues:` hold when the
+# key is absent; Null, Bool, numeric and date operators say nothing about who the caller is.
 _SCOPING_OPERATORS = frozenset({"StringEquals", "StringLike", "ArnEquals", "ArnLike", "StringEqualsIgnoreCase"})
+ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]+$")
+
+
+def _confining_value(key: str, value: str) -> bool:
+    """Whether one condition value names concrete accounts or one organisation (no wildcard in them)."""
+    if key == "aws:principalaccount":
+        return bool(ACCOUNT_ID.match(value))
+    if key == "aws:principalorgid":
+        return bool(ORGANIZATION_ID.match(value))
+    if key == "aws:principalorgpaths":
+        return bool(ORGANIZATION_ID.match(value.split("/", 1)[0]))
+    return _arn_account_literal(value)
 
 
 def scoping_conditions(statement: Mapping[str, Any]) -> list[Condition]:
-    """Conditions that really confine the principal to an organisation or to accounts.
+    """Conditions that really confine the principal to named accounts or to one organisation.
 
-    Negated, `...IfExists` and `ForAllValues:` operators do not count: each is true when the key
-    is absent, which is exactly the anonymous caller. A value that is only wildcards confines nothing.
+    Counted: a key describing the caller (SCOPING_KEYS) under a positive operator, plain or
+    `ForAnyValue:`, whose every value names a concrete account (12 digits, or an ARN with a
+    literal account) or organisation (`o-...`, no wildcard): one wildcard value (`o-*`,
+    `2109*`) lets every organisation or account through, since the values are OR-ed.
     """
     out = []
     for condition in conditions(statement):
@@ -122,10 +145,7 @@ def scoping_conditions(statement: Mapping[str, Any]) -> list[Condition]:
             continue
         if condition.base_operator not in _SCOPING_OPERATORS:
             continue
-        if not condition.values or any(v.strip("*?") == "" for v in condition.values):
-            continue
-        if condition.key in ("aws:principalarn", "aws:sourcearn") and not all(
-                principal_account(v) or _arn_account_literal(v) for v in condition.values):
+        if not condition.values or not all(_confining_value(condition.key, v) for v in condition.values):
             continue
         out.append(condition)
     return out
@@ -140,17 +160,20 @@ def condition_accounts(statement: Mapping[str, Any]) -> set[str] | None:
     """Accounts a statement is confined to by account conditions; None when not confined to accounts."""
     accounts: set[str] | None = None
     for condition in scoping_conditions(statement):
-        found: set[str] = set()
         if condition.key in ACCOUNT_KEYS:
-            found = {v for v in condition.values if ACCOUNT_ID.match(v)}
-            if len(found) != len(condition.values):
-                continue
-        elif condition.key in ("aws:principalarn", "aws:sourcearn"):
+            found = set(condition.values)
+        elif condition.key == "aws:principalarn":
             found = {v.split(":")[4] for v in condition.values}
         else:
             continue
         accounts = found if accounts is None else accounts & found
     return accounts
+
+
+def condition_organizations(statement: Mapping[str, Any]) -> set[str]:
+    """Organisations named by the statement's confining organisation conditions."""
+    return {v.split("/", 1)[0] for c in scoping_conditions(statement)
+            if c.key in ("aws:principalorgid", "aws:principalorgpaths") for v in c.values}
 
 
 def identity_documents(resource: Resource) -> list[tuple[str, str, Any]]:
@@ -182,3 +205,148 @@ def identity_documents(resource: Resource) -> list[tuple[str, str, Any]]:
                         f"inlinePolicies[{index}].policy", entry.get("policy")))
         return out
     return []
+
+
+# --- statement shape -----------------------------------------------------------------------------
+
+IDENTITY, RESOURCE_BASED = "identity", "resource"
+_EFFECTS = ("allow", "deny")
+
+
+def shape_problems(document: Mapping[str, Any], kind: str) -> list[tuple[int | None, str]]:
+    """(statement index or None, problem) for every statement IAM or ECR would reject.
+
+    A guard that skips what it cannot read fails open, so every malformed statement is reported:
+    no `Statement`, a statement that is not an object, no or an unknown `Effect`, no `Action`
+    (or both `Action` and `NotAction`), and the wrong half of `Resource`/`Principal` for the
+    kind of document (`identity` policies name resources, `resource` policies and trust policies
+    name principals). Unknown values (preview) are not problems: the caller skips them.
+    """
+    raw = document.get("Statement")
+    if is_unknown(raw):
+        return []
+    if raw is None:
+        return [(None, "has no Statement")]
+    if not isinstance(raw, (list, dict)):
+        return [(None, "has a Statement that is neither an object nor a list of objects")]
+    problems: list[tuple[int | None, str]] = []
+    for index, statement in enumerate(as_list(raw)):
+        if is_unknown(statement):
+            continue
+        if not isinstance(statement, dict):
+            problems.append((index, "is not an object"))
+            continue
+        effect = statement.get("Effect")
+        if not is_unknown(effect) and not (isinstance(effect, str) and effect.lower() in _EFFECTS):
+            problems.append((index, f"has Effect {effect!r}, not Allow or Deny"))
+        for one, other in (("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal")):
+            if one in statement and other in statement:
+                problems.append((index, f"has both {one} and {other}"))
+        if "Action" not in statement and "NotAction" not in statement:
+            problems.append((index, "has no Action"))
+        for key in ("Action", "NotAction", "Resource", "NotResource"):
+            if key in statement and not _strings(statement[key]):
+                problems.append((index, f"has a {key} that is not a string or a list of strings"))
+        if kind == IDENTITY:
+            if "Resource" not in statement and "NotResource" not in statement:
+                problems.append((index, "has no Resource"))
+            if "Principal" in statement or "NotPrincipal" in statement:
+                problems.append((index, "names a Principal, which an identity policy cannot"))
+        elif "Principal" not in statement and "NotPrincipal" not in statement:
+            problems.append((index, "has no Principal"))
+        condition = statement.get("Condition")
+        if condition is not None and not is_unknown(condition) and not (
+                isinstance(condition, dict) and all(isinstance(v, dict) or is_unknown(v) for v in condition.values())):
+            problems.append((index, "has a Condition that is not an object of operator: {key: values}"))
+    return problems
+
+
+def _strings(value: Any) -> bool:
+    """A string or a non-empty list of strings (unknown entries allowed)."""
+    if isinstance(value, str) or is_unknown(value):
+        return True
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) or is_unknown(v) for v in value)
+
+
+def judged_statements(document: Mapping[str, Any]) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
+    """(index, statement) of the statements that can be judged, and whether anything was unknown.
+
+    An unknown inside an Action or Resource list hides only that entry: what is known is granted
+    all the same. A statement whose Effect, Principal or Condition holds an unknown cannot be
+    judged at all (an unknown condition may confine it). Malformed statements are left out here;
+    callers report `shape_problems` for them.
+    """
+    out = []
+    partial = is_unknown(document.get("Statement"))
+    for index, statement in enumerate(as_list(document.get("Statement"))):
+        if not isinstance(statement, dict):
+            partial = partial or is_unknown(statement)
+            continue
+        if any(has_unknown(statement.get(k)) for k in ("Effect", "Principal", "NotPrincipal", "Condition")):
+            partial = True
+            continue
+        cleaned: dict[str, Any] = {}
+        for key, value in statement.items():
+            if isinstance(value, list) and key != "Condition":
+                known = [v for v in value if not is_unknown(v)]
+                partial = partial or len(known) != len(value)
+                if known:
+                    cleaned[key] = known
+            elif is_unknown(value):
+                partial = True
+            else:
+                cleaned[key] = value
+        out.append((index, cleaned))
+    return out, partial
+
+
+def has_unknown(document: Any) -> bool:
+    return document is UNKNOWN or contains_unknown(document)
+
+
+@dataclass
+class Document:
+    """A policy document opened for judging: its judgeable statements and why the rest is malformed."""
+
+    statements: list[tuple[int, dict[str, Any]]]
+    malformed: list[str]
+    """Complete phrases ('statement #2 has no Effect ...'); a malformed document fails closed."""
+
+    def labelled(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(statement_label(s, i), s) for i, s in self.statements]
+
+
+def open_document(value: Any, kind: str, skipped: Skipped, path: str) -> Document | None:
+    """The document at `path`, ready to judge; None when absent, or unknown (noted in `skipped`).
+
+    The one opening every rule shares: unknown -> skip, empty -> nothing, not JSON -> malformed,
+    malformed statements -> malformed (never silently skipped), unknown entries -> judged partially.
+    """
+    if is_unknown(value):
+        skipped.add(path)
+        return None
+    if value is None or value == "":
+        return None
+    try:
+        parsed = load_document(value)
+    except DocumentError as error:
+        return Document([], [f"{error}"])
+    malformed = []
+    for index, problem in shape_problems(parsed, kind):
+        if index is None:
+            malformed.append(problem)
+        else:
+            raw = as_list(parsed.get("Statement"))[index]
+            label = statement_label(raw, index) if isinstance(raw, dict) else f"statement #{index + 1}"
+            malformed.append(f"{label} {problem}")
+    judged, partial = judged_statements(parsed)
+    if partial:
+        skipped.add(path)
+    bad = {i for i, _ in shape_problems(parsed, kind) if i is not None}
+    return Document([(i, st) for i, st in judged if i not in bad], malformed)
+
+
+def malformed_message(subject: str, document: Document) -> str:
+    return (f"{subject} is malformed, so IAM or ECR would reject it and the guard cannot judge it: "
+            f"{'; '.join(document.malformed)}. Fix the document (every statement needs Effect Allow or Deny, "
+            "Action, and Resource or Principal as the document kind requires).")

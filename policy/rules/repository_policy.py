@@ -1,14 +1,20 @@
 """`ecr-repository-policy-restricted`: repository policies grant named accounts what they need.
 
-Judged: `aws.ecr.RepositoryPolicy.policy` and a creation template's `repositoryPolicy` (it
-becomes the policy of every repository created from the template). For every Allow statement:
+Judged: `aws.ecr.RepositoryPolicy.policy`, a creation template's `repositoryPolicy` (it
+becomes the policy of every repository created from the template) and the registry policy
+(`aws.ecr.RegistryPolicy`: what other accounts may replicate into or pull through this
+registry, judged like a repository policy). A malformed statement (no Effect, no Action, no
+Principal, ...) is a violation: ECR rejects it, and a guard that skips it fails open. For every
+Allow statement:
 
 - `NotPrincipal` or `NotAction` with Allow fails (they grant everything not listed).
 - A public principal (`"*"`, `{"AWS": "*"}`, `arn:aws:iam::*:root`, any AWS principal with a
-  wildcard account) fails unless an organisation or account condition confines it
-  (`aws:PrincipalOrgID`, `aws:PrincipalAccount`, `aws:SourceAccount`, `aws:PrincipalArn` with
-  an account, ... under a plain or `ForAnyValue:` operator; negated, `IfExists` and
-  `ForAllValues:` forms are true for callers without the key, so they do not confine).
+  wildcard account) fails unless a condition on the caller confines it to concrete accounts or
+  one organisation (`aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`, `aws:PrincipalAccount`,
+  `aws:PrincipalArn` with a literal account, under a plain or `ForAnyValue:` positive operator,
+  every value literal). Negated, `IfExists` and `ForAllValues:` forms are true for callers
+  without the key; `aws:ResourceAccount` describes the repository, not the caller; a wildcard
+  value (`o-*`, `2109*`) matches every organisation or account: none of them confine.
 - Accounts come from principal ARNs (`arn:aws:iam::<account>:root`, role/user ARNs, bare
   12-digit ids) or, for an organisation/account-confined public principal, from the account
   condition. Each must be in `allowedAccounts` (empty = any explicit account).
@@ -34,9 +40,9 @@ from pulumi_policy import Severity
 
 from .common import (
     CREATION_TEMPLATE,
+    REGISTRY_POLICY,
     REPLICATION,
     REPOSITORY_POLICY,
-    DocumentError,
     Finding,
     Resource,
     Skipped,
@@ -45,13 +51,21 @@ from .common import (
     contains_unknown,
     is_allow,
     is_unknown,
-    load_document,
     quoted,
     resource_policy,
-    statement_label,
-    statements,
 )
-from .documents import condition_accounts, is_public_principal, principal_account, principals, scoping_conditions
+from .documents import (
+    RESOURCE_BASED,
+    Document,
+    condition_accounts,
+    is_public_principal,
+    judged_statements,
+    malformed_message,
+    open_document,
+    principal_account,
+    principals,
+    scoping_conditions,
+)
 from .iam_actions import Action, ecr_actions_matching
 
 MANAGEMENT_ACTIONS = frozenset(a.lower() for a in (
@@ -70,16 +84,17 @@ def _granted(statement: Mapping[str, Any]) -> list[Action]:
     return list(seen.values())
 
 
-def policy_problems(document: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
+def policy_problems(document: Mapping[str, Any] | Document, config: Mapping[str, Any]) -> list[str]:
     """Why a repository policy grants too much, to whom (empty when it is fine)."""
+    if not isinstance(document, Document):
+        document = Document(judged_statements(document)[0], [])
     allowed = set(config_strings(config, "allowedAccounts"))
     allowed_push = set(config_strings(config, "allowedPushAccounts"))
     management_ok = set(config_strings(config, "managementAccounts"))
     problems: list[str] = []
-    for index, statement in enumerate(statements(document)):
+    for label, statement in document.labelled():
         if not is_allow(statement):
             continue
-        label = statement_label(statement, index)
         if "NotPrincipal" in statement:
             problems.append(f"{label} uses NotPrincipal with Allow, which grants everyone it does not list; "
                             "name the principals")
@@ -162,32 +177,29 @@ def check_replication(resource: Resource, config: Mapping[str, Any], skipped: Sk
 def check_repository_policy(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
     if resource.resource_type == REPLICATION:
         return check_replication(resource, config, skipped)
-    if resource.resource_type == CREATION_TEMPLATE:
+    if resource.resource_type == REGISTRY_POLICY:
+        key, subject = "policy", f"The ECR registry policy '{resource.name}'"
+    elif resource.resource_type == CREATION_TEMPLATE:
         key, prefix = "repositoryPolicy", resource.props.get("prefix")
         subject = (f"The repositoryPolicy of ECR repository creation template "
                    f"'{prefix if isinstance(prefix, str) else resource.name}'")
     else:
         key, target = "policy", resource.props.get("repository")
         subject = f"The repository policy of ECR repository '{target if isinstance(target, str) else resource.name}'"
-    document = resource.props.get(key)
-    if is_unknown(document):
-        skipped.add(f"{resource.name}.{key}")
+    document = open_document(resource.props.get(key), RESOURCE_BASED, skipped, f"{resource.name}.{key}")
+    if document is None:
         return []
-    if document in (None, ""):
-        return []
-    try:
-        parsed = load_document(document)
-    except DocumentError as error:
-        return [Finding(f"{subject} {error}, so it cannot be judged; provide a JSON policy document.")]
-    return [Finding(f"{subject} is too open: {problem}.") for problem in policy_problems(parsed, config)]
+    findings = [Finding(malformed_message(subject, document))] if document.malformed else []
+    findings.extend(Finding(f"{subject} is too open: {problem}.") for problem in policy_problems(document, config))
+    return findings
 
 
 POLICIES = [
     resource_policy(
         name="ecr-repository-policy-restricted",
-        description="ECR repository policies must grant only named, allowed accounts: pull to allowed accounts, "
-                    "push to allowed push accounts, management to none.",
-        resource_types=(REPOSITORY_POLICY, CREATION_TEMPLATE, REPLICATION),
+        description="ECR repository and registry policies must grant only named, allowed accounts: pull to allowed "
+                    "accounts, push to allowed push accounts, management to none.",
+        resource_types=(REPOSITORY_POLICY, CREATION_TEMPLATE, REPLICATION, REGISTRY_POLICY),
         check=check_repository_policy,
         severity=Severity.CRITICAL,
         remediation_steps="Grant principals 'arn:aws:iam::<account>:root' of the accounts that need images: pull "

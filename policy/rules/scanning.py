@@ -7,7 +7,14 @@ any run of characters). That is why this is a stack policy: the two halves are d
 resources. A repository creation template has no scan setting of its own, so the repositories it
 creates under `<prefix>/` must be covered by such a rule (a filter like `<prefix>/*` or `*`).
 
-All filters are compiled into one regular expression, so the check is linear in the resources.
+Registry scanning is per account and region: a configuration covers only repositories of its own
+region (a resource's `region` input, pulumi-aws v7, else its provider's region; resources that
+name neither share the default provider's). An account and region has one scanning
+configuration, and each `pulumi up` of a second one replaces the first, so two in the same
+region are a violation, not double coverage.
+
+All filters of a region are compiled into one regular expression, so the check is linear in the
+resources.
 """
 
 from __future__ import annotations
@@ -34,13 +41,18 @@ from .common import (
 SCANNING_FREQUENCIES = ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
 
 
-def scanning_filters(resources: list[Resource], skipped: Skipped) -> tuple[list[str], bool]:
-    """Repository filters of every registry rule that scans on push or continuously, and whether all are known."""
-    filters: list[str] = []
+def scanning_filters(resources: list[Resource], skipped: Skipped) -> tuple[dict[Any, list[str]], bool]:
+    """Per region: repository filters of every registry rule that scans on push or continuously; all known?"""
+    filters: dict[Any, list[str]] = {}
     complete = True
     for config in resources:
         if config.resource_type != REGISTRY_SCANNING:
             continue
+        if is_unknown(config.region):
+            skipped.add(f"{config.name}.region")
+            complete = False
+            continue
+        found = filters.setdefault(config.region, [])
         rules = config.props.get("rules")
         if is_unknown(rules):
             skipped.add(f"{config.name}.rules")
@@ -60,11 +72,24 @@ def scanning_filters(resources: list[Resource], skipped: Skipped) -> tuple[list[
             for entry in [entries] if is_unknown(entries) else as_list(entries):
                 value = entry.get("filter") if isinstance(entry, dict) else entry
                 if isinstance(value, str) and value:
-                    filters.append(value)
+                    found.append(value)
                 elif is_unknown(value):
                     skipped.add(f"{config.name}.rules.repositoryFilters")
                     complete = False
     return filters, complete
+
+
+def singleton_findings(resources: list[Resource]) -> list[Finding]:
+    """Two scanning configurations for one region replace each other on every `up`."""
+    by_region: dict[Any, list[Resource]] = {}
+    for r in resources:
+        if r.resource_type == REGISTRY_SCANNING and not is_unknown(r.region):
+            by_region.setdefault(r.region, []).append(r)
+    return [Finding(
+        f"{len(found)} registry scanning configurations ({', '.join(repr(r.name) for r in found)}) are declared for "
+        f"region {region or '(the default provider region)'}: a registry has one, so each `pulumi up` replaces the "
+        "other and the repositories only one of them covers lose scanning. Merge their rules into one.", found[-1].urn)
+        for region, found in by_region.items() if len(found) > 1]
 
 
 def _covers_all_under(pattern: str, prefix: str) -> bool:
@@ -77,9 +102,15 @@ def _covers_all_under(pattern: str, prefix: str) -> bool:
 
 def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
     filters, complete = scanning_filters(resources, skipped)
-    combined = re.compile("|".join(f"(?:{glob_regex(f).pattern})" for f in filters)) if filters else None
-    findings = []
+    combined = {region: re.compile("|".join(f"(?:{glob_regex(f).pattern})" for f in found))
+                for region, found in filters.items() if found}
+    findings = singleton_findings(resources)
     for resource in resources:
+        region = resource.region
+        if resource.resource_type in (REPOSITORY, CREATION_TEMPLATE) and is_unknown(region):
+            skipped.add(f"{resource.name}.region")
+            continue
+        where = f" in region {region}" if region else ""
         if resource.resource_type == REPOSITORY:
             scanning = resource.props.get("imageScanningConfiguration")
             scan_on_push = scanning.get("scanOnPush") if isinstance(scanning, dict) else scanning
@@ -92,7 +123,8 @@ def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], ski
             if is_unknown(name):
                 skipped.add(f"{resource.name}.name")
                 continue
-            if isinstance(name, str) and combined is not None and combined.fullmatch(name):
+            matcher = combined.get(region)
+            if isinstance(name, str) and matcher is not None and matcher.fullmatch(name):
                 continue
             if not complete:
                 skipped.add(f"{resource.name}: registry scanning coverage")
@@ -102,8 +134,9 @@ def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], ski
             findings.append(Finding(
                 f"The ECR repository '{resource.label}' must scan images on push "
                 f"(imageScanningConfiguration.scanOnPush): it {why} and no registry scanning rule with "
-                "SCAN_ON_PUSH or CONTINUOUS_SCAN matches it. Set imageScanningConfiguration.scanOnPush to true, "
-                "or add its name to a registry scanning rule's repositoryFilters.", resource.urn))
+                f"SCAN_ON_PUSH or CONTINUOUS_SCAN{where} matches it. Set imageScanningConfiguration.scanOnPush to "
+                "true, or add its name to the repositoryFilters of a registry scanning rule of the same region.",
+                resource.urn))
         elif resource.resource_type == CREATION_TEMPLATE:
             prefix = resource.props.get("prefix")
             if is_unknown(prefix):
@@ -112,7 +145,7 @@ def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], ski
             if not isinstance(prefix, str) or not prefix:
                 continue
             under = "" if prefix == "ROOT" else f"{prefix}/"
-            if any(_covers_all_under(f, under) for f in filters):
+            if any(_covers_all_under(f, under) for f in filters.get(region, ())):
                 continue
             if not complete:
                 skipped.add(f"{resource.name}: registry scanning coverage")
@@ -121,8 +154,8 @@ def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], ski
             findings.append(Finding(
                 f"Repositories created from the ECR repository creation template '{prefix}' would not be "
                 "scanned on push: templates carry no scan setting and no registry scanning rule with "
-                f"SCAN_ON_PUSH or CONTINUOUS_SCAN covers every repository under '{under or '(all)'}'. Add a "
-                f"registry scanning rule with the repository filter '{wanted}'.", resource.urn))
+                f"SCAN_ON_PUSH or CONTINUOUS_SCAN{where} covers every repository under '{under or '(all)'}'. Add a "
+                f"registry scanning rule with the repository filter '{wanted}' in the same region.", resource.urn))
     return findings
 
 

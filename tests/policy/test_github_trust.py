@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from .conftest import Guard, assert_passes, assert_violates
-from .fixtures import ISSUER, github_statement, role, trust_document
+from .fixtures import ACCOUNT, ISSUER, github_statement, role, trust_document
 
 POLICY = "github-oidc-trust-scoped"
 AUD = {f"{ISSUER}:aud": "sts.amazonaws.com"}
@@ -215,25 +215,30 @@ def test_pull_request_subjects_need_allow_pull_requests(guard: Guard, operator: 
 # --- issuers ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("issuer", [
-    "token.actions.githubusercontent.com/acme-enterprise",
-    "github.acme.internal/_services/token",
+@pytest.mark.parametrize(("issuer", "config"), [
+    ("token.actions.githubusercontent.com/acme-enterprise", {}),
+    ("github.acme.internal/_services/token", {"issuers": ["github.acme.internal/_services/token"]}),
 ])
-def test_github_enterprise_issuers_are_judged(guard: Guard, issuer: str) -> None:
+def test_github_enterprise_issuers_are_judged(guard: Guard, issuer: str, config: dict[str, Any]) -> None:
     good = github_statement({"StringEquals": {f"{issuer}:aud": "sts.amazonaws.com",
                                               f"{issuer}:sub": "repo:acme/app:ref:refs/heads/main"}}, issuer=issuer)
-    assert_passes(judge(guard, trust(good)), POLICY)
+    assert_passes(judge(guard, trust(good), **config), POLICY)
     bad = github_statement({"StringLike": {f"{issuer}:aud": "sts.amazonaws.com",
                                            f"{issuer}:sub": "repo:acme/*"}}, issuer=issuer)
-    violations = judge(guard, trust(bad))
+    violations = judge(guard, trust(bad), **config)
     assert_violates(violations, POLICY, "does not pin the audience")
     assert_violates(violations, POLICY, "every repository of the owner")
 
 
-def test_a_custom_issuer_is_judged_when_configured(guard: Guard) -> None:
-    issuer = "oidc.git.acme.io"
+@pytest.mark.parametrize("issuer", ["oidc.git.acme.io", "evil.example.com/_services/token",
+                                    "token.actions.githubusercontent.com.evil.io"])
+def test_an_issuer_is_github_only_when_configured_exactly(guard: Guard, issuer: str) -> None:
+    good = github_statement({"StringEquals": {f"{issuer}:aud": "sts.amazonaws.com",
+                                              f"{issuer}:sub": "repo:acme/app:ref:refs/heads/main"}}, issuer=issuer)
+    assert_violates(judge(guard, trust(good)), POLICY, f"'arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer}'",
+                    "not GitHub's OIDC issuer")
+    assert_passes(judge(guard, trust(good), issuers=[f"https://{issuer}"]), POLICY)
     bad = github_statement({"StringEquals": {f"{issuer}:aud": "sts.amazonaws.com"}}, issuer=issuer)
-    assert_passes(judge(guard, trust(bad)), POLICY)
     assert_violates(judge(guard, trust(bad), issuers=[f"https://{issuer}"]), POLICY, "does not constrain the subject")
 
 

@@ -45,14 +45,23 @@ def test_each_team_pushing_to_its_own_namespace_passes(guard: Guard) -> None:
 
 
 @pytest.mark.parametrize("resource_arn", [
-    repo_arn("billing/api"), repo_arn("*"), repo_arn("b*"), repo_arn("billing/*"), "*",
-    "arn:aws:ecr:*:*:repository/*", "arn:aws:ecr:*", f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/billing/ap?",
+    repo_arn("billing/api"), repo_arn("billing/*"), f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/billing/ap?",
     [repo_arn("payments/*"), repo_arn("billing/api")],
 ])
 def test_reaching_another_team_repository_fails(guard: Guard, resource_arn: Any) -> None:
     stack = [*teams(), role_policy(push(resource_arn), name="extra")]
     assert_violates(guard.stack(stack), POLICY, "'github-push-payments' of team 'payments'", "team 'billing'",
                     "'billing/api'", "statement 'Push'")
+
+
+@pytest.mark.parametrize("resource_arn", [
+    repo_arn("*"), repo_arn("b*"), repo_arn("pay*"), "*", "arn:aws:ecr:*:*:repository/*", "arn:aws:ecr:*",
+    repo_arn("payments?api"),
+])
+def test_writes_beyond_one_namespace_fail_even_before_another_team_exists(guard: Guard, resource_arn: Any) -> None:
+    stack = [repository("payments/api", "payments"), role("github-push-payments", team="payments"),
+             role_policy(push(resource_arn), name="extra")]
+    assert_violates(guard.stack(stack), POLICY, "'github-push-payments'", "every namespace", "statement 'Push'")
 
 
 @pytest.mark.parametrize("actions", ["ecr:*", "*", "ecr:Put*", ["ecr:BatchGetImage", "ecr:UploadLayerPart"],
@@ -71,8 +80,8 @@ def test_reading_another_team_repository_is_fine(guard: Guard) -> None:
 def test_not_action_and_not_resource_count_as_everything(guard: Guard) -> None:
     not_action = {"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": repo_arn("billing/*")}]}
     not_resource = {"Statement": [{"Effect": "Allow", "Action": "ecr:PutImage", "NotResource": repo_arn("x")}]}
-    for document in (not_action, not_resource):
-        assert_violates(guard.stack([*teams(), role_policy(document, name="extra")]), POLICY, "team 'billing'")
+    assert_violates(guard.stack([*teams(), role_policy(not_action, name="extra")]), POLICY, "team 'billing'")
+    assert_violates(guard.stack([*teams(), role_policy(not_resource, name="extra")]), POLICY, "every namespace")
 
 
 def test_deny_statements_do_not_grant(guard: Guard) -> None:
@@ -114,9 +123,17 @@ def test_role_inline_policies_are_followed(guard: Guard) -> None:
     assert_violates(guard.stack(stack), POLICY, "inline policy 'cross'")
 
 
-def test_untagged_roles_and_repositories_are_not_judged(guard: Guard) -> None:
-    stack = [repository("billing/api", "billing"), role("creator", team=None),
-             role_policy(push(repo_arn("*"), ["ecr:CreateRepository", "ecr:TagResource"]), role_name="creator")]
+def test_a_writer_nobody_owns_fails_unless_shared(guard: Guard) -> None:
+    stack = [repository("billing/api", "billing"), role("ci", team=None),
+             role_policy(push(repo_arn("billing/*")), role_name="ci")]
+    assert_violates(guard.stack(stack), POLICY, "IAM role 'ci' belongs to no team", "team 'billing'")
+    guard.configure(**{POLICY: {"sharedWriters": ["ci"]}})
+    assert_passes(guard.stack(stack), POLICY)
+
+
+def test_writers_to_repositories_of_no_team_are_not_judged(guard: Guard) -> None:
+    stack = [repository("tools/api", None), role("ci", team=None), role_policy(push(repo_arn("tools/*")),
+                                                                              role_name="ci")]
     assert_passes(guard.stack(stack), POLICY)
 
 
