@@ -130,9 +130,12 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
     policies_by_urn: dict[str, Resource] = {}
     policies_by_name: dict[str, Resource] = {}
     unresolved: list[str] = []
+    unknown_names: set[str] = set()
     for r in resources:
         if r.resource_type in KINDS:
             name = r.props.get("name")
+            if is_unknown(name):
+                unknown_names.add(KINDS[r.resource_type])
             shown = name if isinstance(name, str) and name else r.name
             principal = Principal(KINDS[r.resource_type], shown, r)
             by_urn[r.urn] = principal
@@ -147,6 +150,9 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
             return None
         found = by_key.get((kind, name))
         if found is None:
+            if kind in unknown_names:  # it may be the one whose name is not known yet
+                unresolved.append(f"{kind} '{name}'")
+                return None
             found = by_key[(kind, name)] = Principal(kind, name)
         return found
 

@@ -138,7 +138,7 @@ def load_document(value: Any) -> dict[str, Any]:
     """
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = plain(json.loads(value))
         except json.JSONDecodeError as error:
             raise DocumentError(f"is not valid JSON ({error.msg} at character {error.pos})") from None
     if not isinstance(value, dict):
@@ -356,10 +356,18 @@ def stack_resources(resources: Iterable[Any], types: frozenset[str]) -> list[Res
             protect=bool(getattr(r.opts, "protect", False)),
             dependencies=[d.urn for d in (r.dependencies or [])],
             property_dependencies={k: [d.urn for d in v] for k, v in (r.property_dependencies or {}).items()},
-            parent=r.parent.urn if getattr(r, "parent", None) is not None else "",
+            parent=_parent_urn(r),
             provider_region=provider_region(getattr(r, "provider", None)),
         ))
     return out
+
+
+def _parent_urn(resource: Any) -> str:
+    """The parent's URN: from the resolved parent, else the options (a parent the engine did not send)."""
+    parent = getattr(resource, "parent", None)
+    if parent is not None:
+        return str(parent.urn)
+    return str(getattr(resource.opts, "parent", None) or "")
 
 
 def provider_region(provider: Any) -> Any:

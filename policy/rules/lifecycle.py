@@ -42,6 +42,7 @@ from .common import (
     load_document,
     stack_policy,
 )
+from .documents import has_unknown
 
 TAG_STATUSES = ("tagged", "untagged", "any")
 DAY_COUNT_TYPES = ("sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned")
@@ -168,7 +169,7 @@ def check_lifecycle(resources: list[Resource], config: Mapping[str, Any], skippe
             unknown_target = unknown_target or not policy.property_dependencies.get("repository")
         shown = target if isinstance(target, str) else policy.name
         document = policy.props.get("policy")
-        if is_unknown(document):
+        if has_unknown(document):
             skipped.add(f"{policy.name}.policy")
             continue
         problems = lifecycle_problems(document, allow_age)
@@ -193,7 +194,7 @@ def check_lifecycle(resources: list[Resource], config: Mapping[str, Any], skippe
             prefix = resource.props.get("prefix")
             shown = prefix if isinstance(prefix, str) else resource.name
             document = resource.props.get("lifecyclePolicy")
-            if is_unknown(document):
+            if has_unknown(document):
                 skipped.add(f"{resource.name}.lifecyclePolicy")
                 continue
             if document in (None, ""):

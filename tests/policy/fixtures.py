@@ -57,7 +57,7 @@ def resource(type_: str, name: str, props: dict[str, Any], **options: Any) -> Re
 # --- ECR -----------------------------------------------------------------------------------------
 
 
-def repository(name: str = "payments/api", team: str = "payments", protect: bool = True,
+def repository(name: str = "payments/api", team: str | None = "payments", protect: bool = True, parent: str = "",
                **changes: Any) -> Resource:
     props: dict[str, Any] = {
         "name": name,
@@ -69,7 +69,7 @@ def repository(name: str = "payments/api", team: str = "payments", protect: bool
     }
     props.update(changes)
     return resource(REPOSITORY, name.replace("/", "-"), {k: v for k, v in props.items() if v is not None},
-                    protect=protect)
+                    protect=protect, parent=parent)
 
 
 def lifecycle_document() -> dict[str, Any]:
@@ -163,7 +163,7 @@ def github_statement(condition: dict[str, Any], sid: str = "GitHub", issuer: str
             "Action": "sts:AssumeRoleWithWebIdentity", "Condition": condition}
 
 
-def role(name: str = "github-push-payments", trust: Any = None, team: str | None = "payments",
+def role(name: str = "github-push-payments", trust: Any = None, team: str | None = "payments", parent: str = "",
          **changes: Any) -> Resource:
     document = trust_document() if trust is None else trust
     props: dict[str, Any] = {
@@ -172,7 +172,7 @@ def role(name: str = "github-push-payments", trust: Any = None, team: str | None
         "tags": tags(team),
     }
     props.update(changes)
-    return resource(ROLE, name, props)
+    return resource(ROLE, name, props, parent=parent)
 
 
 def push_policy_document(namespace: str = "payments") -> dict[str, Any]:

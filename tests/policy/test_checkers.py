@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from rules.github_trust import subject_problems
-from rules.iam_actions import ecr_actions_matching, expand
-from rules.iam_actions import names_every_resource
+from rules.iam_actions import ecr_actions_matching, expand, names_every_resource
 from rules.lifecycle import lifecycle_problems
 from rules.team_isolation import RepositoryIndex, repositories_reached
 
