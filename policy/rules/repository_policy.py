@@ -51,6 +51,7 @@ from .common import (
     contains_unknown,
     is_allow,
     is_unknown,
+    pack_config,
     quoted,
     resource_policy,
 )
@@ -68,6 +69,7 @@ from .documents import (
 )
 from .iam_actions import Action, ecr_actions_matching
 
+POLICY = "ecr-repository-policy-restricted"
 MANAGEMENT_ACTIONS = frozenset(a.lower() for a in (
     "SetRepositoryPolicy", "DeleteRepositoryPolicy", "DeleteRepository", "PutLifecyclePolicy",
     "DeleteLifecyclePolicy", "PutImageTagMutability", "PutImageScanningConfiguration", "BatchDeleteImage",
@@ -145,10 +147,10 @@ def policy_problems(document: Mapping[str, Any] | Document, config: Mapping[str,
         for account in sorted(accounts):
             if allowed and account not in allowed and account not in allowed_push:
                 problems.append(f"{label} grants access to account {account}, which is not in allowedAccounts "
-                                f"({', '.join(sorted(allowed))})")
+                                f"({', '.join(sorted(allowed))}; {pack_config(POLICY, 'allowedAccounts')})")
             if writes and allowed_push and account not in allowed_push:
                 problems.append(f"{label} lets account {account} push ({quoted(writes)}), but only "
-                                f"{', '.join(sorted(allowed_push))} may (allowedPushAccounts)")
+                                f"{', '.join(sorted(allowed_push))} may ({pack_config(POLICY, 'allowedPushAccounts')})")
             if management and account not in management_ok:
                 problems.append(f"{label} lets account {account} manage the repository ({quoted(management)}); "
                                 "grant other accounts pull or push actions only")
@@ -170,7 +172,8 @@ def check_replication(resource: Resource, config: Mapping[str, Any], skipped: Sk
                 findings.append(Finding(
                     f"The ECR replication configuration '{resource.name}' copies images to account {account} "
                     f"({where}, region {destination.get('region')}), which is not in allowedReplicationAccounts "
-                    f"({', '.join(sorted(allowed))}); replicate only to registries you control, or add the account."))
+                    f"({', '.join(sorted(allowed))}); replicate only to registries you control, or add the account "
+                    f"({pack_config(POLICY, 'allowedReplicationAccounts')})."))
     return findings
 
 
@@ -196,7 +199,7 @@ def check_repository_policy(resource: Resource, config: Mapping[str, Any], skipp
 
 POLICIES = [
     resource_policy(
-        name="ecr-repository-policy-restricted",
+        name=POLICY,
         description="ECR repository and registry policies must grant only named, allowed accounts: pull to allowed "
                     "accounts, push to allowed push accounts, management to none.",
         resource_types=(REPOSITORY_POLICY, CREATION_TEMPLATE, REPLICATION, REGISTRY_POLICY),

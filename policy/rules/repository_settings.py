@@ -30,6 +30,7 @@ from .common import (
     config_bool,
     config_choice,
     is_unknown,
+    pack_config,
     resource_policy,
 )
 
@@ -67,7 +68,8 @@ def check_tag_immutability(resource: Resource, config: Mapping[str, Any], skippe
         return [Finding(
             f"{subject(resource)} lets some tags be overwritten: imageTagMutability is "
             f"IMMUTABLE_WITH_EXCLUSION{listed}, and this environment allows no exclusions. "
-            "Set imageTagMutability to IMMUTABLE, or set allowExclusions in the ecr-tag-immutability config.")]
+            "Set imageTagMutability to IMMUTABLE, or allow exclusions "
+            f"({pack_config('ecr-tag-immutability', 'allowExclusions')}).")]
     return [Finding(
         f"{subject(resource)} must have immutable image tags (imageTagMutability is {shown}): "
         "a push could silently replace an image that is already deployed. Set imageTagMutability to IMMUTABLE.")]
@@ -121,7 +123,8 @@ def check_encryption(resource: Resource, config: Mapping[str, Any], skipped: Ski
     }[minimum]
     return [Finding(
         f"{subject(resource)} is encrypted with {description}, below the required minimum "
-        f"'{minimum}' (encryptionConfigurations[0]). To fix, {fix}; encryption can only be chosen "
+        f"'{minimum}' ({pack_config('ecr-encryption', 'minimum')}; encryptionConfigurations[0]). To fix, {fix}; "
+        "encryption can only be chosen "
         "when a repository is created, so this replaces it.")]
 
 

@@ -62,6 +62,7 @@ from .common import (
     is_allow,
     is_unknown,
     load_document,
+    pack_config,
     quoted,
     stack_policy,
     tag_value,
@@ -119,6 +120,7 @@ def repositories_reached(pattern: str, index: RepositoryIndex) -> Iterator[tuple
             yield name, team
 
 
+POLICY = "team-isolation"
 CACHE_ACTIONS = frozenset({"ecr:BatchImportUpstreamImage", "ecr:CreateRepository"})
 ECR_SERVICE_ACTIONS = frozenset({"ecr:CreateRepository", "ecr:TagResource"})
 ECR_SERVICE = "ecr.amazonaws.com"
@@ -322,8 +324,8 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
         elif owner is None:
             findings.append(Finding(f"The {who} belongs to no team (no '{tag_key}' tag) but can write to "
                                     f"{writes.describe(teams[0])}. A writer nobody owns is nobody's to review: tag "
-                                    "it with the team that owns it, or list it in the policy pack config "
-                                    "(team-isolation.sharedWriters) if it is the platform's own.", urn))
+                                    "it with the team that owns it, or list it in "
+                                    f"{pack_config(POLICY, 'sharedWriters')} if it is the platform's own.", urn))
         elif owner != teams[0]:
             findings.append(Finding(f"The {who} is tagged for team '{owner}' but can write to "
                                     f"{writes.describe(teams[0])}. Scope its resources to team '{owner}' repositories "
@@ -333,14 +335,14 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
             findings.append(Finding(
                 f"The repositories of team '{team}' can be written by {len(found)} principals "
                 f"({quoted(p.label for p in found)}), more than maxWritersPerTeam ({max_writers}): every extra "
-                "writer is another way in. Keep the team's push role, remove the others, or raise maxWritersPerTeam "
-                "in the policy pack config (team-isolation).", found[-1].urn))
+                "writer is another way in. Keep the team's push role, remove the others, or raise "
+                f"{pack_config(POLICY, 'maxWritersPerTeam')}.", found[-1].urn))
     return findings
 
 
 POLICIES = [
     stack_policy(
-        name="team-isolation",
+        name=POLICY,
         description="Every principal may write (push, delete, tag, set policies, create) inside one team's "
                     "namespace at most, never across teams, never registry-wide.",
         resource_types=(*ACCESS_TYPES, REPOSITORY, LIFECYCLE_POLICY, PULL_THROUGH_CACHE),

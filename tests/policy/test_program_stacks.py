@@ -16,7 +16,7 @@ import pytest
 
 from ecr_platform_tools.analyzer import PolicyPackClient, Violation, from_recorded
 from ecr_platform_tools.mocks import RecordedResource
-from ecr_platform_tools.program import ProgramRun, run_stack
+from ecr_platform_tools.program import ProgramRun, load_stack_config, run_program, run_stack, stack_config_path
 
 from .conftest import assert_clean, assert_violates
 
@@ -145,3 +145,19 @@ def test_replication_to_an_unlisted_account_is_caught(pack_client, prod):
     _replicate_elsewhere(resources)
     assert_violates(judge(pack_client, "prod", resources), "ecr-repository-policy-restricted", "999999999999",
                     "allowedReplicationAccounts")
+
+
+@pytest.mark.parametrize(("key", "value", "subject"), [
+    ("branches", ["*"], "ref:refs/heads/*"),
+    ("environments", ["*"], "environment:*"),
+])
+def test_any_branch_or_environment_in_the_prod_stack_file_is_caught(pack_client, key, value, subject):
+    config = load_stack_config(stack_config_path("prod"))
+    team = next(iter(config["ecr-platform:teams"].values()))
+    entry = team["github"][0]
+    for ref in ("branches", "tags", "environments", "anyRef", "pullRequests"):
+        entry.pop(ref, None)
+    entry[key] = value
+    resources = run_program(config, stack="prod").resources
+    assert_violates(judge(pack_client, "prod", resources), "github-oidc-trust-scoped",
+                    f"{entry['repository']}:{subject}", "policy/config/<stack>.json: github-oidc-trust-scoped.")
