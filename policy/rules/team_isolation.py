@@ -74,13 +74,6 @@ from .iam_actions import Action, ecr_actions_matching, service_actions
 _REPOSITORY_PREFIX = "repository/"
 
 
-@dataclass
-class _Role:
-    resource: Resource
-    team: str
-    documents: list[tuple[str, Any]] = field(default_factory=list)
-
-
 class RepositoryIndex:
     """Team-tagged repositories, sorted by name, searchable by literal name prefix."""
 
