@@ -22,7 +22,9 @@ what it claims to be, checked against what it can write. Violations:
 - a policy that reaches a principal but cannot be read (malformed, or a managed policy ARN that
   is neither declared in the stack nor an AWS managed policy the pack knows): fail closed;
 - a lifecycle or repository policy declared outside the component of the repository it targets,
-  or two of them for one repository (ECR keeps one; the last `up` wins).
+  or two of them for one repository (ECR keeps one; the last `up` wins);
+- a pull-through cache prefix over a team's repositories (the cache would create repositories and
+  import upstream images inside that team's namespace).
 
 Two kinds of writers are the registry's own machinery and not judged as team writers: the
 pull-through cache actions (`BatchImportUpstreamImage`, `CreateRepository`) inside a cache
@@ -255,6 +257,24 @@ def placement_findings(resources: list[Resource]) -> list[Finding]:
     return findings
 
 
+def cache_overlap_findings(resources: list[Resource], index: RepositoryIndex) -> list[Finding]:
+    """A pull-through cache prefix over a team's namespace lets upstream images into its repositories."""
+    findings = []
+    for r in resources:
+        prefix = r.props.get("ecrRepositoryPrefix") if r.resource_type == PULL_THROUGH_CACHE else None
+        if not isinstance(prefix, str) or not prefix:
+            continue
+        under = "" if prefix == "ROOT" else prefix.rstrip("/") + "/"
+        teams = sorted({team for _, team in index.with_prefix(under)})
+        if teams:
+            findings.append(Finding(
+                f"The pull-through cache rule '{r.name}' caches upstream images under '{under or '(every name)'}', "
+                f"where repositories of team(s) {quoted(teams)} live: whoever may pull through the cache can create "
+                "repositories and import upstream images into that team's namespace. Give the cache a prefix of its "
+                "own (e.g. docker-hub).", r.urn))
+    return findings
+
+
 def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
     tag_key = str(config.get("tagKey") or "team")
     shared = set(config_strings(config, "sharedWriters"))
@@ -269,12 +289,12 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
             elif team and is_unknown(name):
                 skipped.add(f"{r.name}.name")
         elif r.resource_type == PULL_THROUGH_CACHE and isinstance(prefix := r.props.get("ecrRepositoryPrefix"), str):
-            cache_prefixes.append(prefix.rstrip("/") + "/")
+            cache_prefixes.append("" if prefix == "ROOT" else prefix.rstrip("/") + "/")
     index = RepositoryIndex(repositories)
     model = build_access_model(resources)
     for path in model.unresolved:
         skipped.add(path)
-    findings = placement_findings(resources)
+    findings = placement_findings(resources) + cache_overlap_findings(resources, index)
     writers: dict[str, list[Principal]] = {}
     for principal in model.principals:
         writes = principal_writes(principal, index, cache_prefixes, skipped)

@@ -401,6 +401,17 @@ def test_a_repository_policy_naming_another_teams_role_grants_it_push(prod: Guar
                     "'billing/api'", "2 teams")
 
 
+@pytest.mark.parametrize(("prefix", "clean"), [("payments", False), ("ROOT", False), ("docker-hub", True)])
+def test_a_pull_through_cache_over_a_team_namespace_fails(prod: Guard, prefix: str, clean: bool) -> None:
+    cache = resource("aws:ecr/pullThroughCacheRule:PullThroughCacheRule", "cache", {
+        "ecrRepositoryPrefix": prefix, "upstreamRegistryUrl": "registry-1.docker.io"})
+    violations = judge(prod, cache)
+    if clean:
+        assert_clean(violations)
+    else:
+        assert_violates(violations, "team-isolation", "pull-through cache rule 'cache'", "'payments'")
+
+
 # --- 6. fail-open corners -------------------------------------------------------------------------------------------
 
 
