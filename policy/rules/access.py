@@ -43,11 +43,13 @@ from .common import (
     DocumentError,
     Resource,
     as_list,
+    glob_match,
+    has_wildcard,
     is_unknown,
     load_document,
     tag_value,
 )
-from .documents import judged_statements, principals
+from .documents import conditions, judged_statements, principals
 from .managed_policies import aws_managed_document, aws_managed_name
 
 KINDS = {ROLE: "role", USER: "user", GROUP: "group"}
@@ -247,3 +249,77 @@ def _resource_policy_grants(r: Resource, named: Callable[[str, Any], Principal |
                         single.pop("Principal", None)
                         target.sources.append(Source(f"the repository policy of '{repository}'",
                                                      {"Statement": [single]}))
+
+
+# --- who can become whom ------------------------------------------------------------------------
+
+_SUBJECT_OPERATORS = ("StringEquals", "StringLike")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A federated subject a trust policy admits: `repo:acme/app:ref:refs/heads/main` of an issuer."""
+
+    issuer: str
+    value: str
+    pattern: bool
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+def trusted_by(trust: Any) -> tuple[list[Subject], list[tuple[str, str]]]:
+    """(federated subjects, (kind, name) of role/user ARNs) that the Allow statements of a trust policy admit.
+
+    A federated statement with no positive `<issuer>:sub` condition admits every subject of that
+    issuer (`*`). Account roots are not listed: who inside another account may assume is that
+    account's business, and `iam-least-privilege` judges which accounts are trusted.
+    """
+    try:
+        document = load_document(trust)
+    except (DocumentError, TypeError):
+        return [], []
+    subjects: list[Subject] = []
+    arns: list[tuple[str, str]] = []
+    for _, statement in judged_statements(document)[0]:
+        if not isinstance(statement.get("Effect"), str) or statement["Effect"].lower() != "allow":
+            continue
+        found = principals(statement)
+        for federated in found.get("Federated", []):
+            issuer = federated.split(":oidc-provider/", 1)[-1].lower()
+            claims = [c for c in conditions(statement) if c.key.endswith(":sub") and not c.if_exists
+                      and c.base_operator in _SUBJECT_OPERATORS and c.set_qualifier.lower() != "forallvalues"]
+            if not claims:
+                subjects.append(Subject(issuer, "*", True))
+            for claim in claims:
+                like = claim.base_operator == "StringLike"
+                subjects += [Subject(issuer, v, like and has_wildcard(v)) for v in claim.values]
+        for value in found.get("AWS", []):
+            for kind in ("role", "user"):
+                if f":{kind}/" in value and not has_wildcard(value.rsplit("/", 1)[-1]):
+                    arns.append((kind, value.rsplit("/", 1)[-1]))
+    return subjects, arns
+
+
+def subjects_sharing(subjects: dict[Subject, set[str]]) -> dict[Subject, set[str]]:
+    """For every subject, the roles it can assume through itself or any subject that overlaps it.
+
+    An exact subject overlaps a pattern that matches it; two patterns overlap when one matches the
+    other's text. Patterns are indexed by their literal prefix, so each subject only visits the
+    patterns whose prefix it starts with: linear in subjects times their length, not quadratic.
+    """
+    by_prefix: dict[tuple[str, str], list[Subject]] = {}
+    for subject in subjects:
+        if subject.pattern:
+            literal = subject.value.split("*", 1)[0].split("?", 1)[0]
+            by_prefix.setdefault((subject.issuer, literal), []).append(subject)
+    out = {subject: set(roles) for subject, roles in subjects.items()}
+    for subject, roles in subjects.items():
+        text = subject.value
+        for end in range(len(text) + 1):
+            for pattern in by_prefix.get((subject.issuer, text[:end]), ()):
+                if pattern != subject and glob_match(pattern.value, text):
+                    out[subject] |= subjects[pattern]
+                    out[pattern] |= roles
+    return out

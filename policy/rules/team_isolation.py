@@ -18,7 +18,13 @@ what it claims to be, checked against what it can write. Violations:
 - writes into the repositories of two or more teams;
 - writes into a team's repositories by a principal without a team tag (a writer nobody owns),
   or tagged for another team, unless `sharedWriters` lists it;
-- more than `maxWritersPerTeam` (default 1) principals writing into one team's repositories;
+- a principal that reaches a second team by assuming another role (role chaining: the other
+  role's trust names it); with `judgeSharedSubjects`, also one federated subject (a GitHub
+  workflow) that can assume the roles of two teams (off by default: an organisation-wide role,
+  which a shared registry may grant on purpose, overlaps every subject of the organisation);
+- more than `maxWritersPerTeam` (default 1) principals writing into one team's repositories: a
+  role that copies a team's tag, or a second hand-written role, is another way in that nobody
+  reviews as the team's;
 - a policy that reaches a principal but cannot be read (malformed, or a managed policy ARN that
   is neither declared in the stack nor an AWS managed policy the pack knows): fail closed;
 - a lifecycle or repository policy declared outside the component of the repository it targets,
@@ -46,7 +52,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .access import TYPES as ACCESS_TYPES
-from .access import Principal, build_access_model
+from .access import AccessModel, Principal, Subject, build_access_model, subjects_sharing, trusted_by
 from .common import (
     LIFECYCLE_POLICY,
     PULL_THROUGH_CACHE,
@@ -57,6 +63,7 @@ from .common import (
     Resource,
     Skipped,
     as_list,
+    config_bool,
     config_int,
     config_strings,
     glob_match,
@@ -275,6 +282,101 @@ def cache_overlap_findings(resources: list[Resource], index: RepositoryIndex) ->
     return findings
 
 
+def _principal_findings(principal: Principal, writes: _Writes, owner: Any, tag_key: str,
+                        skipped: Skipped) -> list[Finding]:
+    """What one principal's own documents let it write, judged."""
+    who, urn = principal.label, principal.urn
+    findings = []
+    if writes.malformed:
+        findings.append(Finding(f"Policies reaching the {who} are malformed, so what it can write cannot be "
+                                f"judged: {'; '.join(writes.malformed)}. Fix the documents.", urn))
+    unreadable = principal.all_unreadable()
+    if unreadable:
+        findings.append(Finding(f"The {who} is granted {quoted(unreadable)}, whose document the guard cannot "
+                                "read, so what it can write cannot be judged. Declare the policy in this stack "
+                                "(or attach an AWS managed policy the pack knows).", urn))
+    if writes.registry:
+        findings.append(Finding(f"The {who} can change the whole registry through {'; '.join(writes.registry)}: "
+                                "registry-wide settings (registry policy, replication, scanning, creation "
+                                "templates, pull-through cache) belong to the platform's deployment, not to a "
+                                "team's role. Remove these actions.", urn))
+    if writes.unconfined:
+        findings.append(Finding(f"The {who} can write to repositories of every namespace, including ones not yet "
+                                f"created, through {'; '.join(writes.unconfined)}. Scope writes to one namespace "
+                                "(arn:aws:ecr:<region>:<account>:repository/<namespace>/*) or exact repository "
+                                "ARNs.", urn))
+    teams = sorted(writes.teams)
+    if not teams:
+        return findings
+    if len(teams) > 1:
+        claimed = f" of team '{owner}'" if isinstance(owner, str) else ""
+        findings.append(Finding(f"The {who}{claimed} can write to the repositories of {len(teams)} teams: "
+                                + "; and ".join(writes.describe(t) for t in teams)
+                                + ". A principal may write inside one team's namespace only; give each team its "
+                                "own role.", urn))
+    elif is_unknown(owner):
+        skipped.add(f"{principal.name}.tags")
+    elif owner is None:
+        findings.append(Finding(f"The {who} belongs to no team (no '{tag_key}' tag) but can write to "
+                                f"{writes.describe(teams[0])}. A writer nobody owns is nobody's to review: tag "
+                                "it with the team that owns it, or list it in "
+                                f"{pack_config(POLICY, 'sharedWriters')} if it is the platform's own.", urn))
+    elif owner != teams[0]:
+        findings.append(Finding(f"The {who} is tagged for team '{owner}' but can write to "
+                                f"{writes.describe(teams[0])}. Scope its resources to team '{owner}' repositories "
+                                "(arn:aws:ecr:<region>:<account>:repository/<namespace>/*).", urn))
+    return findings
+
+
+def _assumption_findings(model: AccessModel, own: dict[int, set[str]], subjects_too: bool) -> list[Finding]:
+    """Teams reached by becoming another principal: role chaining, and one federated subject assuming two roles."""
+    by_key = {(p.kind, p.name): p for p in model.principals}
+    can_assume: dict[int, list[Principal]] = {}
+    subjects: dict[Subject, set[str]] = {}
+    roles = {p.name: p for p in model.principals if p.kind == "role" and p.resource is not None}
+    for role in roles.values():
+        admitted, arns = trusted_by(role.resource.props.get("assumeRolePolicy") if role.resource else None)
+        for subject in admitted:
+            subjects.setdefault(subject, set()).add(role.name)
+        for key in arns:
+            if (assumer := by_key.get(key)) is not None and assumer is not role:
+                can_assume.setdefault(id(assumer), []).append(role)
+
+    def reach(start: Principal) -> tuple[set[str], list[str]]:
+        teams, via, seen, stack = set(own.get(id(start), ())), [], {id(start)}, [start]
+        while stack:
+            for nxt in can_assume.get(id(stack.pop()), ()):
+                if id(nxt) not in seen:
+                    seen.add(id(nxt))
+                    stack.append(nxt)
+                    if own.get(id(nxt)):
+                        teams |= own[id(nxt)]
+                        via.append(f"'{nxt.name}' ({', '.join(sorted(own[id(nxt)]))})")
+        return teams, via
+
+    findings = []
+    reached = {name: reach(role)[0] for name, role in roles.items()}
+    for principal in model.principals:
+        teams, via = reach(principal)
+        if len(teams) > 1 and len(own.get(id(principal), ())) <= 1 and via:
+            findings.append(Finding(
+                f"The {principal.label} can write to the repositories of {len(teams)} teams ({quoted(sorted(teams))}) "
+                f"by assuming {', '.join(via)}: role chaining crosses the team boundary. Trust only the team's own "
+                "principals in each role's trust policy.", principal.urn))
+    reported: set[frozenset[str]] = set()
+    shared = subjects_sharing(subjects) if subjects_too else {}
+    for subject, names in sorted(shared.items(), key=lambda item: item[0].value):
+        teams = set().union(*(reached.get(n, set()) for n in names))
+        if len(teams) > 1 and frozenset(names) not in reported:
+            reported.add(frozenset(names))
+            shown = "; ".join(f"'{n}' ({', '.join(sorted(reached[n])) or 'no team'})" for n in sorted(names))
+            findings.append(Finding(
+                f"The federated subject '{subject.label}' ({subject.issuer}) can assume the IAM roles {shown}, so one "
+                f"workflow can write to the repositories of {len(teams)} teams ({quoted(sorted(teams))}). Each role "
+                "must trust only its own team's repositories and refs.", roles[sorted(names)[0]].urn))
+    return findings
+
+
 def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
     tag_key = str(config.get("tagKey") or "team")
     shared = set(config_strings(config, "sharedWriters"))
@@ -296,55 +398,18 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
         skipped.add(path)
     findings = placement_findings(resources) + cache_overlap_findings(resources, index)
     writers: dict[str, list[Principal]] = {}
+    own: dict[int, set[str]] = {}
     for principal in model.principals:
         writes = principal_writes(principal, index, cache_prefixes, skipped)
-        who, urn = principal.label, principal.urn
-        if writes.malformed:
-            findings.append(Finding(f"Policies reaching the {who} are malformed, so what it can write cannot be "
-                                    f"judged: {'; '.join(writes.malformed)}. Fix the documents.", urn))
-        unreadable = principal.all_unreadable()
-        if unreadable:
-            findings.append(Finding(f"The {who} is granted {quoted(unreadable)}, whose document the guard cannot "
-                                    "read, so what it can write cannot be judged. Declare the policy in this stack "
-                                    "(or attach an AWS managed policy the pack knows).", urn))
-        if writes.registry:
-            findings.append(Finding(f"The {who} can change the whole registry through {'; '.join(writes.registry)}: "
-                                    "registry-wide settings (registry policy, replication, scanning, creation "
-                                    "templates, pull-through cache) belong to the platform's deployment, not to a "
-                                    "team's role. Remove these actions.", urn))
-        if writes.unconfined:
-            findings.append(Finding(f"The {who} can write to repositories of every namespace, including ones not yet "
-                                    f"created, through {'; '.join(writes.unconfined)}. Scope writes to one namespace "
-                                    "(arn:aws:ecr:<region>:<account>:repository/<namespace>/*) or exact repository "
-                                    "ARNs.", urn))
-        if not writes.teams:
-            continue
-        exempt = principal.name in shared or (_only_ecr_service(principal) and writes.actions <= ECR_SERVICE_ACTIONS)
-        if exempt:
-            continue
-        owner = principal.tag(tag_key)
-        teams = sorted(writes.teams)
-        for team in teams:
+        if principal.name in shared or (_only_ecr_service(principal) and writes.actions <= ECR_SERVICE_ACTIONS):
+            writes.teams.clear()
+        findings += _principal_findings(principal, writes, principal.tag(tag_key), tag_key, skipped)
+        own[id(principal)] = set(writes.teams)
+        for team in writes.teams:
             writers.setdefault(team, []).append(principal)
-        if is_unknown(owner) and len(teams) == 1:
-            skipped.add(f"{principal.name}.tags")
-        elif len(teams) > 1:
-            claimed = f" of team '{owner}'" if isinstance(owner, str) else ""
-            findings.append(Finding(f"The {who}{claimed} can write to the repositories "
-                                    f"of {len(teams)} teams: " + "; and ".join(writes.describe(t) for t in teams)
-                                    + ". A principal may write inside one team's namespace only; give each team its "
-                                    "own role.", urn))
-        elif owner is None:
-            findings.append(Finding(f"The {who} belongs to no team (no '{tag_key}' tag) but can write to "
-                                    f"{writes.describe(teams[0])}. A writer nobody owns is nobody's to review: tag "
-                                    "it with the team that owns it, or list it in "
-                                    f"{pack_config(POLICY, 'sharedWriters')} if it is the platform's own.", urn))
-        elif owner != teams[0]:
-            findings.append(Finding(f"The {who} is tagged for team '{owner}' but can write to "
-                                    f"{writes.describe(teams[0])}. Scope its resources to team '{owner}' repositories "
-                                    "(arn:aws:ecr:<region>:<account>:repository/<namespace>/*).", urn))
+    findings += _assumption_findings(model, own, config_bool(config, "judgeSharedSubjects", False))
     for team, found in sorted(writers.items()):
-        if len(found) > max_writers:
+        if max_writers and len(found) > max_writers:
             findings.append(Finding(
                 f"The repositories of team '{team}' can be written by {len(found)} principals "
                 f"({quoted(p.label for p in found)}), more than maxWritersPerTeam ({max_writers}): every extra "
@@ -372,7 +437,12 @@ POLICIES = [
                               "description": "Names of principals the platform itself runs that may write to "
                                              "several teams' repositories (none by default)."},
             "maxWritersPerTeam": {"type": "integer", "default": 1, "minimum": 1,
-                                  "description": "How many principals may write to one team's repositories."},
+                                  "description": "How many principals may write to one team's repositories (the "
+                                                 "team's push role; more only where a team really runs several)."},
+            "judgeSharedSubjects": {"type": "boolean", "default": False,
+                                    "description": "Whether a federated subject that can assume the roles of two "
+                                                   "teams (overlapping trust) is a violation; off by default because "
+                                                   "organisation-wide roles overlap every subject by design."},
         },
     ),
 ]

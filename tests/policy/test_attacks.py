@@ -138,11 +138,40 @@ def test_an_untagged_user_pushing_everywhere_fails(prod: Guard) -> None:
     assert_violates(judge(prod, user, policy), "team-isolation", "IAM user 'ci'", "every namespace")
 
 
-def test_a_role_copying_another_teams_tag_is_one_writer_too_many(prod: Guard) -> None:
-    copycat = role("payments-extra", trust_document(["repo:acme/other:ref:refs/heads/main"], []), team="payments")
-    violations = judge(prod, copycat, inline(statement(Action=PUSH, Resource=repo_arn("payments/*")),
-                                             "payments-extra"))
-    assert_violates(violations, "team-isolation", "team 'payments'", "2 principals", "maxWritersPerTeam")
+@pytest.mark.parametrize("copied", ["billing", "payments"])
+def test_a_role_copying_a_teams_tag_is_one_writer_too_many(prod: Guard, copied: str) -> None:
+    copycat = role(f"{copied}-extra", trust_document(["repo:acme/payments:ref:refs/heads/main"], []), team=copied)
+    violations = judge(prod, copycat, inline(statement(Action=PUSH, Resource=repo_arn(f"{copied}/*")),
+                                             f"{copied}-extra"))
+    assert_violates(violations, "team-isolation", f"team '{copied}'", "2 principals", "maxWritersPerTeam")
+    config = prod_config()
+    config["team-isolation"]["maxWritersPerTeam"] = 2
+    prod.client.configure(config)
+    assert_clean(judge(prod, copycat, inline(statement(Action=PUSH, Resource=repo_arn(f"{copied}/*")),
+                                             f"{copied}-extra")))
+
+
+@pytest.mark.parametrize("subject", ["repo:acme/payments:ref:refs/heads/main", "repo:acme/payments:*", "repo:acme/*"])
+def test_with_judge_shared_subjects_one_workflow_reaching_two_teams_fails(prod: Guard, subject: str) -> None:
+    config = prod_config()
+    config["github-oidc-trust-scoped"].update(allowAnyRef=True, allowOrgWide=True)
+    config["team-isolation"].update(maxWritersPerTeam=2)
+    prod.client.configure(config)
+    wide = role("billing-extra", trust_document([], [subject]), team="billing")
+    stack = [*baseline(), wide, inline(statement(Action=PUSH, Resource=repo_arn("billing/*")), "billing-extra")]
+    assert_clean(prod.all(stack))
+    config["team-isolation"].update(judgeSharedSubjects=True)
+    prod.client.configure(config)
+    assert_violates(prod.all(stack), "team-isolation", "can assume the IAM roles", "'billing-extra' (billing)",
+                    "'github-push-payments' (payments)")
+
+
+def test_role_chaining_into_another_team_fails(prod: Guard) -> None:
+    hop = role("billing-hop", {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"{ROLE_ARN}/github-push-payments"}, "Action": "sts:AssumeRole"}]},
+        team="billing")
+    violations = judge(prod, hop, inline(statement(Action=PUSH, Resource=repo_arn("billing/*")), "billing-hop"))
+    assert_violates(violations, "team-isolation", "'github-push-payments'", "by assuming 'billing-hop' (billing)")
 
 
 def test_a_role_tagged_for_one_team_writing_another_fails(prod: Guard) -> None:
