@@ -37,6 +37,7 @@ from .common import (
     is_unknown,
     stack_policy,
 )
+from .documents import has_unknown
 
 SCANNING_FREQUENCIES = ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
 
@@ -59,6 +60,10 @@ def scanning_filters(resources: list[Resource], skipped: Skipped) -> tuple[dict[
             complete = False
             continue
         for rule in as_list(rules):
+            if has_unknown(rule) and not isinstance(rule, dict):
+                skipped.add(f"{config.name}.rules")
+                complete = False
+                continue
             if not isinstance(rule, dict):
                 continue
             frequency = rule.get("scanFrequency")
