@@ -224,15 +224,21 @@ def test_a_dev_repository_that_is_mutable_is_said_to_be(generated: dict[str, lis
     assert "#   idp/build-cache: IMMUTABLE (a tag, once pushed, always names the same image)" in idp["prod"]
 
 
-@pytest.mark.parametrize("persona", ["regular", "pedantic"])
-def test_generated_workflows_pass_zizmor(persona: str, tmp_path: Path,
-                                         generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+def written(tmp_path: Path, generated: dict[str, list[workflow_snippet.Snippet]]) -> Path:
+    """Every generated workflow, as files in `tmp_path/.github/workflows`."""
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
     for stack, found in generated.items():
         for snippet in found:
             name = snippet.repository.replace("/", "--").replace("*", "all")
             (workflows / f"{stack}--{name}.yml").write_text(snippet.text)
+    return workflows
+
+
+@pytest.mark.parametrize("persona", ["regular", "pedantic"])
+def test_generated_workflows_pass_zizmor(persona: str, tmp_path: Path,
+                                         generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    workflows = written(tmp_path, generated)
     run = zizmor([workflows], persona, cwd=tmp_path)
     assert len(run.audited) == sum(map(len, generated.values())) >= 14
     assert run.findings == [], "\n".join(map(str, run.findings))
@@ -269,12 +275,7 @@ def test_generated_workflows_follow_the_platform_rules(generated: dict[str, list
 
 def test_generated_workflows_pass_actionlint(tmp_path: Path,
                                              generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
-    workflows = tmp_path / ".github" / "workflows"
-    workflows.mkdir(parents=True)
-    for stack, found in generated.items():
-        for snippet in found:
-            name = snippet.repository.replace("/", "--").replace("*", "all")
-            (workflows / f"{stack}--{name}.yml").write_text(snippet.text)
+    workflows = written(tmp_path, generated)
     findings = actionlint(sorted(workflows.iterdir()), cwd=tmp_path)
     assert not findings, "\n".join(map(str, findings))
 
