@@ -8,12 +8,34 @@ STACK ?= dev
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-tools.txt policy/requirements.txt pyproject.toml
+# Every package at its locked version, checked against the lock's hashes.
+$(VENV)/.installed: requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# The locks, from the *.in files (edit those): every package pinned with hashes, one resolution
+# for every platform and Python 3.10+ (the dev lock: 3.11+, as zizmor needs). The pack is locked first and the program follows its
+# versions of the packages both use (pulumi, grpcio, protobuf), so the dev venv, which runs both
+# in the tests, holds exactly what the CLI installs for each. Needs PyPI.
+LOCK := $(VENV)/bin/uv pip compile --quiet --universal --generate-hashes --custom-compile-command "make lock"
+.PHONY: lock
+lock: setup
+	$(LOCK) --python-version 3.10 policy/requirements.in -o policy/requirements.txt
+	$(LOCK) --python-version 3.10 requirements.in -c policy/requirements.txt -o requirements.txt
+	$(LOCK) --python-version 3.11 requirements-dev.in -o requirements-dev.txt
+
+# What a deploy job installs: ./venv for the program and policy/venv for the pack, exactly as the
+# Pulumi CLI would (Pulumi.yaml, policy/PulumiPolicy.yaml: toolchain pip), from the locks only:
+# no dev or benchmark tools next to cloud credentials.
+.PHONY: runtime
+runtime:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.txt
+	$(PYTHON) -m venv policy/$(VENV)
+	policy/$(VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r policy/requirements.txt
 
 test: setup
 	$(PY) -m pytest -n 2 -q

@@ -235,7 +235,7 @@ def render(trust: Trust, plan: Plan, variables: Mapping[str, str], repositories:
     """The workflow text for one GitHub repository.
 
     `variables` is its `githubActionsVariables` entry, `repositories` the ECR repository names it may
-    push to with their tag mutability.
+    push to, each with what a second push of a tag does there (`describe_mutability`).
     """
     org_wide = trust.repository.endswith("/*")
     target = f"every repository of {trust.repository[:-2]}" if org_wide else trust.repository
@@ -249,8 +249,8 @@ def render(trust: Trust, plan: Plan, variables: Mapping[str, str], repositories:
         f"#   AWS_REGION   = {variables['AWS_REGION']}",
         f"# The role {trust.role_name} trusts these token subjects for this repository:",
         *(f"#   {s.value}" for s in trust.subjects),
-        "# ECR repositories it may push to (IMMUTABLE: each tag can be pushed once):",
-        *(f"#   {name} ({mutability})" for name, mutability in repositories.items()),
+        "# ECR repositories it may push to, and what a second push of a tag does there:",
+        *(f"#   {name}: {setting}" for name, setting in repositories.items()),
         *(f"# {line}" for note in plan.notes for line in textwrap.wrap(_comment(note), 96)),
     ]
     lines = [*header, "name: ecr-push", "", "on:"]
@@ -269,6 +269,13 @@ def render(trust: Trust, plan: Plan, variables: Mapping[str, str], repositories:
     lines += [
         "",
         "permissions: {}",
+        "",
+        "# One run per commit at a time: a branch push and a tag push of the same commit run one after",
+        "# the other (the second reuses the image the first pushed); no run is cancelled.",
+        "concurrency:",
+        "  group: ecr-push-${{ github.sha }}",
+        "  cancel-in-progress: false",
+        "  queue: max",
         "",
         "jobs:",
         "  push:",
@@ -304,6 +311,8 @@ def render(trust: Trust, plan: Plan, variables: Mapping[str, str], repositories:
         "        with:",
         "          role-to-assume: ${{ vars.AWS_ROLE_ARN }}",
         "          aws-region: ${{ vars.AWS_REGION }}",
+        "          # CloudTrail names the run that pushed: ecr-push-<run id>-<attempt>",
+        "          role-session-name: ecr-push-${{ github.run_id }}-${{ github.run_attempt }}",
         "      - id: ecr",
         f"        uses: {AMAZON_ECR_LOGIN}",
         "      - name: Build and push",
@@ -314,37 +323,86 @@ def render(trust: Trust, plan: Plan, variables: Mapping[str, str], repositories:
     ]
     if plan.runs_on_tags:
         lines += ["          GIT_TAG: ${{ github.ref_type == 'tag' && github.ref_name || '' }}"]
-    lines += ["        run: |"]
-    if plan.runs_on_tags:
-        lines += [
-            "          if [[ -n \"$GIT_TAG\" ]] && ! [[ \"$GIT_TAG\" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then",
-            "            echo \"::error::git tag '$GIT_TAG' is not a valid image tag\"",
-            "            exit 1",
-            "          fi",
-        ]
-    lines += [
-        "          # A commit's image is built once: re-runs and tag pushes reuse it (an IMMUTABLE",
-        "          # repository refuses a second push of the same tag).",
-        "          if aws ecr describe-images --repository-name \"$REPOSITORY\" \\",
-        "              --image-ids \"imageTag=$GITHUB_SHA\" > /dev/null 2>&1; then",
-        "            echo \"::notice::$IMAGE:$GITHUB_SHA exists: not rebuilt\"",
-    ]
-    if plan.runs_on_tags:
-        lines += ["            [[ -z \"$GIT_TAG\" ]] || docker pull \"$IMAGE:$GITHUB_SHA\""]
-    lines += [
-        "          else",
-        "            docker build --tag \"$IMAGE:$GITHUB_SHA\" \"$CONTEXT\"",
-        "            docker push \"$IMAGE:$GITHUB_SHA\"",
-        "          fi",
-    ]
-    if plan.runs_on_tags:
-        lines += [
-            "          if [[ -n \"$GIT_TAG\" ]]; then",
-            "            docker tag \"$IMAGE:$GITHUB_SHA\" \"$IMAGE:$GIT_TAG\"",
-            "            docker push \"$IMAGE:$GIT_TAG\"",
-            "          fi",
-        ]
+    script = BUILD_SCRIPT + (TAG_SCRIPT if plan.runs_on_tags else "")
+    lines += ["        shell: bash", "        run: |", *(f"          {line}".rstrip() for line in script.splitlines())]
     return "\n".join(lines) + "\n"
+
+
+def describe_mutability(setting: str, exclusions: Sequence[str] = ()) -> str:
+    """What a second push of an existing tag does in a repository with this setting."""
+    listed = ", ".join(exclusions) or "the exclusion filters"
+    return {
+        "IMMUTABLE": "IMMUTABLE (a tag, once pushed, always names the same image)",
+        "MUTABLE": "MUTABLE (pushing an existing tag moves it to the new image)",
+        "IMMUTABLE_WITH_EXCLUSION": f"IMMUTABLE_WITH_EXCLUSION (tags never move, except those matching {listed})",
+        "MUTABLE_WITH_EXCLUSION": f"MUTABLE_WITH_EXCLUSION (tags move, except those matching {listed}, which never do)",
+    }.get(setting, setting)
+
+
+# The build step. A commit's image is built and pushed once, tagged with the commit SHA; a re-run,
+# or a tag push of a commit already built, reuses it. Any error other than "no such image" (access
+# denied, throttling, no network) stops the job: it is never read as "not found, build it".
+BUILD_SCRIPT = """\
+# "<digest><TAB><manifest media type>" of a tag of $REPOSITORY; nothing when that tag (or the
+# repository) does not exist.
+image_of() {
+  local image
+  if image=$(aws ecr describe-images --repository-name "$REPOSITORY" --image-ids "imageTag=$1" \\
+      --query 'imageDetails[0].[imageDigest, imageManifestMediaType]' --output text 2> "$RUNNER_TEMP/aws.err"); then
+    echo "$image"
+  elif grep -qE '\\((ImageNotFoundException|RepositoryNotFoundException)\\)' "$RUNNER_TEMP/aws.err"; then
+    return 0
+  else
+    echo "::error::cannot tell whether $REPOSITORY:$1 exists: $(cat "$RUNNER_TEMP/aws.err")" >&2
+    return 1
+  fi
+}
+image=$(image_of "$GITHUB_SHA")
+if [[ -n "$image" ]]; then
+  echo "::notice::$IMAGE:$GITHUB_SHA exists (${image%%$'\\t'*}): not rebuilt"
+else
+  docker build --tag "$IMAGE:$GITHUB_SHA" "$CONTEXT"
+  docker push "$IMAGE:$GITHUB_SHA"
+fi
+"""
+
+# For runs started by a git tag: the same image gets the git tag too, without a pull (ECR's
+# put-image with the image's own manifest). A tag that already names this image is success, so a
+# re-run passes; one that names another image fails where tags are immutable, and moves where they
+# are mutable.
+TAG_SCRIPT = """\
+if [[ -n "$GIT_TAG" ]]; then
+  if ! [[ "$GIT_TAG" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; then
+    echo "::error::git tag '$GIT_TAG' is not a valid image tag"
+    exit 1
+  fi
+  [[ -n "$image" ]] || image=$(image_of "$GITHUB_SHA")
+  digest=${image%%$'\\t'*}
+  tagged=$(image_of "$GIT_TAG")
+  tagged=${tagged%%$'\\t'*}
+  if [[ "$tagged" == "$digest" ]]; then
+    echo "::notice::$IMAGE:$GIT_TAG already names this commit's image: nothing to do"
+    exit 0
+  fi
+  manifest=$(aws ecr batch-get-image --repository-name "$REPOSITORY" --image-ids "imageDigest=$digest" \\
+    --query 'images[0].imageManifest' --output text)
+  if ! aws ecr put-image --repository-name "$REPOSITORY" --image-tag "$GIT_TAG" --image-manifest "$manifest" \\
+      --image-manifest-media-type "${image#*$'\\t'}" > /dev/null 2> "$RUNNER_TEMP/aws.err"; then
+    if [[ -n "$tagged" ]]; then
+      echo "::error::$IMAGE:$GIT_TAG already names another image ($tagged) and this repository does not" \\
+        "move tags: release this commit under a new tag"
+    else
+      echo "::error::tagging $IMAGE:$GIT_TAG failed: $(cat "$RUNNER_TEMP/aws.err")"
+    fi
+    exit 1
+  fi
+  if [[ -n "$tagged" ]]; then
+    echo "::warning::$IMAGE:$GIT_TAG moved from $tagged to this commit's image $digest"
+  else
+    echo "::notice::$IMAGE:$GIT_TAG -> $digest"
+  fi
+fi
+"""
 
 
 # --- from a program run -----------------------------------------------------------------------------
@@ -379,13 +437,17 @@ def snippets(run: ProgramRun, repository: str | None = None) -> list[Snippet]:
     keys = list(variables)
     if repository is not None:
         keys = select(repository, keys)
-    mutability = {str(r.inputs.get("name")): str(r.inputs.get("imageTagMutability", "MUTABLE"))
-                  for r in run.of_type(REPOSITORY_TYPE)}
+    mutability = {
+        str(r.inputs.get("name")): describe_mutability(
+            str(r.inputs.get("imageTagMutability", "MUTABLE")),
+            [str(f.get("filter")) for f in r.inputs.get("imageTagMutabilityExclusionFilters") or []])
+        for r in run.of_type(REPOSITORY_TYPE)}
     trusts = trusts_of(run)
     found = []
     for key in keys:
         names = [n for n in variables[key]["ECR_REPOSITORIES"].split(",") if n]
-        repositories = {name: mutability.get(name, "created by CI on first push") for name in names}
+        repositories = {name: mutability.get(name, "created by CI on first push, with the creation template's "
+                                                   "tag mutability") for name in names}
         text = render(trusts[key], plan_for(trusts[key]), variables[key], repositories, run.stack)
         found.append(Snippet(key, text))
     return found

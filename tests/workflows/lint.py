@@ -18,7 +18,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
-PLATFORM_WORKFLOWS = ("ci.yml", "deploy.yml", "pull-request.yml", "pull-request-comment.yml")
+PLATFORM_WORKFLOWS = ("ci.yml", "deploy.yml", "drift.yml", "pull-request.yml", "pull-request-comment.yml",
+                      "pulumi-stack.yml")
+ACTIONS = ROOT / ".github" / "actions"
 
 # `owner/repo[/path]@<40 hex> # vX.Y.Z`: the pin and the release it stands for.
 PINNED_USES = re.compile(
@@ -63,3 +65,35 @@ def by_release_tag(text: str) -> str:
     """The workflow with every SHA pin replaced by its major release tag (`@v6`), which actionlint
     knows: it then checks the inputs and runtime of the pinned actions too."""
     return re.sub(r"@[0-9a-f]{40}\s+#\s+(v\d+)\.\d+\.\d+", r"@\1", text)
+
+
+@dataclass(frozen=True)
+class ZizmorRun:
+    findings: list[Finding]
+    audited: list[str]
+    """The files zizmor reports as audited (so a file it skipped cannot pass silently)."""
+
+
+def zizmor(paths: list[Path], persona: str, cwd: Path = ROOT) -> ZizmorRun:
+    """zizmor (from its PyPI wheel) on `paths`, offline (no GitHub API, no token), failing on any
+    file it cannot parse (`--strict-collection`). Findings its ignore comments silence are left out,
+    as in zizmor's own output."""
+    assert paths, "zizmor was given no files: that would pass vacuously"
+    result = subprocess.run(
+        [tool("zizmor"), "--offline", "--no-progress", "--strict-collection", "--persona", persona,
+         "--format", "json", *map(str, paths)],
+        cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
+    )
+    # 0: no findings; 10-14: findings, by their highest severity; anything else: zizmor failed
+    if result.returncode not in (0, 10, 11, 12, 13, 14):
+        pytest.fail(f"zizmor exited {result.returncode}: {result.stderr[-3000:]}", pytrace=False)
+    findings = []
+    for entry in json.loads(result.stdout or "[]"):
+        if entry.get("ignored"):
+            continue
+        location = entry["locations"][0]
+        path = location["symbolic"]["key"]["Local"]["verbatim_path"]
+        row = location["concrete"]["location"]["start_point"]["row"] + 1
+        findings.append(Finding(path, row, entry["ident"], f"{entry['desc']} ({location['symbolic']['annotation']})"))
+    audited = re.findall(r"completed (\S+)", result.stderr)
+    return ZizmorRun(findings, audited)

@@ -9,7 +9,7 @@ import yaml
 
 from ecr_platform_tools import workflow_snippet
 
-from .lint import PINNED_USES, PLATFORM_WORKFLOWS, ROOT, WORKFLOWS
+from .lint import ACTIONS, PINNED_USES, PLATFORM_WORKFLOWS, WORKFLOWS
 from .rules import SAME_REPO_GUARD, all_problems, jobs, load, steps, uses
 
 
@@ -52,7 +52,7 @@ def test_id_token_on_a_job_without_aws_credentials_is_caught() -> None:
         workflow["jobs"]["check"]["permissions"]["id-token"] = "write"
 
     problems = all_problems(mutated("pull-request.yml", grant_check_id_token))
-    assert "job check: id-token: write without configure-aws-credentials" in problems
+    assert "job check: id-token: write without configure-aws-credentials or pulumi/auth-actions" in problems
 
 
 def test_workflow_wide_write_permissions_are_caught() -> None:
@@ -95,39 +95,10 @@ def test_the_comment_workflow_runs_no_pull_request_code() -> None:
         assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
 
 
-@pytest.mark.parametrize(("workflow_name", "job_names"), [("pull-request.yml", ["preview"]),
-                                                          ("deploy.yml", ["dev", "prod"])])
-def test_pulumi_runs_with_the_policy_pack_and_its_environment_config(workflow_name: str,
-                                                                    job_names: list[str]) -> None:
-    workflow = load(text(workflow_name))
-    for name in job_names:
-        job = workflow["jobs"][name]
-        (step,) = uses(job, "pulumi/actions@")
-        matrix = job.get("strategy", {}).get("matrix", {}).get("include")
-        stacks = [m["stack"] for m in matrix] if matrix else [step["with"]["stack-name"]]
-        for stack in stacks:
-            config = step["with"]["policyPackConfigs"].replace("${{ matrix.stack }}", stack)
-            assert config == f"policy/config/{stack}.json" and (ROOT / config).is_file()
-            assert step["with"]["stack-name"] in (stack, "${{ matrix.stack }}")
-        assert step["with"]["policyPacks"] == "policy"
-        assert uses(job, "aws-actions/configure-aws-credentials@"), f"{name}: pulumi needs the OIDC role"
-
-
-def test_preview_comments_and_deploys_do_not_overlap() -> None:
-    preview = load(text("pull-request.yml"))["jobs"]["preview"]
-    assert uses(preview, "pulumi/actions@")[0]["with"]["command"] == "preview"
-    assert uses(preview, "pulumi/actions@")[0]["with"]["comment-on-pr"] is True
-    deploy = load(text("deploy.yml"))
-    assert deploy["on"] == {"push": {"branches": ["main"]}}
-    assert deploy["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
-    assert deploy["jobs"]["prod"]["needs"] == "dev"
-    assert deploy["jobs"]["prod"]["environment"] == "production"
-    assert [uses(deploy["jobs"][j], "pulumi/actions@")[0]["with"]["command"] for j in ("dev", "prod")] == ["up", "up"]
-
-
 def test_product_team_snippets_use_the_platform_pins() -> None:
-    platform = {m.group("action"): m.group(0) for p in WORKFLOWS.glob("*.yml")
-                for m in map(PINNED_USES.search, p.read_text().splitlines()) if m}
+    files = [*WORKFLOWS.glob("*.yml"), *ACTIONS.glob("*/action.yml")]
+    platform = {m.group("action"): m.group(0)
+                for p in files for m in map(PINNED_USES.search, p.read_text().splitlines()) if m}
     for pin in (workflow_snippet.CHECKOUT, workflow_snippet.CONFIGURE_AWS_CREDENTIALS):
         match = PINNED_USES.search(f"uses: {pin}")
         assert match and platform[match.group("action")] == match.group(0), f"{pin} drifted from .github/workflows"

@@ -8,6 +8,7 @@ whether the role's trust policy (as the program declared it) allows AssumeRoleWi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,10 @@ from ecr_platform_tools.iam_eval import Effect, Glob, PolicyDocument, Principal,
 from ecr_platform_tools.program import ProgramRun, run_stack
 from ecr_platform_tools.workflow_snippet import SnippetError, Subject, Trust, github_filter, plan_for
 
-from .lint import actionlint
+from .lint import actionlint, zizmor
 from .rules import all_problems, load
 
-STACKS = ("dev", "prod")
+STACKS = ("dev", "prod", "local")
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +144,7 @@ def test_a_trigger_the_role_does_not_trust_is_caught(runs: dict[str, ProgramRun]
 
 def test_environment_scoped_trust_gets_a_job_in_that_environment(
         generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
-    for stack in STACKS:
+    for stack in ("dev", "prod"):
         dc43 = next(load(s.text) for s in generated[stack] if s.repository == "acme/dc43")
         assert dc43["jobs"]["push"]["environment"] == "release"
     pizza = next(load(s.text) for s in generated["dev"] if s.repository == "pizza-labs/jwt-pizza")
@@ -172,12 +173,75 @@ def test_each_workflow_assumes_its_role_and_pushes_its_repositories(
             assert job["permissions"] == {"contents": "read", "id-token": "write"}
             (configure,) = [s for s in job["steps"] if "configure-aws-credentials@" in s.get("uses", "")]
             assert configure["with"] == {"role-to-assume": "${{ vars.AWS_ROLE_ARN }}",
-                                         "aws-region": "${{ vars.AWS_REGION }}"}
+                                         "aws-region": "${{ vars.AWS_REGION }}",
+                                         "role-session-name": "ecr-push-${{ github.run_id }}-${{ github.run_attempt }}"}
             assert any("amazon-ecr-login@" in s.get("uses", "") for s in job["steps"])
             pushed = [entry["repository"] for entry in job["strategy"]["matrix"]["include"]]
             assert pushed == variables[snippet.repository]["ECR_REPOSITORIES"].split(",")
             assert variables[snippet.repository]["AWS_ROLE_ARN"] in snippet.text, "the header names the role"
             assert 'docker push "$IMAGE:$GITHUB_SHA"' in snippet.text
+
+
+def test_runs_of_one_commit_queue_and_runs_of_different_commits_do_not(
+        generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    # a branch push and a tag push of the same commit: the second waits and reuses the first's image
+    for found in generated.values():
+        for snippet in found:
+            assert load(snippet.text)["concurrency"] == {
+                "group": "ecr-push-${{ github.sha }}", "cancel-in-progress": False, "queue": "max"}
+
+
+HEADER_REPOSITORY = re.compile(r"^#   (?P<name>[\w./-]+): (?P<setting>[A-Z_]+) \(", re.MULTILINE)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_header_states_each_repositorys_own_tag_mutability(
+        stack: str, runs: dict[str, ProgramRun], generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    declared = {r.inputs["name"]: r.inputs["imageTagMutability"]
+                for r in runs[stack].of_type("aws:ecr/repository:Repository")}
+    for snippet in generated[stack]:
+        stated = {m["name"]: m["setting"] for m in HEADER_REPOSITORY.finditer(snippet.text)}
+        pushed = [entry["repository"] for entry in load(snippet.text)["jobs"]["push"]["strategy"]["matrix"]["include"]]
+        assert list(stated) == pushed, snippet.repository
+        assert stated == {name: declared[name] for name in pushed}, snippet.repository
+        assert "(IMMUTABLE: each tag can be pushed once)" not in snippet.text
+
+
+def test_mutability_descriptions_say_what_a_second_push_does() -> None:
+    describe = workflow_snippet.describe_mutability
+    assert "always names the same image" in describe("IMMUTABLE")
+    assert "moves it" in describe("MUTABLE")
+    assert describe("IMMUTABLE_WITH_EXCLUSION", ["latest", "dev-*"]) == (
+        "IMMUTABLE_WITH_EXCLUSION (tags never move, except those matching latest, dev-*)")
+    assert describe("MUTABLE_WITH_EXCLUSION", ["v*"]) == (
+        "MUTABLE_WITH_EXCLUSION (tags move, except those matching v*, which never do)")
+
+
+def test_a_dev_repository_that_is_mutable_is_said_to_be(generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    idp = {stack: next(s.text for s in found if s.repository == "acme/idp")
+           for stack, found in generated.items() if stack != "local"}
+    assert "#   idp/build-cache: MUTABLE (pushing an existing tag moves it to the new image)" in idp["dev"]
+    assert "#   idp/build-cache: IMMUTABLE (a tag, once pushed, always names the same image)" in idp["prod"]
+
+
+def written(tmp_path: Path, generated: dict[str, list[workflow_snippet.Snippet]]) -> Path:
+    """Every generated workflow, as files in `tmp_path/.github/workflows`."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for stack, found in generated.items():
+        for snippet in found:
+            name = snippet.repository.replace("/", "--").replace("*", "all")
+            (workflows / f"{stack}--{name}.yml").write_text(snippet.text)
+    return workflows
+
+
+@pytest.mark.parametrize("persona", ["regular", "pedantic"])
+def test_generated_workflows_pass_zizmor(persona: str, tmp_path: Path,
+                                         generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    workflows = written(tmp_path, generated)
+    run = zizmor([workflows], persona, cwd=tmp_path)
+    assert len(run.audited) == sum(map(len, generated.values())) >= 14
+    assert run.findings == [], "\n".join(map(str, run.findings))
 
 
 # What the build step does: log in, check for the commit's image, pull it, push layers and tags.
@@ -211,12 +275,7 @@ def test_generated_workflows_follow_the_platform_rules(generated: dict[str, list
 
 def test_generated_workflows_pass_actionlint(tmp_path: Path,
                                              generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
-    workflows = tmp_path / ".github" / "workflows"
-    workflows.mkdir(parents=True)
-    for stack, found in generated.items():
-        for snippet in found:
-            name = snippet.repository.replace("/", "--").replace("*", "all")
-            (workflows / f"{stack}--{name}.yml").write_text(snippet.text)
+    workflows = written(tmp_path, generated)
     findings = actionlint(sorted(workflows.iterdir()), cwd=tmp_path)
     assert not findings, "\n".join(map(str, findings))
 
