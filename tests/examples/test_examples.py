@@ -2,8 +2,8 @@
 
 `examples/<name>.yaml` is judged with `examples/<name>.policy.json` by the pack in this working
 tree, so an example that a new pack version flags fails here and gets fixed. `everything.yaml`
-sets every configuration key, and each pack config explains how it differs from the project's
-strictest guard.
+sets every configuration key, each pack config explains how it differs from the project's strictest
+guard, and the README's feature table points at the examples.
 """
 
 from __future__ import annotations
@@ -142,3 +142,31 @@ def test_relaxations_are_found():
     config["protect-registries"] = {"enforcementLevel": "advisory"}
     assert relaxations(config) == ["github-oidc-trust-scoped.allowOrgWide", "protect-registries.enforcementLevel"]
 
+
+# --- the README's feature table -------------------------------------------------------------------
+
+
+def feature_rows() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## What you get"):]
+    section = section[:section.index("\n## ", 1)]
+    return [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| ---")][1:]
+
+
+def anchors(markdown: Path) -> set[str]:
+    """The heading anchors GitHub makes: lowercase, punctuation dropped, spaces as hyphens."""
+    headings = re.findall(r"^#+ (.+)$", markdown.read_text(), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_the_readme_feature_table_links_each_feature_to_an_example():
+    linked: set[str] = set()
+    for row in feature_rows():
+        links = re.findall(r"\]\(((?:examples|docs)/[^)#]+)(?:#([^)]+))?\)", row)
+        assert links, f"README feature row links no example: {row[:80]}"
+        for link, anchor in links:
+            assert (ROOT / link).is_file(), f"README links {link}, which does not exist"
+            assert not anchor or anchor in anchors(ROOT / link), f"README links {link}#{anchor}: no such heading"
+        linked.update(link for link, _ in links)
+    unlinked = [n for n in NAMES if f"examples/{n}.yaml" not in linked]
+    assert not unlinked, f"no README feature links these examples: {', '.join(unlinked)}"
