@@ -132,10 +132,9 @@ def test_following_the_guide_keeps_every_environment_green(pack_client, tmp_path
 def test_an_account_added_to_the_stack_alone_is_refused_as_the_guide_says(pack_client, tmp_path):
     workspace = Workspace(tmp_path)
     found = snippets()
-    section = next(s.section for s in found if s.section.startswith("Add an account"))
-    before = [s for s in found[:found.index(next(s for s in found if s.section == section))]]
-    stack_steps = [s for s in found if s.section == section and STACK_FILE.match(s.file)]
-    for snippet in before + stack_steps:
+    first = next(i for i, s in enumerate(found) if s.section.startswith("Add an account"))
+    stack_steps = [s for s in found if s.section == found[first].section and STACK_FILE.match(s.file)]
+    for snippet in found[:first] + stack_steps:
         workspace.apply(snippet)
     env = env_of(stack_steps[0].file)
     added = {account for step in stack_steps for account in step.content["config"]["ecr-platform:accounts"].values()}
