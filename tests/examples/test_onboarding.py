@@ -141,4 +141,4 @@ def test_an_account_added_to_the_stack_alone_is_refused_as_the_guide_says(pack_c
     run = run_stack(env, config_file=workspace.stack_file(env))
     violations = judge(pack_client, workspace.pack_config(env), run.resources)
     for account in added:
-        assert_violates(violations, "ecr-repository-policy-restricted", account)
+        assert_violates(violations, "ecr-repository-policy-restricted", account, "allowedAccounts")
