@@ -354,6 +354,11 @@ class Team(RepositorySettings, RoleSettings):
     pull_accounts: list[str] = Field(default_factory=list, description="Names from `accounts` that may pull.")
     push_accounts: list[str] = Field(default_factory=list, description="Names from `accounts` that may push.")
     role_name: str | None = Field(None, description="Push role name; default `github-push-<team>`.")
+    previous_names: list[str] = Field(
+        default_factory=list, description="Earlier names of this team, oldest first. A rename that lists the old "
+        "name keeps the namespace and role name derived from the oldest, and every resource named after the team "
+        "keeps its identity (Pulumi aliases): nothing is replaced, no image is lost."
+    )
     allow_create_repositories: bool = Field(
         False, description="CI may create repositories inside the namespace (a creation template applies the "
         "same settings)."
@@ -463,6 +468,8 @@ class ResolvedTeam:
     pull_account_ids: tuple[str, ...]
     push_account_ids: tuple[str, ...]
     role_name: str
+    previous_names: tuple[str, ...]
+    """Earlier names, oldest first: logical names that moved keep their identity through aliases."""
     allow_create_repositories: bool
     github: tuple[GitHubAccess, ...]
     deploy: Deploy
@@ -723,8 +730,13 @@ def _resolve_team(name: str, team: Team, config: StackConfig, problems: list[str
     if not TEAM_NAME.match(name):
         problems.append(f'{where}: team name "{name}" must be lowercase letters, digits and single hyphens, '
                         "as it names the namespace, the role and the `team` tag")
-    namespace = name if team.namespace is None else team.namespace
-    role_name = team.role_name or f"github-push-{name}"
+    for index, old in enumerate(team.previous_names):
+        if not TEAM_NAME.match(old) or old == name or team.previous_names.index(old) != index:
+            problems.append(f'{where}.previousNames[{index}]: "{old}" is not an earlier team name (lowercase '
+                            "letters, digits and single hyphens, not the current name, listed once)")
+    original = team.previous_names[0] if team.previous_names else name
+    namespace = original if team.namespace is None else team.namespace
+    role_name = team.role_name or f"github-push-{original}"
     if not ROLE_NAME.match(role_name):
         problems.append(f'{where}: the default role name "{role_name}" is over 64 characters; set roleName')
 
@@ -770,6 +782,7 @@ def _resolve_team(name: str, team: Team, config: StackConfig, problems: list[str
         pull_account_ids=account_ids("pullAccounts", team.pull_accounts),
         push_account_ids=account_ids("pushAccounts", team.push_accounts),
         role_name=role_name,
+        previous_names=tuple(team.previous_names),
         allow_create_repositories=team.allow_create_repositories,
         github=tuple(team.github),
         deploy=team.deploy or Deploy(),
@@ -837,6 +850,16 @@ def _registry_problems(registry: RegistryConfig, teams: list[ResolvedTeam], conf
 
 def _cross_team_problems(teams: list[ResolvedTeam], config: StackConfig) -> list[str]:
     problems: list[str] = []
+    current = {team.name for team in teams}
+    earlier: dict[str, str] = {}
+    for team in teams:
+        for old in team.previous_names:
+            if old in current:
+                problems.append(f'teams.{team.name}.previousNames: "{old}" is the name of a current team; a name '
+                                "can only be reused once no stack resource carries it")
+            elif earlier.setdefault(old, team.name) != team.name:
+                problems.append(f'teams.{team.name}.previousNames: "{old}" is also an earlier name of '
+                                f"teams.{earlier[old]}; each earlier name belongs to one team")
     owner_of_repo: dict[str, str] = {}
     for team in teams:
         for repo in team.repositories:

@@ -69,3 +69,8 @@ def tags(environment: str, team: str | None = None) -> dict[str, str]:
     """The tags every taggable resource carries; `team` is what the policy pack isolates by."""
     base = {"managed-by": PROJECT, "environment": environment}
     return {**base, "team": team} if team else base
+
+
+def renamed(previous_names: tuple[str, ...], logical: str = "{}") -> list[pulumi.Input[str | pulumi.Alias]]:
+    """Aliases for a logical name derived from a team's name (`logical` formats it), one per earlier name."""
+    return [pulumi.Alias(name=logical.format(old)) for old in previous_names]

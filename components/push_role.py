@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .config import ResolvedTeam
-from .context import AwsContext, tags
+from .context import AwsContext, renamed, tags
 from .documents import github_subjects, push_policy, to_json, trust_policy
 from .oidc_provider import GitHubOidcProvider
 
@@ -30,7 +30,9 @@ class GitHubPushRole(pulumi.ComponentResource):
     """The ARN workflows pass to aws-actions/configure-aws-credentials."""
 
     def __init__(self, name: str, args: GitHubPushRoleArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("ecr-platform:index:GitHubPushRole", name, None, opts)
+        # A renamed team keeps its component's identity: an alias per earlier name.
+        kept = pulumi.ResourceOptions(aliases=renamed(args.team.previous_names))
+        super().__init__("ecr-platform:index:GitHubPushRole", name, None, pulumi.ResourceOptions.merge(opts, kept))
         team = args.team
         role = aws.iam.Role(
             name,
@@ -43,14 +45,14 @@ class GitHubPushRole(pulumi.ComponentResource):
                 trust_policy(args.github.known_arn, args.github.issuer, github_subjects(team.github))),
             tags=tags(args.environment, team.name),
             # IAM refuses a trust policy naming a provider that does not exist yet.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.github]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.github], aliases=renamed(team.previous_names)),
         )
         aws.iam.RolePolicy(
             f"{name}-push",
             role=role.name,
             name="push-to-team-repositories",
             policy=to_json(push_policy(team, args.aws.account, args.aws.region, args.aws.partition)),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, aliases=renamed(team.previous_names, "{}-push")),
         )
         self.role_arn = role.arn
         self.register_outputs({"roleArn": self.role_arn})

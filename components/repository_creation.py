@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .config import ResolvedTeam
-from .context import AwsContext, tags
+from .context import AwsContext, renamed, tags
 from .documents import (
     creation_role_policy,
     lifecycle_policy,
@@ -85,7 +85,7 @@ class RepositoryCreation(pulumi.ComponentResource):
                 repository_policy=to_json(access) if access else None,
                 resource_tags=tags(args.environment, team.name),
                 custom_role_arn=role.arn,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, aliases=renamed(team.previous_names, "{}-template")),
             )
         self.role_arn = role.arn
         self.register_outputs({"roleArn": self.role_arn})

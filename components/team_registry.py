@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .config import ResolvedRepository, ResolvedTeam
-from .context import AwsContext, tags
+from .context import AwsContext, renamed, tags
 from .documents import lifecycle_policy, repository_policy, to_json
 
 
@@ -35,7 +35,9 @@ class TeamRegistry(pulumi.ComponentResource):
     """Repository ARN by repository name."""
 
     def __init__(self, name: str, args: TeamRegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("ecr-platform:index:TeamRegistry", name, None, opts)
+        # A renamed team keeps its component's identity: an alias per earlier name.
+        kept = pulumi.ResourceOptions(aliases=renamed(args.team.previous_names))
+        super().__init__("ecr-platform:index:TeamRegistry", name, None, pulumi.ResourceOptions.merge(opts, kept))
         team = args.team
         access = repository_policy(team.pull_account_ids, team.push_account_ids, args.aws.partition)
         urls: dict[str, pulumi.Output[str]] = {}

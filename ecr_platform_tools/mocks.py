@@ -41,6 +41,8 @@ class RecordedResource:
     protect: bool
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    """URNs this resource was known by (its `aliases` option), as the engine resolves them."""
 
 
 class RecordingMocks(Mocks):
@@ -163,9 +165,23 @@ class RecordingMonitor(MockMonitor):
                     protect=bool(request.protect),
                     dependencies=list(request.dependencies),
                     property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                    aliases=[_alias_urn(alias, request, response.urn) for alias in request.aliases],
                 )
             )
         return response
+
+
+def _alias_urn(alias: Any, request: Any, urn: str) -> str:
+    """The URN an alias names: given as is, or built from its spec the way this monitor builds URNs."""
+    if alias.urn:
+        return str(alias.urn)
+    spec = alias.spec
+    prefix, project, _, _ = urn.split("::", 3)
+    stack = f"urn:pulumi:{spec.stack}" if spec.stack else prefix
+    parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+    type_ = spec.type or request.type
+    qualified = f"{parent.split('::')[2].split('$')[-1]}${type_}" if parent else type_
+    return f"{stack}::{spec.project or project}::{qualified}::{spec.name or request.name}"
 
 
 def _deserialize(struct: Any) -> dict[str, Any]:
