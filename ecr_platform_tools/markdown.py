@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .access import AccountAccess, RoleAccess
+from .access import AccountAccess, RepoAccess, RoleAccess
 from .guard import GuardChange, shown_value
 from .report import (
     ADDED,
@@ -298,14 +299,34 @@ _ROLE_HEADERS = ["Trusted by", "Role", "Repositories", "Other rights"]
 _ACCOUNT_HEADERS = ["Account", "Principal", "Via", "Repositories", "Other rights"]
 
 
-def _md_account_row(result: CheckResult, row: AccountAccess, only: set[str] | None = None) -> str | None:
-    lines = access_lines(row, result.summary.repositories, only)
-    other = other_rights(result, row, code_span) if only is None else []
+def _md_account_row(result: CheckResult, row: AccountAccess, everything: Sequence[str] = ()) -> str | None:
+    lines = access_lines(row, everything)
+    other = other_rights(result, row, code_span)
     if not lines and not other:
         return None
     access = "<br>".join(f"**{lv}**: {repos}" for lv, repos in lines) or "—"
     return _row([account_shown(row, code_span), principal_shown(result, row, code_span), row.via, access,
                  "<br>".join(other) or "—"])
+
+
+def _accounts_by_team(result: CheckResult) -> dict[str, list[AccountAccess]]:
+    """Each principal's access cut along the repositories' teams, in one pass. Team `""` holds the
+    repositories without a team and what is about no repository of the stack (name patterns,
+    create, other rights)."""
+    owners = result.summary.repository_teams
+    by_team: dict[str, list[AccountAccess]] = {}
+    for row in result.access.accounts:
+        split: dict[str, list[RepoAccess]] = {}
+        for repo in row.repositories:
+            split.setdefault(owners.get(repo.repository, ""), []).append(repo)
+        for team, repositories in split.items():
+            if team:
+                by_team.setdefault(team, []).append(
+                    dataclasses.replace(row, repositories=repositories, undeclared=[], create=[], other=[]))
+        shared = dataclasses.replace(row, repositories=split.get("", []))
+        if shared.repositories or shared.undeclared or shared.create or shared.other:
+            by_team.setdefault("", []).append(shared)
+    return by_team
 
 
 def _md_accounts_overview(result: CheckResult) -> str:
@@ -337,35 +358,23 @@ def _md_block(summary: str, tables: Sequence[tuple[Sequence[str], Sequence[str]]
     return "\n".join([*lines, "", "</details>", ""])
 
 
-def _md_team(result: CheckResult, team: str, roles: Sequence[RoleAccess]) -> str:
-    s = result.summary
-    mine = {r for r, owner in s.repository_teams.items() if owner == team}
-    accounts = [row for a in result.access.accounts if (row := _md_account_row(result, a, mine))]
-    summary = (f"{_html_code(team)} · {count(len(mine), 'repository')} · "
+def _md_team(result: CheckResult, team: str, roles: Sequence[RoleAccess], repositories: int,
+             accounts: Sequence[AccountAccess]) -> str:
+    rows = [row for a in accounts if (row := _md_account_row(result, a))]
+    summary = (f"{_html_code(team)} · {count(repositories, 'repository')} · "
                + (", ".join(_html_code(r.name) for r in roles) or "no role")
-               + f" · {count(len(accounts), 'other principal')}")
-    return _md_block(summary, [(_ROLE_HEADERS, [_md_role_row(result, r) for r in roles]),
-                               (_ACCOUNT_HEADERS, accounts)])
+               + f" · {count(len(rows), 'other principal')}")
+    return _md_block(summary, [(_ROLE_HEADERS, [_md_role_row(result, r) for r in roles]), (_ACCOUNT_HEADERS, rows)])
 
 
-def _md_shared(result: CheckResult, roles: Sequence[RoleAccess]) -> str | None:
-    """What belongs to no single team: service roles, node roles, repositories without a team tag."""
-    s = result.summary
-    unowned = {r for r in s.repositories if r not in s.repository_teams}
-    accounts = []
-    for a in result.access.accounts:
-        if a.via == "identity policy":
-            row = _md_account_row(result, dataclasses.replace(
-                a, repositories=[r for r in a.repositories if r.repository in unowned]))
-        else:
-            row = _md_account_row(result, a, unowned)
-        if row:
-            accounts.append(row)
-    if not roles and not accounts:
+def _md_shared(result: CheckResult, roles: Sequence[RoleAccess], accounts: Sequence[AccountAccess]) -> str | None:
+    """What belongs to no single team: service roles, node roles' patterns, repositories without a team tag."""
+    rows = [row for a in accounts if (row := _md_account_row(result, a, result.summary.repositories))]
+    if not roles and not rows:
         return None
     return _md_block(f"Service roles, node roles, repositories without a team · {count(len(roles), 'role')} · "
-                     f"{count(len(accounts), 'principal')}",
-                     [(_ROLE_HEADERS, [_md_role_row(result, r) for r in roles]), (_ACCOUNT_HEADERS, accounts)])
+                     f"{count(len(rows), 'principal')}",
+                     [(_ROLE_HEADERS, [_md_role_row(result, r) for r in roles]), (_ACCOUNT_HEADERS, rows)])
 
 
 def _md_full_report(result: CheckResult) -> list[_Part]:
@@ -395,10 +404,12 @@ def _md_full_report(result: CheckResult) -> list[_Part]:
                          "principals", 0.92, open_when_short=25))
     parts.append(_Part(["", "_Other accounts also need their own IAM policies to allow what a repository "
                             "policy grants._"], until=0.92))
-    teams = team_roles(result)
-    if shared := _md_shared(result, teams.get("", [])):
+    teams, accounts = team_roles(result), _accounts_by_team(result)
+    if shared := _md_shared(result, teams.get("", []), accounts.get("", [])):
         parts.append(_Part(["", "#### Not owned by one team", ""], [shared], noun="sections", until=0.95))
-    blocks = [_md_team(result, team, teams.get(team, [])) for team in s.teams]
+    repositories = Counter(s.repository_teams.values())
+    blocks = [_md_team(result, team, teams.get(team, []), repositories[team], accounts.get(team, []))
+              for team in s.teams]
     parts.append(_Part(["", f"#### By team ({len(s.teams)})", ""], blocks, noun="teams"))
     if result.simulated and any(SIMULATED in b for b in [*blocks, *rows, shared or ""]):
         parts.append(_Part(["", f"_{_prose(SIMULATED_NOTE)}_"]))

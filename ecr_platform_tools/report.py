@@ -251,7 +251,7 @@ def compact_repositories(names: Iterable[str], everything: Sequence[str] = ()) -
     names = sorted(set(names))
     if not names:
         return "—"
-    if everything and len(names) > 2 and set(names) == set(everything):
+    if len(names) > 2 and len(names) == len(everything) and set(names) == set(everything):
         return f"all {len(names)} repositories"
     groups: dict[str, list[str]] = {}
     for name in names:
@@ -298,12 +298,8 @@ def _by_labels(repositories: Sequence[RepoAccess], everything: Sequence[str]) ->
     return [(", ".join(labels) + when, compact_repositories(names, everything)) for (labels, when), names in ranked]
 
 
-def access_lines(holder: RoleAccess | AccountAccess, everything: Sequence[str],
-                  only: set[str] | None = None) -> list[tuple[str, str]]:
-    """(grants, repositories) lines: declared repositories grouped, then undeclared name patterns.
-    With `only`, just those repositories (and no undeclared patterns)."""
-    if only is not None:
-        return _by_labels([r for r in holder.repositories if r.repository in only], everything)
+def access_lines(holder: RoleAccess | AccountAccess, everything: Sequence[str]) -> list[tuple[str, str]]:
+    """(grants, repositories) lines: declared repositories grouped, then undeclared name patterns."""
     lines = _by_labels(holder.repositories, everything)
     lines += [(", ".join(r.labels), f"{r.repository} {UNDECLARED}") for r in holder.undeclared]
     return lines
