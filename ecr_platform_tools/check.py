@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ import yaml
 
 from .access import build_access_report
 from .analyzer import PolicyPackClient, from_recorded
-from .guard import Guard, GuardChange, GuardError, guard_change, guard_for
+from .guard import Guard, GuardChange, GuardError, git, guard_change, guard_for, shown_ref
 from .markdown import COMMENT_MAX_CHARS, render_markdown
 from .program import ProgramRun, RecordedResource, load_stack_config, run_program, stack_config_path
 from .report import CheckResult, Comparison, Violation, compare, render_text, summarize, to_json
@@ -125,25 +124,21 @@ def base_config(ref: str, config_path: Path) -> tuple[dict[str, Any] | None, str
     """The stack config at git `ref` of the repository holding `config_path` (None when the file did
     not exist there) and a note that says what the comparison's base is."""
     directory = config_path.resolve().parent
-    top = _git(directory, "rev-parse", "--show-toplevel")
+    top = git(directory, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
         raise InvalidInput(f"--compare needs {config_path} to be inside a git repository")
     relative = config_path.resolve().relative_to(Path(top.stdout.strip()).resolve()).as_posix()
-    if _git(directory, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+    if git(directory, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
         raise InvalidInput(f"--compare {ref}: not a commit in {top.stdout.strip()}")
-    shown = _git(directory, "show", f"{ref}:{relative}")
+    shown = git(directory, "show", f"{ref}:{relative}")
     if shown.returncode != 0:
-        return None, f"{relative} did not exist at {ref}: every grant is new"
+        return None, f"{relative} did not exist at {shown_ref(ref)}: every grant is new"
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         handle.write(shown.stdout)
     try:
-        return read_config(Path(handle.name)), f"base: {relative} at {ref}, run with this tree's program"
+        return read_config(Path(handle.name)), f"base: {relative} at {shown_ref(ref)}, run with this tree's program"
     finally:
         Path(handle.name).unlink()
-
-
-def _git(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True, check=False)
 
 
 EXIT_CODES = """exit codes:

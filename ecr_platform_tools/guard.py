@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import subprocess
 import tarfile
 import tempfile
@@ -50,8 +51,10 @@ class Guard:
         return shown_ref(self.ref or "", self.commit)
 
 
-def shown_ref(ref: str, commit: str | None) -> str:
+def shown_ref(ref: str, commit: str | None = None) -> str:
     """`main (1a2b3c4d5e6f)`, or a commit id cut to 12 characters."""
+    if re.fullmatch(r"[0-9a-f]{13,40}", ref):
+        return ref[:12]
     if commit and commit.startswith(ref):
         return commit[:12]
     return f"{ref} ({commit[:12]})" if commit else ref
@@ -118,15 +121,16 @@ def shown_value(value: Any) -> str:
 # ---------------------------------------------------------------- git
 
 
-def _git(root: Path, *args: str, text: bool = True) -> subprocess.CompletedProcess[Any]:
-    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=text, check=False)
+def git(directory: Path, *args: str, text: bool = True) -> subprocess.CompletedProcess[Any]:
+    """`git -C directory args...`, never raising: callers read returncode and stdout."""
+    return subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=text, check=False)
 
 
 def resolve_commit(ref: str, root: Path = ROOT, option: str = "--policy-ref") -> str:
     """The commit `ref` names in the repository at `root`; GuardError when there is none."""
-    if _git(root, "rev-parse", "--show-toplevel").returncode != 0:
+    if git(root, "rev-parse", "--show-toplevel").returncode != 0:
         raise GuardError(f"{option} {ref}: {root} is not inside a git repository")
-    found = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    found = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if found.returncode != 0:
         raise GuardError(f"{option} {ref}: not a commit in {root} (fetch it first, e.g. `git fetch origin {ref}`)")
     return str(found.stdout.strip())
@@ -135,7 +139,7 @@ def resolve_commit(ref: str, root: Path = ROOT, option: str = "--policy-ref") ->
 def _extract_pack(commit: str, root: Path, destination: Path) -> Path:
     """`policy/` as it is at `commit`, written under `destination`; its path. Run from `root`, git
     names paths relative to it, also when `root` is a subdirectory of a larger repository."""
-    archive = _git(root, "archive", "--format=tar", commit, "--", PACK, text=False)
+    archive = git(root, "archive", "--format=tar", commit, "--", PACK, text=False)
     if archive.returncode != 0:
         raise GuardError(f"there is no {PACK}/ at {commit[:12]}: nothing to judge with")
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
@@ -214,9 +218,9 @@ def guard_change(ref: str, root: Path = ROOT, option: str = "--policy-ref") -> G
     """What the working tree (committed or not, untracked files included) changes under `policy/`
     against `ref`; None when nothing does."""
     commit = resolve_commit(ref, root, option)
-    numstat = _git(root, "diff", "--numstat", "--no-renames", "--relative", commit, "--", PACK)
-    status = _git(root, "diff", "--name-status", "--no-renames", "--relative", commit, "--", PACK)
-    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", PACK)
+    numstat = git(root, "diff", "--numstat", "--no-renames", "--relative", commit, "--", PACK)
+    status = git(root, "diff", "--name-status", "--no-renames", "--relative", commit, "--", PACK)
+    untracked = git(root, "ls-files", "--others", "--exclude-standard", "--", PACK)
     statuses = {path: code for code, path in (line.split("\t", 1) for line in status.stdout.splitlines() if line)}
     files: list[FileChange] = []
     for line in numstat.stdout.splitlines():
@@ -241,7 +245,7 @@ def _counts(added: str, removed: str) -> tuple[int, int]:
 
 
 def _json_at(root: Path, commit: str, path: str) -> Any:
-    shown = _git(root, "show", f"{commit}:./{path}")
+    shown = git(root, "show", f"{commit}:./{path}")
     return _loads(shown.stdout) if shown.returncode == 0 else {}
 
 

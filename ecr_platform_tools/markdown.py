@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .access import AccountAccess, RepoAccess, RoleAccess
-from .guard import GuardChange, shown_value
+from .guard import GuardChange, shown_ref, shown_value
 from .report import (
     ADDED,
     REMOVED,
@@ -252,7 +252,7 @@ def _md_violations(result: CheckResult, comparison: Comparison | None) -> list[_
 
 
 def _md_comparison(comparison: Comparison, head: CheckResult) -> list[_Part]:
-    parts = [_Part(["", f"### Changes against {code_span(comparison.base_ref)}"]
+    parts = [_Part(["", f"### Changes against {code_span(shown_ref(comparison.base_ref))}"]
                    + (["", f"_{_prose(comparison.base_note)}_"] if comparison.base_note else [])
                    + (["", "No change in access or violations."] if comparison.unchanged else []))]
     if comparison.overlaps:
@@ -427,7 +427,7 @@ def render_markdown(result: CheckResult, comparison: Comparison | None = None, m
     base, then the full report folded per team. With `max_chars` (for a comment, COMMENT_MAX_CHARS)
     whole rows and team sections that do not fit are dropped, each part saying how many and `more_at`."""
     s = result.summary
-    against = f" compared with {code_span(comparison.base_ref)}" if comparison else ""
+    against = f" compared with {code_span(shown_ref(comparison.base_ref))}" if comparison else ""
     parts = [_Part([f"## ecr-platform check: `{s.stack}`{against}", "", _md_headline(result), "",
                     _md_judged_by(result)])]
     if guard := _md_guard_change(result, result.guard_change or (comparison.guard_change if comparison else None)):

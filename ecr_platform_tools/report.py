@@ -13,7 +13,7 @@ from typing import Any
 
 from .access import LEVELS, REPOSITORY, ROLE, AccessReport, AccountAccess, RepoAccess, ResourceLike, RoleAccess
 from .access import repository_actions as _repository_actions
-from .guard import Guard, GuardChange
+from .guard import Guard, GuardChange, shown_ref
 
 MANDATORY = "mandatory"
 UNDECLARED = "(not declared in this stack)"
@@ -455,7 +455,8 @@ def render_text(result: CheckResult, comparison: Comparison | None = None) -> st
 
 
 def _text_comparison(comparison: Comparison) -> list[str]:
-    out = [f"Compared with {comparison.base_ref}" + (f" ({comparison.base_note})" if comparison.base_note else "")]
+    out = [f"Compared with {shown_ref(comparison.base_ref)}"
+           + (f" ({comparison.base_note})" if comparison.base_note else "")]
     if comparison.unchanged:
         out.append("  no change in access or violations")
     if comparison.guard_change:
