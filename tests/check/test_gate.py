@@ -20,8 +20,10 @@ import yaml
 
 from ecr_platform_tools.guard import GuardError, guard_change, guard_for
 from ecr_platform_tools.program import ROOT, load_stack_config
+from ecr_platform_tools.report import render_text
 
 from .conftest import run_cli
+from .synthetic import synthetic_change
 
 # What the check needs to run from another checkout: the program, the pack and the tool itself.
 CHECKOUT = ("__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml", "components", "policy", "ecr_platform_tools")
@@ -86,15 +88,23 @@ def check_in(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=300, check=False)
 
 
-def test_a_pull_request_that_loosens_its_guard_is_refused_by_the_base_guard(pull_request):
+def test_a_pull_request_that_loosens_its_guard_is_refused_by_the_base_guard(pull_request, tmp_path):
     repo, base = pull_request
-    run = check_in(repo, "--stack", "prod", "--policy-ref", base, "--format", "markdown")
+    full = tmp_path / "full.md"
+    run = check_in(repo, "--stack", "prod", "--policy-ref", base, "--compare", base, "--format", "json",
+                   "--full-report", str(full))
     assert run.returncode == 1, run.stdout + run.stderr
-    top = run.stdout.split("### ", 1)[0]
+    document = json.loads(run.stdout)
+    assert (document["guard"]["ref"], document["guard"]["commit"]) == (base, base)
+    loosened = {(s["setting"], s["before"], s["after"]) for s in document["guardChange"]["settings"]}
+    assert loosened == {("github-oidc-trust-scoped.allowAnyRef", False, True),
+                        ("github-oidc-trust-scoped.allowOrgWide", False, True)}
+    assert document["comparison"]["guardChange"] == document["guardChange"], "the diff lists the guard change too"
+    assert document["comparison"]["newViolations"], "what the base guard refuses is new in this change"
+    top = full.read_text().split("### ", 1)[0]
     assert f"Judged by `policy/` at `{base[:12]}` with `policy/config/prod.json`." in top
     assert "**This change edits the guard**" in top and "not by its own" in top
     assert "`github-oidc-trust-scoped.allowAnyRef`: `false` → `true`" in top
-    assert "`github-oidc-trust-scoped.allowOrgWide`: `false` → `true`" in top
 
 
 def test_the_same_change_passes_only_under_its_own_guard(pull_request):
@@ -141,6 +151,14 @@ def test_the_base_guard_is_the_pack_and_config_at_that_commit(tmp_path):
     assert not extracted.exists(), "the base's pack lives only as long as the run"
     with guard_for("prod", root=tmp_path) as guard:
         assert guard.config == {"ecr-encryption": {"minimum": "AES256"}}
+
+
+def test_the_text_report_says_so_at_the_top():
+    head, comparison = synthetic_change(3)
+    text = render_text(head, comparison)
+    top = text.split("Who can assume", 1)[0]
+    assert "THIS CHANGE EDITS THE GUARD (policy/ differs from main (0123456789ab)); judged by the guard at main" in top
+    assert "policy/config/dev.json: github-oidc-trust-scoped.allowAnyRef false → true" in top
 
 
 # ---------------------------------------------------------------- the pack config comes from the stack name
