@@ -225,7 +225,7 @@ def _md_guard_change(result: CheckResult, change: GuardChange | None) -> _Part |
 
 
 def _violation_row(v: Violation, new: bool | None) -> str:
-    cells = [f"`{v.policy}`", code_span(v.resource), _prose(v.message)]
+    cells = [code_span(v.policy), code_span(v.resource), _prose(v.message)]
     return _row([ADDED if new else "", *cells] if new is not None else cells)
 
 
@@ -251,7 +251,7 @@ def _md_violations(result: CheckResult, comparison: Comparison | None) -> list[_
     return parts
 
 
-def _md_comparison(comparison: Comparison, head: CheckResult) -> list[_Part]:
+def _md_comparison(comparison: Comparison) -> list[_Part]:
     parts = [_Part(["", f"### Changes against {code_span(shown_ref(comparison.base_ref))}"]
                    + (["", f"_{_prose(comparison.base_note)}_"] if comparison.base_note else [])
                    + (["", "No change in access or violations."] if comparison.unchanged else []))]
@@ -263,7 +263,7 @@ def _md_comparison(comparison: Comparison, head: CheckResult) -> list[_Part]:
                              "subjects", 0.6, open_when_short=20))
     for title, cross in (("Cross-account access", True), ("Grants", False)):
         rows = [
-            _row([sign, code_span(who), role, targets, f"**{level}**" if sign == ADDED else level, when])
+            _row([sign, code_span(who), role, targets, f"**{level}**" if sign == ADDED else level, _prose(when)])
             for facts, sign in ((comparison.grants(comparison.added, cross), ADDED),
                                 (comparison.grants(comparison.removed, cross), REMOVED))
             for sign, who, role, level, when, targets in grouped_changes(facts, sign, code_span, "<br>")
@@ -277,7 +277,7 @@ def _md_comparison(comparison: Comparison, head: CheckResult) -> list[_Part]:
         lines = ["", "#### Violations", "",
                  f"{ADDED} {len(comparison.new_violations)} new (marked {ADDED} above) · "
                  f"✅ {len(comparison.resolved_violations)} resolved"]
-        rows = [_row([f"`{v.policy}`", v.enforcement, code_span(v.resource), _prose(v.message)])
+        rows = [_row([code_span(v.policy), v.enforcement, code_span(v.resource), _prose(v.message)])
                 for v in comparison.resolved_violations]
         parts.append(_folded(lines, f"{len(rows)} resolved", ["Policy", "Level", "Resource", "Message"], rows,
                              "resolved violations", 0.8))
@@ -377,13 +377,18 @@ def _md_shared(result: CheckResult, roles: Sequence[RoleAccess], accounts: Seque
                      [(_ROLE_HEADERS, [_md_role_row(result, r) for r in roles]), (_ACCOUNT_HEADERS, rows)])
 
 
+def _more(names: Sequence[str]) -> str:
+    return f", … and {len(names) - SUMMARY_ITEMS} more" if len(names) > SUMMARY_ITEMS else ""
+
+
 def _md_full_report(result: CheckResult) -> list[_Part]:
     s, report = result.summary, result.access
     summary = _table(["", ""], [
-        ["Stack", f"`{s.stack}` (environment `{s.environment}`, account `{s.account}`, `{s.region}`)"],
-        ["Teams", first(s.teams, "`{}`") or "—"],
+        ["Stack", f"{code_span(s.stack)} (environment {code_span(s.environment)}, account {code_span(s.account)}, "
+                  f"{code_span(s.region)})"],
+        ["Teams", ", ".join(code_span(t) for t in s.teams[:SUMMARY_ITEMS]) + _more(s.teams) or "—"],
         ["Repositories", f"{len(s.repositories)}: {first(s.repositories, '{}', compact=True)}"],
-        ["Roles", first(s.roles, "`{}`") or "—"],
+        ["Roles", ", ".join(code_span(r) for r in s.roles[:SUMMARY_ITEMS]) + _more(s.roles) or "—"],
     ])
     counts = [_row([f"`{t}`", str(n)]) for t, n in s.resource_counts.items()]
     parts = [
@@ -428,13 +433,13 @@ def render_markdown(result: CheckResult, comparison: Comparison | None = None, m
     whole rows and team sections that do not fit are dropped, each part saying how many and `more_at`."""
     s = result.summary
     against = f" compared with {code_span(shown_ref(comparison.base_ref))}" if comparison else ""
-    parts = [_Part([f"## ecr-platform check: `{s.stack}`{against}", "", _md_headline(result), "",
+    parts = [_Part([f"## ecr-platform check: {code_span(s.stack)}{against}", "", _md_headline(result), "",
                     _md_judged_by(result)])]
     if guard := _md_guard_change(result, result.guard_change or (comparison.guard_change if comparison else None)):
         parts.append(guard)
     parts += _md_violations(result, comparison)
     if comparison:
-        parts += _md_comparison(comparison, result)
+        parts += _md_comparison(comparison)
     parts += _md_full_report(result)
     return _assemble(parts, max_chars, more_at or more_at_default(s.stack))
 
