@@ -64,11 +64,17 @@ down-local: setup
 	bash scripts/local.sh down
 
 # The offline preview: the program under SDK mocks, the policy pack over the analyzer protocol, and
-# who could push where. No cloud credentials, no Pulumi CLI. Exit 0 clean, 1 mandatory violation,
-# 2 invalid config. Optional: FORMAT=text|markdown|json, COMPARE=<git ref> (e.g. origin/main).
+# who could push where. No cloud credentials, no Pulumi CLI. The guard is policy/ with
+# policy/config/$(STACK).json. Optional: FORMAT=text|markdown|json, COMPARE=<git ref> (what changed),
+# POLICY_REF=<git ref> (judge with policy/ as it is there: a pull request's base), POLICY_CONFIG=<file>,
+# MAX_CHARS=<n> (markdown; 0 = no limit). The check exits 0 clean, 1 mandatory violation, 2 invalid
+# config/usage, 3 the check failed; make turns any non-zero into its own 2 ("Error N" names the
+# check's code), so scripts that need the code call venv/bin/ecr-platform-check directly.
 .PHONY: check
 check: setup
-	$(PY) -m ecr_platform_tools.check --stack $(STACK) $(if $(FORMAT),--format $(FORMAT)) $(if $(COMPARE),--compare $(COMPARE))
+	$(PY) -m ecr_platform_tools.check --stack $(STACK) $(if $(FORMAT),--format $(FORMAT)) \
+		$(if $(COMPARE),--compare $(COMPARE)) $(if $(POLICY_REF),--policy-ref $(POLICY_REF)) \
+		$(if $(POLICY_CONFIG),--policy-config $(POLICY_CONFIG)) $(if $(MAX_CHARS),--max-chars $(MAX_CHARS))
 
 # Benchmarks of the program and the policy pack against their floors (10, 100, 1000 teams), document
 # sizes and `make check` times; rewrites the generated part of BENCHMARKS.md. Takes ~25 minutes.

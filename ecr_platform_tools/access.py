@@ -83,6 +83,15 @@ def repository_actions() -> dict[str, str]:
     return dict(sorted(levels.items()))
 
 
+@functools.lru_cache(maxsize=1)
+def level_actions() -> dict[str, frozenset[str]]:
+    """What makes each level whole: the actions docker needs to pull or push, the two deletes, and
+    every action of the access level for `manage` and `read`."""
+    defined = {"pull": _PULL, "push": _PUSH, "delete": _DELETE}
+    everything = repository_actions()
+    return {lv: defined.get(lv) or frozenset(a for a, level in everything.items() if level == lv) for lv in LEVELS}
+
+
 # ---------------------------------------------------------------- the report's data
 
 
@@ -94,6 +103,22 @@ class RepoAccess:
     levels: tuple[str, ...]
     actions: tuple[str, ...]
     conditions: tuple[str, ...] = ()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """How a reviewer should read the grant: a level by name when all of it is granted, else the
+        actions granted at that level (`pull, ecr:BatchImportUpstreamImage`, not `pull, manage`).
+        `read` is implied by a whole `pull`, so it is only shown without one."""
+        granted, whole = set(self.actions), level_actions()
+        labels: list[str] = []
+        for level in self.levels:
+            if level == "read" and whole["pull"] <= granted:
+                continue
+            if whole[level] <= granted:
+                labels.append(level)
+            else:
+                labels.extend(a for a in self.actions if repository_actions().get(a) == level)
+        return tuple(labels)
 
 
 @dataclass(frozen=True)
@@ -169,6 +194,16 @@ class AccessReport:
     def role_of(self, subject: str) -> list[str]:
         """The roles whose trust policy names exactly this subject pattern."""
         return [t.role for t in self.trusts if t.subject == subject]
+
+    def assumable_by(self, subject: str) -> dict[str, tuple[str, ...]]:
+        """The roles a GitHub token with this `sub` may assume, by token issuer."""
+        found: dict[str, set[str]] = {}
+        for t in self.trusts:
+            if t.kind != "github" or not t.subject or t.effect == Effect.NONE.value or t.match == "literal":
+                continue
+            if t.subject == subject or (t.match == "pattern" and glob_match(t.subject, subject)):
+                found.setdefault(t.principal, set()).add(t.role)
+        return {issuer: tuple(sorted(roles)) for issuer, roles in sorted(found.items())}
 
     def repositories_of(self, role: str, level: str) -> list[str]:
         """The repositories `role` may act on at `level` (conditional grants included)."""

@@ -2,8 +2,9 @@
 
 Runs the program under SDK mocks with `Pulumi.<stack>.yaml`, hands every resource to the
 policy pack over the analyzer protocol as `pulumi preview --policy-pack policy
---policy-pack-config policy/config/<env>.json` would, and prints a summary, who could push
-where (computed from the generated documents) and every violation.
+--policy-pack-config policy/config/<stack>.json` would, and prints a summary, who could push
+where (computed from the generated documents) and every violation. The guard (pack and config)
+comes from the working tree or, with `--policy-ref`, from a git ref (see `guard.py`).
 
 Exit codes: 0 clean or advisory only, 1 a mandatory violation, 2 invalid configuration or
 usage, 3 the check itself failed (the pack would not start, a bug).
@@ -14,8 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,32 +29,22 @@ import yaml
 
 from .access import build_access_report
 from .analyzer import PolicyPackClient, from_recorded
-from .program import ROOT, RecordedResource, load_stack_config, run_program, stack_config_path
-from .report import (
-    CheckResult,
-    Comparison,
-    Violation,
-    compare,
-    render_comparison_markdown,
-    render_comparison_text,
-    render_markdown,
-    render_text,
-    summarize,
-    to_json,
-)
+from .guard import Guard, GuardChange, GuardError, git, guard_change, guard_for, shown_ref
+from .markdown import COMMENT_MAX_CHARS, render_markdown
+from .program import ProgramRun, RecordedResource, load_stack_config, run_program, stack_config_path
+from .report import CheckResult, Comparison, Violation, compare, render_text, summarize, to_json
 
 EXIT_OK, EXIT_MANDATORY, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3
-POLICY_PACK = ROOT / "policy"
 
 
 class InvalidInput(Exception):
     """Bad configuration or usage: the message is for the user, as is; exit 2."""
 
 
-def run_program_for(stack: str, config: dict[str, Any]) -> list[RecordedResource]:
-    """The resources the program declares for `config`; InvalidInput with the program's message."""
+def run_program_for(stack: str, config: dict[str, Any]) -> ProgramRun:
+    """What the program declares for `config`; InvalidInput with the program's message."""
     try:
-        return run_program(config, stack=stack).resources
+        return run_program(config, stack=stack)
     except pulumi.RunError as error:
         raise InvalidInput(str(error)) from None
 
@@ -67,24 +56,6 @@ def read_config(path: Path) -> dict[str, Any]:
         raise InvalidInput(f"{path}: no such stack configuration file") from None
     except (yaml.YAMLError, ValueError) as error:
         raise InvalidInput(f"{path}: not a stack configuration: {error}") from None
-
-
-def environment_of(stack: str, config: dict[str, Any]) -> str:
-    return str(config.get("ecr-platform:environment") or stack)
-
-
-def read_policy_config(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        document = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise InvalidInput(f"{path}: no such policy pack config file") from None
-    except ValueError as error:
-        raise InvalidInput(f"{path}: not JSON: {error}") from None
-    if not isinstance(document, dict):
-        raise InvalidInput(f"{path}: a policy pack config is a JSON object keyed by policy name")
-    return document
 
 
 # ---------------------------------------------------------------- the policy pack
@@ -132,75 +103,83 @@ class PolicyPack:
 # ---------------------------------------------------------------- one check
 
 
-def check(stack: str, config: dict[str, Any], pack: PolicyPack | None, policy_config_name: str | None) -> CheckResult:
-    """Run the program for `config` and judge what it declares."""
-    return judge(stack, config, run_program_for(stack, config), pack, policy_config_name)
-
-
 def judge(
     stack: str,
     config: dict[str, Any],
     resources: Sequence[RecordedResource],
     pack: PolicyPack | None,
-    policy_config_name: str | None = None,
+    guard: Guard | None = None,
+    simulated: frozenset[str] = frozenset(),
 ) -> CheckResult:
-    """The access report and the pack's verdict on declared resources (`config` only labels accounts)."""
+    """The access report and the pack's verdict on declared resources (`config` only labels accounts;
+    `ecr-platform:environment` names the environment in the summary and never picks the guard)."""
     access = build_access_report(resources, config.get("ecr-platform:accounts") or {})
-    violations = pack.violations(resources) if pack is not None else []
-    summary = summarize(stack, environment_of(stack, config), resources, access)
+    summary = summarize(stack, str(config.get("ecr-platform:environment") or stack), resources, access)
     if pack is None:
-        return CheckResult(summary, access, [], None, policy_pack_ran=False)
-    return CheckResult(summary, access, violations, policy_config_name, pack.descriptions)
-
-
-def _git(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True, check=False)
+        return CheckResult(summary, access, [], simulated=simulated)
+    return CheckResult(summary, access, pack.violations(resources), guard, pack.descriptions, simulated=simulated)
 
 
 def base_config(ref: str, config_path: Path) -> tuple[dict[str, Any] | None, str]:
     """The stack config at git `ref` of the repository holding `config_path` (None when the file did
     not exist there) and a note that says what the comparison's base is."""
     directory = config_path.resolve().parent
-    top = _git(directory, "rev-parse", "--show-toplevel")
+    top = git(directory, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
         raise InvalidInput(f"--compare needs {config_path} to be inside a git repository")
     relative = config_path.resolve().relative_to(Path(top.stdout.strip()).resolve()).as_posix()
-    if _git(directory, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+    if git(directory, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
         raise InvalidInput(f"--compare {ref}: not a commit in {top.stdout.strip()}")
-    shown = _git(directory, "show", f"{ref}:{relative}")
+    shown = git(directory, "show", f"{ref}:{relative}")
     if shown.returncode != 0:
-        return None, f"{relative} did not exist at {ref}: every grant is new"
+        return None, f"{relative} did not exist at {shown_ref(ref)}: every grant is new"
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         handle.write(shown.stdout)
     try:
-        return read_config(Path(handle.name)), f"base: {relative} at {ref}, run with this tree's program"
+        return read_config(Path(handle.name)), f"base: {relative} at {shown_ref(ref)}, run with this tree's program"
     finally:
         Path(handle.name).unlink()
 
 
-def _display_path(path: Path) -> str:
-    resolved = path.resolve()
-    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
+EXIT_CODES = """exit codes:
+  0  clean, or advisory violations only
+  1  a mandatory violation
+  2  invalid configuration or usage (the message names the config key path or the file to create)
+  3  the check itself failed (the pack would not start, a bug): the stack was not checked
+
+`make check` runs this through make, which exits 2 whenever this exits non-zero; make's
+"Error N" line on stderr names this command's code. Call venv/bin/ecr-platform-check for the code itself."""
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ecr-platform-check",
         description="Offline preview: the program under mocks, the policy pack over the analyzer protocol, "
-        "and who could push where. Exit 0 clean, 1 mandatory violation, 2 invalid config/usage.",
+        "and who could push where. The guard is policy/ with policy/config/<stack>.json, chosen by the stack "
+        "name; --policy-ref takes both from a git ref (a pull request is judged by its base's guard).",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--stack", default="dev", help="stack name; reads Pulumi.<stack>.yaml (default: dev)")
+    parser.add_argument("--stack", default="dev", help="stack name; reads Pulumi.<stack>.yaml and picks "
+                        "policy/config/<stack>.json (default: dev)")
     parser.add_argument("--config-file", type=Path, help="a stack config file instead of Pulumi.<stack>.yaml")
-    parser.add_argument(
-        "--policy-config",
-        type=Path,
-        help="policy pack config (default: policy/config/<environment>.json when it exists)",
-    )
+    parser.add_argument("--policy-config", type=Path, help="policy pack config (default: policy/config/<stack>.json)")
+    parser.add_argument("--policy-ref", metavar="GIT_REF",
+                        help="judge with policy/ and its config as they are at this commit (e.g. the pull "
+                        "request's base); the stack file and the program still come from the working tree")
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack (access report only)")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     parser.add_argument(
         "--compare", metavar="GIT_REF", help="also show what changed against the stack config at this commit"
     )
+    parser.add_argument("--max-chars", type=int, default=COMMENT_MAX_CHARS,
+                        help=f"markdown: at most this many characters, whole sections dropped with a note "
+                        f"(default {COMMENT_MAX_CHARS:,}, a pull-request comment; 0: no limit)")
+    parser.add_argument("--full-report", type=Path, metavar="FILE",
+                        help="also write the whole Markdown report, with no size limit, to FILE")
+    parser.add_argument("--more-at", default="", metavar="TEXT",
+                        help="markdown: where a shortened report's readers find the rest, e.g. the CI artifact "
+                        "(default: the make command that prints it)")
     parser.add_argument("--timing", action="store_true", help="print wall time per phase to stderr")
     return parser
 
@@ -212,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID if exit_.code else EXIT_OK
     try:
         return _run(args)
-    except InvalidInput as error:
+    except (InvalidInput, GuardError) as error:
         print(str(error), file=sys.stderr)
         return EXIT_INVALID
     except Exception:  # the check itself broke: say so, never pretend the stack is fine
@@ -221,46 +200,64 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+MIN_MAX_CHARS = 4_000
+
+
+def _guard_change_against(args: argparse.Namespace, head: CheckResult) -> GuardChange | None:
+    """What the working tree changes in policy/ against the --compare ref, when this repository has it
+    (the stack file may come from another repository, whose refs say nothing about this guard)."""
+    if args.compare == args.policy_ref:
+        return head.guard_change
+    try:
+        return guard_change(args.compare, option="--compare")
+    except GuardError:
+        return None
+
+
 def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    if args.no_policy and (args.policy_ref or args.policy_config):
+        raise InvalidInput("--no-policy runs no guard: drop --policy-ref / --policy-config, or --no-policy")
+    if args.max_chars and args.max_chars < MIN_MAX_CHARS:
+        raise InvalidInput(f"--max-chars {args.max_chars}: at least {MIN_MAX_CHARS:,} (or 0 for no limit)")
     config_path: Path = args.config_file or stack_config_path(args.stack)
     config = read_config(config_path)
-    policy_config_path: Path | None = args.policy_config
-    if policy_config_path is None and not args.no_policy:
-        default = POLICY_PACK / "config" / f"{environment_of(args.stack, config)}.json"
-        policy_config_path = default if default.exists() else None
-    policy_config = read_policy_config(policy_config_path)
-    shown_policy = _display_path(policy_config_path) if policy_config_path else None
-
-    # the programs first: a bad config fails before the pack process starts
-    resources = run_program_for(args.stack, config)
-    base_resources, base_note = None, ""
-    if args.compare:
-        base, base_note = base_config(args.compare, config_path)
-        if base is not None:
-            try:
-                base_resources = run_program_for(args.stack, base)
-            except InvalidInput as error:  # a broken base must not hide what the head grants
-                base_note = f"the config at {args.compare} was invalid, so every grant counts as new: {error}"
-    programs = time.perf_counter()
-
-    with PolicyPack(POLICY_PACK, policy_config) if not args.no_policy else contextlib.nullcontext() as pack:
-        ready = time.perf_counter()
-        head = judge(args.stack, config, resources, pack, shown_policy)
-        comparison: Comparison | None = None
+    guard_context = (contextlib.nullcontext(None) if args.no_policy
+                     else guard_for(args.stack, args.policy_config, args.policy_ref))
+    with guard_context as guard:
+        # the programs first: a bad config fails before the pack process starts
+        run = run_program_for(args.stack, config)
+        base_run, base_note = None, ""
         if args.compare:
-            base_result = None
-            if base_resources is not None:
-                base_result = judge(args.stack, base or {}, base_resources, pack, shown_policy)
-            comparison = compare(base_result, head, args.compare, base_note)
-    done = time.perf_counter()
+            base, base_note = base_config(args.compare, config_path)
+            if base is not None:
+                try:
+                    base_run = run_program_for(args.stack, base)
+                except InvalidInput as error:  # a broken base must not hide what the head grants
+                    base_note = f"the config at {args.compare} was invalid, so every grant counts as new: {error}"
+        programs = time.perf_counter()
 
+        with PolicyPack(guard.pack_dir, guard.config) if guard else contextlib.nullcontext() as pack:
+            ready = time.perf_counter()
+            head = judge(args.stack, config, run.resources, pack, guard, run.simulated)
+            if args.policy_ref:
+                head.guard_change = guard_change(args.policy_ref)
+            comparison: Comparison | None = None
+            if args.compare:
+                base_result = None
+                if base_run is not None:
+                    base_result = judge(args.stack, base or {}, base_run.resources, pack, guard, base_run.simulated)
+                comparison = compare(base_result, head, args.compare, base_note, _guard_change_against(args, head))
+        done = time.perf_counter()
+
+    if args.full_report:
+        args.full_report.write_text(render_markdown(head, comparison))
     if args.format == "json":
         sys.stdout.write(to_json(head, comparison))
     elif args.format == "markdown":
-        sys.stdout.write(render_comparison_markdown(comparison, head) if comparison else render_markdown(head))
+        sys.stdout.write(render_markdown(head, comparison, args.max_chars or None, args.more_at))
     else:
-        sys.stdout.write(render_comparison_text(comparison, head) if comparison else render_text(head))
+        sys.stdout.write(render_text(head, comparison))
     if args.timing:
         print(
             f"timing: program {programs - started:.2f}s, start pack {ready - programs:.2f}s, "

@@ -54,6 +54,8 @@ class RecordingMocks(Mocks):
         self.partition, self.dns_suffix = partition_of(region)
         # OIDC providers that "already exist" in the account, by URL, for `oidcProvider: existing`.
         self.existing_oidc_providers: set[str] = {"https://token.actions.githubusercontent.com"}
+        # Values made up here that AWS would choose (key ids, generated names): reports mark them.
+        self.simulated: set[str] = set()
 
     def _arn(self, service: str, resource: str, regional: bool = True) -> str:
         region = self.region if regional else ""
@@ -62,12 +64,10 @@ class RecordingMocks(Mocks):
     def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
         token = args.token
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {
-                "accountId": self.account_id,
-                "arn": self._arn("iam", "user/platform-ci", regional=False),
-                "userId": "AIDAEXAMPLEUSERID",
-                "id": self.account_id,
-            }, []
+            caller = self._arn("iam", "user/platform-ci", regional=False)
+            self.simulated.update((caller, "AIDAEXAMPLEUSERID"))
+            return {"accountId": self.account_id, "arn": caller, "userId": "AIDAEXAMPLEUSERID",
+                    "id": self.account_id}, []
         if token == "aws:index/getPartition:getPartition":
             return {
                 "partition": self.partition,
@@ -94,6 +94,7 @@ class RecordingMocks(Mocks):
         if token == "aws:kms/getAlias:getAlias":
             name = str(args.args.get("name", ""))
             key_id = f"{zlib.crc32(name.encode()) % 10**8:08d}-0000-4000-8000-000000000000"
+            self.simulated.add(key_id)
             return {
                 "arn": self._arn("kms", name),
                 "name": name,
@@ -106,7 +107,10 @@ class RecordingMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         inputs = dict(args.inputs)
         typ, name = args.typ, args.name
-        physical = inputs.get("name") or f"{name}-{zlib.crc32(name.encode()) % 10**7:07d}"
+        physical = inputs.get("name")
+        if not physical:  # the engine's auto-name: a random suffix AWS-side
+            physical = f"{name}-{zlib.crc32(name.encode()) % 10**7:07d}"
+            self.simulated.add(physical)
         outputs: dict[str, Any] = {**inputs}
         if typ == "aws:ecr/repository:Repository":
             outputs.update(

@@ -36,6 +36,8 @@ class ProgramRun:
     config: dict[str, Any]
     resources: list[RecordedResource]
     outputs: dict[str, Any]
+    simulated: frozenset[str] = frozenset()
+    """Values only this offline run has: ids and names the mocks made up where AWS would choose."""
 
     def of_type(self, type_token: str) -> list[RecordedResource]:
         """The resources of one pulumi type token, e.g. `aws:ecr/repository:Repository`."""
@@ -98,7 +100,8 @@ def run_program(
         root = pulumi_settings.get_root_resource()
         exported = getattr(root, "outputs", {}) or {}
         outputs = _sync_await(pulumi.Output.from_input(exported).future()) or {}
-        return ProgramRun(stack=stack, config=dict(config), resources=list(monitor.recorded), outputs=outputs)
+        return ProgramRun(stack=stack, config=dict(config), resources=list(monitor.recorded), outputs=outputs,
+                          simulated=frozenset(mocks.simulated))
     finally:
         # The mock monitor's worker threads each hold an event loop; ending the threads now lets
         # those loops close cleanly, instead of at interpreter exit with a traceback.

@@ -1,20 +1,29 @@
-"""The check's result and how it reads: plain text for a terminal, markdown for a pull-request
-comment, JSON for machines; and the difference between two results (`--compare`)."""
+"""The check's result and how it reads: plain text for a terminal, Markdown for a pull-request
+comment (within a size budget, always well-formed), JSON for machines; and the difference between
+two results (`--compare`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .access import LEVELS, REPOSITORY, ROLE, AccessReport, AccountAccess, RepoAccess, ResourceLike, RoleAccess
+from .access import repository_actions as _repository_actions
+from .guard import Guard, GuardChange, shown_ref
 
 MANDATORY = "mandatory"
 UNDECLARED = "(not declared in this stack)"
 ADDED, REMOVED = "\N{HEAVY PLUS SIGN}", "\N{HEAVY MINUS SIGN}"
+SIMULATED = "(simulated)"
+SIMULATED_NOTE = (
+    f"{SIMULATED}: a value only this offline run has (an id or key the mocks made up where AWS chooses); "
+    "`pulumi preview` shows the real one."
+)
+Quote = Callable[[str], str]  # how a value is shown: `str` in text, a code span in Markdown
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,7 @@ class Summary:
     repositories: list[str]
     roles: list[str]
     resource_counts: dict[str, int]
+    repository_teams: dict[str, str] = field(default_factory=dict)  # repository -> its `team` tag
 
 
 @dataclass
@@ -49,15 +59,21 @@ class CheckResult:
     summary: Summary
     access: AccessReport
     violations: list[Violation]
-    policy_config: str | None = None
+    guard: Guard | None = None  # None: the policy pack was not run (--no-policy)
     policy_descriptions: dict[str, str] = field(default_factory=dict)
-    policy_pack_ran: bool = True
+    guard_change: GuardChange | None = None  # what the working tree changes in policy/ against guard.ref
+    simulated: frozenset[str] = frozenset()  # values the mocks made up
 
     @property
-    def policy_pack_shown(self) -> str:
-        if not self.policy_pack_ran:
+    def policy_pack_ran(self) -> bool:
+        return self.guard is not None
+
+    @property
+    def judged_by(self) -> str:
+        """`policy/config/prod.json, policy/ at main (1a2b3c4d5e6f)`."""
+        if self.guard is None:
             return "not run (--no-policy)"
-        return self.policy_config or "pack defaults"
+        return f"{self.guard.config_shown}, {self.guard.source}"
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -71,19 +87,32 @@ class CheckResult:
     def exit_code(self) -> int:
         return 1 if self.mandatory else 0
 
+    def marked(self, value: str) -> str:
+        """`value`, followed by `(simulated)` when it holds something only the mocks made up."""
+        return f"{value} {SIMULATED}" if any(s in value for s in self.simulated) else value
+
 
 def summarize(stack: str, environment: str, resources: Sequence[ResourceLike], access: AccessReport) -> Summary:
     """Teams from the `team` tags, repositories and roles as declared, custom resources counted by type."""
     custom = [r for r in resources if r.custom]
-    teams = sorted(
-        {str(tags["team"]) for r in custom if isinstance(tags := r.inputs.get("tags"), dict) and tags.get("team")}
-    )
-    repositories = sorted(str(r.outputs.get("name") or r.inputs.get("name")) for r in custom if r.type == REPOSITORY)
+    teams = sorted({team for r in custom if (team := _team_tag(r))})
+    repositories = sorted(_name(r) for r in custom if r.type == REPOSITORY)
+    owners = {_name(r): team for r in custom if r.type == REPOSITORY and (team := _team_tag(r))}
     arn = next((str(r.outputs.get("arn", "")) for r in custom if r.type == REPOSITORY), "")
     region = arn.split(":")[3] if arn.count(":") >= 4 else ""
-    roles = sorted(str(r.outputs.get("name") or r.inputs.get("name")) for r in custom if r.type == ROLE)
+    roles = sorted(_name(r) for r in custom if r.type == ROLE)
     counts = Counter(r.type for r in custom)
-    return Summary(stack, environment, access.account, region, teams, repositories, roles, dict(sorted(counts.items())))
+    return Summary(stack, environment, access.account, region, teams, repositories, roles,
+                   dict(sorted(counts.items())), dict(sorted(owners.items())))
+
+
+def _team_tag(resource: ResourceLike) -> str:
+    tags = resource.inputs.get("tags")
+    return str(tags.get("team") or "") if isinstance(tags, dict) else ""
+
+
+def _name(resource: ResourceLike) -> str:
+    return str(resource.outputs.get("name") or resource.inputs.get("name"))
 
 
 # ---------------------------------------------------------------- facts (what a diff compares)
@@ -93,31 +122,29 @@ def summarize(stack: str, environment: str, resources: Sequence[ResourceLike], a
 class Fact:
     """One grant, flattened: `who` (a GitHub subject, service or account) -> `role` -> `target` at `level`."""
 
-    kind: str  # github | service | aws | account
+    kind: str  # github | service | aws | account (this account) | cross-account
     who: str
     role: str  # the role assumed, or the principal inside an account
     target: str  # repository, `create <pattern>`, or `<action> on <resource>`
-    level: str
+    level: str  # pull | push | delete | manage | read | an action (a partial level) | create | other
     conditions: str = ""
 
     def line(self) -> str:
         suffix = f" (when {self.conditions})" if self.conditions else ""
         return f"{self.who} → {self.role} → {self.target}: {self.level}{suffix}"
 
-
-def shown_levels(levels: Iterable[str]) -> list[str]:
-    """Levels as shown: `read` is implied by `pull`, so it is only shown alone."""
-    levels = list(levels)
-    return [lv for lv in levels if lv != "read" or "pull" not in levels]
+    @property
+    def on_repository(self) -> bool:
+        return self.level not in ("create", "other")
 
 
 def _grant_facts(kind: str, who: str, role: str, holder: RoleAccess | AccountAccess) -> Iterable[Fact]:
     for repo in holder.repositories:
-        for level in shown_levels(repo.levels):
-            yield Fact(kind, who, role, repo.repository, level, "; ".join(repo.conditions))
+        for label in repo.labels:
+            yield Fact(kind, who, role, repo.repository, label, "; ".join(repo.conditions))
     for repo in holder.undeclared:
-        for level in shown_levels(repo.levels):
-            yield Fact(kind, who, role, f"{repo.repository} {UNDECLARED}", level, "; ".join(repo.conditions))
+        for label in repo.labels:
+            yield Fact(kind, who, role, f"{repo.repository} {UNDECLARED}", label, "; ".join(repo.conditions))
     for grant in holder.create:
         yield Fact(kind, who, role, f"create {grant.resource}", "create", "; ".join(grant.conditions))
     for grant in holder.other:
@@ -136,8 +163,41 @@ def access_facts(report: AccessReport) -> set[Fact]:
         facts.update(_grant_facts(trust.kind, who, trust.role, report.roles[trust.role]))
     for row in report.accounts:
         who = f"{row.account} ({row.label})" if row.label else row.account
-        facts.update(_grant_facts("account", who, row.principal, row))
+        kind = "account" if row.account == report.account else "cross-account"
+        facts.update(_grant_facts(kind, who, row.principal, row))
     return facts
+
+
+@dataclass(frozen=True)
+class OverlapChange:
+    """A GitHub subject whose set of assumable roles changed, where either side has more than one."""
+
+    subject: str
+    issuer: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    @property
+    def gained(self) -> tuple[str, ...]:
+        return tuple(r for r in self.after if r not in self.before)
+
+    @property
+    def lost(self) -> tuple[str, ...]:
+        return tuple(r for r in self.before if r not in self.after)
+
+
+def overlap_changes(base: AccessReport | None, head: AccessReport) -> list[OverlapChange]:
+    """Subjects (the overlaps' examples on either side) that can now assume other roles than before."""
+    subjects = sorted({o.example for o in head.overlaps} | {o.example for o in (base.overlaps if base else [])})
+    changes = []
+    for subject in subjects:
+        before = base.assumable_by(subject) if base else {}
+        after = head.assumable_by(subject)
+        for issuer in sorted(before.keys() | after.keys()):
+            old, new = before.get(issuer, ()), after.get(issuer, ())
+            if old != new and max(len(old), len(new)) > 1:
+                changes.append(OverlapChange(subject, issuer, old, new))
+    return changes
 
 
 @dataclass
@@ -148,22 +208,29 @@ class Comparison:
     removed: list[Fact] = field(default_factory=list)
     new_violations: list[Violation] = field(default_factory=list)
     resolved_violations: list[Violation] = field(default_factory=list)
+    overlaps: list[OverlapChange] = field(default_factory=list)
+    guard_change: GuardChange | None = None  # what this change does to policy/ against base_ref
 
     @property
     def unchanged(self) -> bool:
-        return not (self.added or self.removed or self.new_violations or self.resolved_violations)
+        return not (self.added or self.removed or self.new_violations or self.resolved_violations
+                    or self.overlaps or self.guard_change)
+
+    def grants(self, facts: Sequence[Fact], cross_account: bool) -> list[Fact]:
+        return [f for f in facts if (f.kind == "cross-account") == cross_account]
 
 
-def compare(base: CheckResult | None, head: CheckResult, base_ref: str, base_note: str = "") -> Comparison:
-    """Grants added and removed, violations new and resolved, from `base` to `head`."""
+def violation_key(v: Violation) -> tuple[str, str, str]:
+    return (v.policy, v.resource, v.message)
+
+
+def compare(base: CheckResult | None, head: CheckResult, base_ref: str, base_note: str = "",
+            guard_change: GuardChange | None = None) -> Comparison:
+    """Grants, overlaps and violations added and removed from `base` to `head`."""
     before = access_facts(base.access) if base else set()
     after = access_facts(head.access)
-
-    def key(v: Violation) -> tuple[str, str, str]:
-        return (v.policy, v.resource, v.message)
-
-    old = {key(v): v for v in (base.violations if base else [])}
-    new = {key(v): v for v in head.violations}
+    old = {violation_key(v): v for v in (base.violations if base else [])}
+    new = {violation_key(v): v for v in head.violations}
     return Comparison(
         base_ref,
         base_note,
@@ -171,6 +238,8 @@ def compare(base: CheckResult | None, head: CheckResult, base_ref: str, base_not
         sorted(before - after),
         [new[k] for k in sorted(new.keys() - old.keys())],
         [old[k] for k in sorted(old.keys() - new.keys())],
+        overlap_changes(base.access if base else None, head.access),
+        guard_change,
     )
 
 
@@ -182,7 +251,7 @@ def compact_repositories(names: Iterable[str], everything: Sequence[str] = ()) -
     names = sorted(set(names))
     if not names:
         return "—"
-    if everything and len(names) > 2 and set(names) == set(everything):
+    if len(names) > 2 and len(names) == len(everything) and set(names) == set(everything):
         return f"all {len(names)} repositories"
     groups: dict[str, list[str]] = {}
     for name in names:
@@ -202,307 +271,168 @@ def compact_repositories(names: Iterable[str], everything: Sequence[str] = ()) -
 SUMMARY_ITEMS = 20
 
 
-def _first(names: Sequence[str], template: str = "{}", compact: bool = False) -> str:
+def first(names: Sequence[str], template: str = "{}", compact: bool = False) -> str:
     """A summary line: at most SUMMARY_ITEMS names, then how many more (the access sections list all)."""
     shown = names[:SUMMARY_ITEMS]
     text = compact_repositories(shown) if compact else ", ".join(template.format(n) for n in shown)
     return text + (f", … and {len(names) - len(shown)} more" if len(names) > len(shown) else "")
 
 
-def _by_levels(repositories: Sequence[RepoAccess], everything: Sequence[str]) -> list[tuple[str, str]]:
-    """Repositories grouped by identical levels (and conditions): [(`pull, push`, `dc43/{a,b}`)]."""
-    groups: dict[tuple[str, str], list[str]] = {}
+def count(n: int, noun: str) -> str:
+    """`1 repository`, `2 repositories`, `0 roles`."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
+
+
+def _label_rank(label: str) -> int:
+    return LEVELS.index(label) if label in LEVELS else LEVELS.index(_repository_actions().get(label, "manage"))
+
+
+def _by_labels(repositories: Sequence[RepoAccess], everything: Sequence[str]) -> list[tuple[str, str]]:
+    """Repositories grouped by identical grants (and conditions): [(`pull, push`, `dc43/{a,b}`)]."""
+    groups: dict[tuple[tuple[str, ...], str], list[str]] = {}
     for repo in repositories:
-        levels = ", ".join(shown_levels(repo.levels))
-        when = f" (when {'; '.join(repo.conditions)})" if repo.conditions else ""
-        groups.setdefault((levels, when), []).append(repo.repository)
-    order = {lv: i for i, lv in enumerate(LEVELS)}
-    ranked = sorted(groups.items(), key=lambda item: ([order[lv] for lv in item[0][0].split(", ")], item[0][1]))
-    return [(levels + when, compact_repositories(names, everything)) for (levels, when), names in ranked]
+        groups.setdefault((repo.labels, when_clause(repo.conditions)), []).append(repo.repository)
+    ranked = sorted(groups.items(), key=lambda item: ([_label_rank(lb) for lb in item[0][0]], item[0]))
+    return [(", ".join(labels) + when, compact_repositories(names, everything)) for (labels, when), names in ranked]
 
 
-def _access_lines(holder: RoleAccess | AccountAccess, everything: Sequence[str]) -> list[tuple[str, str]]:
-    """(levels, repositories) lines: declared repositories grouped, then undeclared name patterns."""
-    lines = _by_levels(holder.repositories, everything)
-    lines += [(", ".join(shown_levels(r.levels)), f"{r.repository} {UNDECLARED}") for r in holder.undeclared]
+def access_lines(holder: RoleAccess | AccountAccess, everything: Sequence[str]) -> list[tuple[str, str]]:
+    """(grants, repositories) lines: declared repositories grouped, then undeclared name patterns."""
+    lines = _by_labels(holder.repositories, everything)
+    lines += [(", ".join(r.labels), f"{r.repository} {UNDECLARED}") for r in holder.undeclared]
     return lines
 
 
-def _other_rights(role: RoleAccess | AccountAccess) -> list[str]:
-    rights = [
-        f"create `{g.resource}`" + (f" (when {'; '.join(g.conditions)})" if g.conditions else "") for g in role.create
-    ]
-    rights += [
-        f"`{g.action}` on `{g.resource}`" + (f" (when {'; '.join(g.conditions)})" if g.conditions else "")
-        for g in role.other
-    ]
-    if isinstance(role, RoleAccess) and role.unevaluated:
-        rights.append("not evaluated: " + ", ".join(f"`{a}`" for a in role.unevaluated))
+def when_clause(conditions: Sequence[str]) -> str:
+    return f" (when {'; '.join(conditions)})" if conditions else ""
+
+
+def other_rights(result: CheckResult, holder: RoleAccess | AccountAccess, q: Quote) -> list[str]:
+    rights = [f"create {q(g.resource)}{when_clause(g.conditions)}" for g in holder.create]
+    rights += [f"{q(g.action)} on {q(result.marked(g.resource))}{when_clause(g.conditions)}" for g in holder.other]
+    if isinstance(holder, RoleAccess) and holder.unevaluated:
+        rights.append("not evaluated: " + ", ".join(q(result.marked(a)) for a in holder.unevaluated))
     return rights
 
 
-def _trusted_by(report: AccessReport, role: str) -> list[str]:
+def trusted_by(result: CheckResult, role: str, q: Quote) -> list[str]:
     shown = []
-    for t in report.trusts:
+    for t in result.access.trusts:
         if t.role != role or t.effect == "none":
             continue
-        label = f"`{t.subject}`" if t.kind == "github" else f"{t.kind} `{t.principal}`"
+        label = q(t.subject or "") if t.kind == "github" else f"{t.kind} {q(result.marked(t.principal))}"
         extras = [t.match] if t.match and t.match != "exact" else []
         extras += list(t.notes) + [f"when {c}" for c in t.conditions]
         shown.append(label + (f" ({'; '.join(extras)})" if extras else ""))
     return shown
 
 
-def _unreachable(report: AccessReport) -> list[str]:
+def unreachable(result: CheckResult, q: Quote) -> list[str]:
     return [
-        f"`{t.subject or t.principal}` → `{t.role}`: {'; '.join(t.notes) or 'denied'}"
-        for t in report.trusts
+        f"{q(t.subject or t.principal)} → {q(t.role)}: {'; '.join(t.notes) or 'denied'}"
+        for t in result.access.trusts
         if t.effect == "none"
     ]
 
 
-# ---------------------------------------------------------------- markdown
+def principal_shown(result: CheckResult, row: AccountAccess, q: Quote) -> str:
+    if row.principal == "account":
+        return "whole account"
+    return q(result.marked(row.principal))
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def account_shown(row: AccountAccess, q: Quote) -> str:
+    return q(row.account) + (f" ({row.label})" if row.label else "")
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return lines
+def team_roles(result: CheckResult) -> dict[str, list[RoleAccess]]:
+    """Roles someone is trusted to assume, by team (`""`: no team)."""
+    teams: dict[str, list[RoleAccess]] = {}
+    for name, role in result.access.roles.items():
+        if any(t.role == name and t.effect != "none" for t in result.access.trusts):
+            teams.setdefault(role.team or "", []).append(role)
+    return teams
 
 
-def _collapsible(summary: str, body: list[str], open_when_short: int = 12) -> list[str]:
-    """Long sections fold away so the comment stays readable."""
-    if len(body) <= open_when_short:
-        return body
-    return [f"<details><summary>{summary}</summary>", "", *body, "", "</details>"]
-
-
-def _md_roles(report: AccessReport, summary: Summary) -> list[str]:
+def grouped_changes(facts: Sequence[Fact], sign: str, q: Quote,
+                    joiner: str) -> list[tuple[str, str, str, str, str, str]]:
+    """Changed grants, one row per (who, role, level, conditions) with its targets compacted:
+    (sign, who, role, level, conditions, targets)."""
+    groups: dict[tuple[str, str, str, str], list[Fact]] = {}
+    for f in facts:
+        groups.setdefault((f.who, f.role, f.level, f.conditions), []).append(f)
     rows = []
-    for name, role in report.roles.items():
-        trusted = _trusted_by(report, name)
-        if not trusted:
-            continue
-        access = "<br>".join(f"**{lv}**: {repos}" for lv, repos in _access_lines(role, summary.repositories)) or "—"
-        rows.append(["<br>".join(trusted), f"`{name}`", access, "<br>".join(_other_rights(role)) or "—"])
-    return _table(["Trusted by", "Role", "Repositories", "Other rights"], rows)
-
-
-def _md_accounts(report: AccessReport, summary: Summary) -> list[str]:
-    rows = []
-    for row in report.accounts:
-        account = f"`{row.account}`" + (f" ({row.label})" if row.label else "")
-        principal = "whole account" if row.principal == "account" else f"`{row.principal}`"
-        access = "<br>".join(f"**{lv}**: {repos}" for lv, repos in _access_lines(row, summary.repositories)) or "—"
-        rows.append([account, principal, row.via, access, "<br>".join(_other_rights(row)) or "—"])
-    return _table(["Account", "Principal", "Via", "Repositories", "Other rights"], rows)
-
-
-def _md_violations(violations: Sequence[Violation]) -> list[str]:
-    rows = [
-        [f"`{v.policy}`", f"`{v.resource}`", v.message]
-        for v in sorted(violations, key=lambda v: (v.policy, v.resource, v.message))
-    ]
-    return _table(["Policy", "Resource", "Message"], rows)
-
-
-def _md_headline(result: CheckResult) -> str:
-    status = (
-        f"❌ **{len(result.mandatory)} mandatory violation(s)**"
-        if result.mandatory
-        else "✅ **no mandatory violations**"
-    )
-    s = result.summary
-    return (
-        f"{status} · {len(result.advisory)} advisory · {len(s.teams)} teams · {len(s.repositories)} "
-        f"repositories · {len(s.roles)} roles · {sum(s.resource_counts.values())} resources"
-    )
-
-
-def render_markdown(result: CheckResult, heading: bool = True) -> str:
-    s, report = result.summary, result.access
-    lines = [f"## ecr-platform check: `{s.stack}`", "", _md_headline(result), ""] if heading else []
-    lines += ["### Summary", ""]
-    lines += _table(
-        ["", ""],
-        [
-            ["Stack", f"`{s.stack}` (environment `{s.environment}`, account `{s.account}`, `{s.region}`)"],
-            ["Teams", _first(s.teams, "`{}`") or "—"],
-            ["Repositories", f"{len(s.repositories)}: {_first(s.repositories, '{}', compact=True)}"],
-            ["Roles", _first(s.roles, "`{}`") or "—"],
-            ["Policy pack config", f"`{result.policy_config}`" if result.policy_config else result.policy_pack_shown],
-        ],
-    )
-    lines += [
-        "",
-        *_collapsible(
-            f"Resources by type ({sum(s.resource_counts.values())})",
-            _table(["Type", "Count"], [[f"`{t}`", str(n)] for t, n in s.resource_counts.items()]),
-            open_when_short=0,
-        ),
-    ]
-    lines += ["", "### Who can assume which role, and what it can do", ""]
-    lines += _collapsible(f"{len(report.roles)} roles", _md_roles(report, s), open_when_short=25)
-    if report.overlaps:
-        lines += ["", "#### ⚠️ Subjects that can assume more than one role", ""]
-        lines += _collapsible(
-            f"{len(report.overlaps)} overlaps",
-            _table(
-                ["A workflow with subject", "assumes", "via", "and also", "via"],
-                [
-                    [
-                        f"`{o.example}`",
-                        f"`{o.role}`",
-                        f"`{o.subject}`",
-                        f"`{o.also_role}`",
-                        f"`{o.also_subject}`",
-                    ]
-                    for o in report.overlaps
-                ],
-            ),
-        )
-    if unreachable := _unreachable(report):
-        lines += ["", "#### Trusted subjects that no GitHub token can use", ""]
-        lines += [f"- {u}" for u in unreachable]
-    lines += ["", "### AWS accounts", ""]
-    lines += _collapsible(f"{len(report.accounts)} principals", _md_accounts(report, s), open_when_short=25)
-    lines += [
-        "",
-        "_Other accounts also need their own IAM policies to allow what a repository policy grants._",
-    ]
-    lines += ["", "### Policy violations", ""]
-    if not result.policy_pack_ran:
-        lines.append("Not checked: the policy pack was not run (`--no-policy`).")
-    elif not result.violations:
-        lines.append("None.")
-    for title, group in (("Mandatory", result.mandatory), ("Advisory", result.advisory)):
-        if group:
-            lines += [f"#### {title} ({len(group)})", ""]
-            lines += [
-                *_collapsible(f"{len(group)} {title.lower()} violations", _md_violations(group), 30),
-                "",
-            ]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _grouped_changes(comparison: Comparison, markdown: bool) -> list[tuple[str, str, str, str, str, str]]:
-    """Changed grants, one row per (sign, who, role, level, conditions) with its targets compacted."""
-    groups: dict[tuple[str, str, str, str, str], list[str]] = {}
-    for sign, facts in ((ADDED, comparison.added), (REMOVED, comparison.removed)):
-        for f in facts:
-            groups.setdefault((sign, f.who, f.role, f.level, f.conditions), []).append(f.target)
-    rows = []
-    for (sign, who, role, level, when), targets in groups.items():
-        if level in LEVELS:
-            shown = compact_repositories(targets)
-        else:
-            shown = ("<br>" if markdown else "; ").join(f"`{t}`" if markdown else t for t in sorted(targets))
-        role_shown = "whole account" if role == "account" else (f"`{role}`" if markdown else role)
-        rows.append((sign, who, role_shown, level, when, shown))
+    for (who, role, level, conditions), found in groups.items():
+        targets = [f.target for f in found]
+        shown = (compact_repositories(targets) if found[0].on_repository
+                 else joiner.join(q(t) for t in sorted(targets)))
+        rows.append((sign, who, "whole account" if role == "account" else q(role), level, conditions, shown))
     return rows
 
 
-def render_comparison_markdown(comparison: Comparison, head: CheckResult) -> str:
-    s = head.summary
-    lines = [
-        f"## ecr-platform check: `{s.stack}` compared with `{comparison.base_ref}`",
-        "",
-        _md_headline(head),
-        "",
-    ]
-    if comparison.base_note:
-        lines += [f"_{comparison.base_note}_", ""]
-    if comparison.unchanged:
-        lines += ["No change in access or violations.", ""]
-    if comparison.added or comparison.removed:
-        lines += ["### Access changes", ""]
-        rows = [
-            [sign, f"`{who}`", role, targets, f"**{level}**" if sign == ADDED else level, when]
-            for sign, who, role, level, when, targets in _grouped_changes(comparison, markdown=True)
-        ]
-        lines += _collapsible(
-            f"{len(rows)} grants changed",
-            _table(["", "Who", "Role / principal", "Repository or right", "Level", "When"], rows),
-            open_when_short=40,
-        )
-        lines.append("")
-    if comparison.new_violations:
-        lines += [f"### {ADDED} New violations ({len(comparison.new_violations)})", ""]
-        lines += [
-            *_table(
-                ["Policy", "Level", "Resource", "Message"],
-                [
-                    [f"`{v.policy}`", f"**{v.enforcement}**", f"`{v.resource}`", v.message]
-                    for v in comparison.new_violations
-                ],
-            ),
-            "",
-        ]
-    if comparison.resolved_violations:
-        lines += [f"### ✅ Resolved violations ({len(comparison.resolved_violations)})", ""]
-        lines += [
-            *_table(
-                ["Policy", "Level", "Resource", "Message"],
-                [
-                    [f"`{v.policy}`", v.enforcement, f"`{v.resource}`", v.message]
-                    for v in comparison.resolved_violations
-                ],
-            ),
-            "",
-        ]
-    lines += [
-        "<details><summary>Full report for this change</summary>",
-        "",
-        render_markdown(head, heading=False).rstrip(),
-        "",
-        "</details>",
-    ]
-    return "\n".join(lines).rstrip() + "\n"
+def verdict(result: CheckResult) -> str:
+    if not result.policy_pack_ran:
+        return "access report only (policy pack not run)"
+    return "FAIL (mandatory violations)" if result.mandatory else "OK"
 
 
 # ---------------------------------------------------------------- text
 
 
-def render_text(result: CheckResult) -> str:
+def _text_guard_change(result: CheckResult, change: GuardChange | None) -> list[str]:
+    if change is None:
+        return []
+    if result.guard is None:
+        judged = "the policy pack was not run (--no-policy)"
+    elif result.guard.ref is not None:
+        judged = f"judged by the guard at {result.guard.ref_shown}, not by its own"
+    else:
+        judged = f"judged by its own, edited guard (POLICY_REF={change.ref} judges it by the base's)"
+    out = [f"  THIS CHANGE EDITS THE GUARD (policy/ differs from {change.ref_shown}); {judged}:"]
+    out += [f"    {change.file_summary(f)}" for f in change.files]
+    out += [f"    {change.setting_summary(s)}" for s in change.settings]
+    return out
+
+
+def render_text(result: CheckResult, comparison: Comparison | None = None) -> str:
     s, report = result.summary, result.access
-    out = [
-        f"ecr-platform check: stack {s.stack} (environment {s.environment}, account {s.account}, {s.region})",
-        f"  teams ({len(s.teams)}): {_first(s.teams) or '-'}",
-        f"  repositories ({len(s.repositories)}): {_first(s.repositories, compact=True)}",
-        f"  roles ({len(s.roles)}): {_first(s.roles) or '-'}",
-        f"  policy pack config: {result.policy_pack_shown}",
+    out = [f"ecr-platform check: stack {s.stack} (environment {s.environment}, account {s.account}, {s.region})",
+           f"  guard: {result.judged_by}"]
+    out += _text_guard_change(result, result.guard_change or (comparison.guard_change if comparison else None))
+    out += [
+        f"  teams ({len(s.teams)}): {first(s.teams) or '-'}",
+        f"  repositories ({len(s.repositories)}): {first(s.repositories, compact=True)}",
+        f"  roles ({len(s.roles)}): {first(s.roles) or '-'}",
         f"  resources ({sum(s.resource_counts.values())}):",
     ]
     width = max((len(t) for t in s.resource_counts), default=0)
     out += [f"    {t.ljust(width)}  {n}" for t, n in s.resource_counts.items()]
+    if comparison is not None:
+        out += ["", *_text_comparison(comparison)]
     out += ["", "Who can assume which role, and what it can do"]
     for name, role in report.roles.items():
-        trusted = _trusted_by(report, name)
+        trusted = trusted_by(result, name, q=str)
         if not trusted:
             continue
         out.append(f"  role {name}")
-        out += [f"    trusted by {t.replace('`', '')}" for t in trusted]
-        out += [f"    {lv}: {repos}" for lv, repos in _access_lines(role, s.repositories)]
-        out += [f"    {r.replace('`', '')}" for r in _other_rights(role)]
+        out += [f"    trusted by {t}" for t in trusted]
+        out += [f"    {lv}: {repos}" for lv, repos in access_lines(role, s.repositories)]
+        out += [f"    {r}" for r in other_rights(result, role, q=str)]
     if report.overlaps:
         out += ["", "Subjects that can assume more than one role"]
         out += [
             f"  {o.example}: {o.role} (via {o.subject}) and {o.also_role} (via {o.also_subject})"
             for o in report.overlaps
         ]
-    if unreachable := _unreachable(report):
-        out += ["", "Trusted subjects that no GitHub token can use"] + [f"  {u.replace('`', '')}" for u in unreachable]
+    if unusable := unreachable(result, q=str):
+        out += ["", "Trusted subjects that no GitHub token can use"] + [f"  {u}" for u in unusable]
     out += ["", "AWS accounts"]
     for row in report.accounts:
-        label = f" ({row.label})" if row.label else ""
-        principal = "whole account" if row.principal == "account" else row.principal
-        out.append(f"  {row.account}{label}: {principal}, via {row.via}")
-        out += [f"    {lv}: {repos}" for lv, repos in _access_lines(row, s.repositories)]
-        out += [f"    {r.replace('`', '')}" for r in _other_rights(row)]
+        out.append(f"  {account_shown(row, q=str)}: {principal_shown(result, row, q=str)}, via {row.via}")
+        out += [f"    {lv}: {repos}" for lv, repos in access_lines(row, s.repositories)]
+        out += [f"    {r}" for r in other_rights(result, row, q=str)]
     if result.policy_pack_ran:
         out += ["", f"Policy violations: {len(result.mandatory)} mandatory, {len(result.advisory)} advisory"]
     else:
@@ -518,25 +448,39 @@ def render_text(result: CheckResult) -> str:
                 f"    {v.resource}: " + v.message.replace("\n", "\n      ")
                 for v in sorted(found, key=lambda v: (v.resource, v.message))
             ]
-    verdict = "FAIL (mandatory violations)" if result.mandatory else "OK"
-    out += ["", "Result: " + (verdict if result.policy_pack_ran else "access report only (policy pack not run)")]
+    if result.simulated and any(SIMULATED in line for line in out):
+        out += ["", SIMULATED_NOTE.replace("`", "")]
+    out += ["", "Result: " + verdict(result)]
     return "\n".join(out) + "\n"
 
 
-def render_comparison_text(comparison: Comparison, head: CheckResult) -> str:
-    out = [f"Compared with {comparison.base_ref}" + (f" ({comparison.base_note})" if comparison.base_note else "")]
+def _text_comparison(comparison: Comparison) -> list[str]:
+    out = [f"Compared with {shown_ref(comparison.base_ref)}"
+           + (f" ({comparison.base_note})" if comparison.base_note else "")]
     if comparison.unchanged:
         out.append("  no change in access or violations")
-    out += [
-        f"  {'+' if sign == ADDED else '-'} {who} → {role} → {targets}: {level}" + (f" (when {when})" if when else "")
-        for sign, who, role, level, when, targets in _grouped_changes(comparison, markdown=False)
-    ]
-    out += [f"  + [{v.enforcement}] {v.policy}: {v.resource}: {v.message}" for v in comparison.new_violations]
-    out += [
-        f"  - [{v.enforcement}] {v.policy}: {v.resource}: {v.message} (resolved)"
-        for v in comparison.resolved_violations
-    ]
-    return "\n".join(out) + "\n\n" + render_text(head)
+    if comparison.guard_change:
+        out.append(f"  the guard (policy/): {comparison.guard_change.summary()}")
+    if comparison.overlaps:
+        out.append("  subjects that can assume more than one role:")
+        out += [f"    {'+' if o.gained else '-'} {o.subject}: {', '.join(o.after) or 'no role'}"
+                f" (was: {', '.join(o.before) or 'no role'})" for o in comparison.overlaps]
+    for title, cross in (("cross-account access", True), ("grants", False)):
+        rows = [
+            f"    {'+' if sign == ADDED else '-'} {who} → {role} → {targets}: {level}"
+            + (f" (when {conditions})" if conditions else "")
+            for facts, sign in ((comparison.grants(comparison.added, cross), ADDED),
+                                (comparison.grants(comparison.removed, cross), REMOVED))
+            for sign, who, role, level, conditions, targets in grouped_changes(facts, sign, str, "; ")
+        ]
+        if rows:
+            out += [f"  {title}:", *rows]
+    if comparison.new_violations or comparison.resolved_violations:
+        out.append("  violations:")
+        out += [f"    + [{v.enforcement}] {v.policy}: {v.resource}: {v.message}" for v in comparison.new_violations]
+        out += [f"    - [{v.enforcement}] {v.policy}: {v.resource}: {v.message} (resolved)"
+                for v in comparison.resolved_violations]
+    return out
 
 
 # ---------------------------------------------------------------- json
@@ -547,17 +491,34 @@ def _plain(value: Any) -> Any:
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [_plain(v) for v in value]
     return value
+
+
+def _guard_json(result: CheckResult) -> dict[str, Any] | None:
+    if result.guard is None:
+        return None
+    g = result.guard
+    return {"config": g.config_shown, "source": g.source, "ref": g.ref, "commit": g.commit}
+
+
+def _guard_change_json(change: GuardChange | None) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {"ref": change.ref, "commit": change.commit, "summary": change.summary(),
+            "files": [_plain(f) for f in change.files], "settings": [_plain(s) for s in change.settings]}
 
 
 def to_json(result: CheckResult, comparison: Comparison | None = None) -> str:
     document: dict[str, Any] = {
         "summary": _plain(result.summary),
+        "guard": _guard_json(result),
+        "guardChange": _guard_change_json(result.guard_change),
         "access": _plain(result.access),
         "facts": [f.line() for f in sorted(access_facts(result.access))],
         "violations": [{**_plain(v), "resource": v.resource} for v in result.violations],
+        "simulated": sorted(result.simulated),
         "exitCode": result.exit_code,
     }
     if comparison is not None:
@@ -566,7 +527,12 @@ def to_json(result: CheckResult, comparison: Comparison | None = None) -> str:
             "baseNote": comparison.base_note,
             "added": [_plain(f) for f in comparison.added],
             "removed": [_plain(f) for f in comparison.removed],
+            "crossAccountAdded": [_plain(f) for f in comparison.grants(comparison.added, True)],
+            "crossAccountRemoved": [_plain(f) for f in comparison.grants(comparison.removed, True)],
+            "overlapChanges": [{**_plain(o), "gained": list(o.gained), "lost": list(o.lost)}
+                               for o in comparison.overlaps],
             "newViolations": [_plain(v) for v in comparison.new_violations],
             "resolvedViolations": [_plain(v) for v in comparison.resolved_violations],
+            "guardChange": _guard_change_json(comparison.guard_change),
         }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"

@@ -43,3 +43,15 @@ def test_one_tiny_size_runs_end_to_end(tmp_path: Path) -> None:
         "the generated block is replaced and the hand-written text around it is kept"
     for heading in ("The program under SDK mocks", "The policy pack over the analyzer protocol", "Document sizes"):
         assert heading in text
+
+
+def test_the_gate_bench_runs_both_commands_at_two_teams(tmp_path: Path) -> None:
+    from bench import gate
+
+    results = {2: gate.measure(2, tmp_path)}
+
+    runs = results[2]
+    assert set(runs) == {"make check FORMAT=markdown", "pull request"}
+    assert runs["pull request"]["fullChars"] >= runs["pull request"]["commentChars"] > 0
+    assert runs["pull request"]["commentTeams"] == 3, "the pull request adds a team to the two"
+    assert "| 2 | pull request |" in gate.table(results)

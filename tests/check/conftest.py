@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ecr_platform_tools.check import POLICY_PACK, PolicyPack, read_policy_config
+from ecr_platform_tools.check import PolicyPack
+from ecr_platform_tools.guard import Guard, guard_for
 from ecr_platform_tools.program import ROOT, ProgramRun, run_stack
 
 
@@ -20,8 +21,14 @@ def dev() -> ProgramRun:
 
 
 @pytest.fixture(scope="session")
-def dev_pack() -> Iterator[PolicyPack]:
-    with PolicyPack(POLICY_PACK, read_policy_config(POLICY_PACK / "config" / "dev.json")) as pack:
+def dev_guard() -> Iterator[Guard]:
+    with guard_for("dev") as guard:
+        yield guard
+
+
+@pytest.fixture(scope="session")
+def dev_pack(dev_guard: Guard) -> Iterator[PolicyPack]:
+    with PolicyPack(dev_guard.pack_dir, dev_guard.config) as pack:
         yield pack
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -82,6 +83,47 @@ def test_node_role_pulls_every_repository_and_pushes_none(dev, report):
     node = account(report, "111111111111", "arn:aws:iam::111111111111:role/eks-dev-node-group-role")
     assert sorted(node) == sorted(dev.outputs["repositoryArns"])
     assert all(levels == ("pull", "read") for levels in node.values())
+
+
+# ---------------------------------------------------------------- labels: what a reviewer reads
+
+
+def labels(holder) -> dict[str, tuple[str, ...]]:
+    return {r.repository: r.labels for r in [*holder.repositories, *holder.undeclared]}
+
+
+def test_a_cache_prefix_grant_is_named_by_its_one_manage_action(report):
+    (node,) = [a for a in report.accounts if a.principal.endswith("role/eks-dev-node-group-role")]
+    cache = labels(node)["docker-hub/*"]
+    assert "manage" in next(r for r in node.undeclared if r.repository == "docker-hub/*").levels
+    assert cache == ("pull", "ecr:BatchImportUpstreamImage"), "`manage` would hide that it is one upstream import"
+
+
+def test_whole_levels_keep_their_names(report):
+    assert set(labels(report.roles["github-push-dc43"]).values()) == {("pull", "push")}
+    assert set(labels(report.roles["ecr-platform-dev-repository-creation"]).values()) == {("ecr:TagResource",)}
+
+
+def test_a_service_wide_grant_is_named_by_levels(dev):
+    everything = {"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}
+    role = build_access_report(mutate(dev, ROLE_POLICY, "dc43-push", policy=everything)).roles["github-push-dc43"]
+    assert set(labels(role).values()) == {("pull", "push", "delete", "manage")}
+
+
+def test_a_partial_push_is_named_by_its_actions(dev):
+    policy = {"Statement": [{"Effect": "Allow", "Action": ["ecr:PutImage", "ecr:BatchGetImage",
+                                                            "ecr:GetDownloadUrlForLayer"], "Resource": "*"}]}
+    role = build_access_report(mutate(dev, ROLE_POLICY, "dc43-push", policy=policy)).roles["github-push-dc43"]
+    assert set(labels(role).values()) == {("pull", "ecr:PutImage")}
+
+
+def test_the_mocks_mark_the_key_id_they_made_up():
+    prod = run_stack("prod")
+    key_ids = set(re.findall(r"arn:aws:kms:[^:]+:\d{12}:key/([\w-]+)", json.dumps([r.inputs for r in prod.resources])))
+    assert key_ids, "prod encrypts with the key behind alias/ecr"
+    assert key_ids <= prod.simulated, "its key id exists only in this simulation"
+    assert not any(s == "210987654321" or s.startswith("arn:aws:ecr:") for s in prod.simulated), (
+        "account ids and repository ARNs come from the config: they are real")
 
 
 # ---------------------------------------------------------------- mutated documents

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -80,9 +81,42 @@ def test_fork_pull_requests_get_the_check_without_credentials() -> None:
     assert check["permissions"] == {"contents": "read"}
     assert check["strategy"]["matrix"]["stack"] == ["dev", "prod"]
     script = "\n".join(str(s.get("run", "")) for s in steps(check))
-    assert "make setup" in script and 'make -s check STACK="$STACK" FORMAT=markdown' in script
+    assert "make setup" in script and 'venv/bin/ecr-platform-check --stack "$STACK" --format markdown' in script
     assert ">> \"$GITHUB_STEP_SUMMARY\"" in script
     assert not any("secrets." in str(s) for s in steps(check)), "fork runs get no secrets: the check needs none"
+
+
+def check_step(workflow: dict[str, Any]) -> dict[str, Any]:
+    (step,) = [s for s in steps(workflow["jobs"]["check"]) if "ecr-platform-check" in str(s.get("run", ""))]
+    return step
+
+
+def test_a_pull_request_is_judged_by_its_base_guard_with_the_checks_own_exit_code() -> None:
+    step = check_step(load(text("pull-request.yml")))
+    assert step["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    assert '--policy-ref "$BASE_SHA"' in step["run"], "the guard must come from the base, not the pull request"
+    assert '--compare "$BASE_SHA"' in step["run"]
+    assert "make -s check" not in step["run"], "make would turn the check's 1 or 3 into its own 2"
+    assert 'exit "$status"' in step["run"]
+
+
+def test_the_whole_report_is_an_artifact_the_comment_does_not_download() -> None:
+    check = load(text("pull-request.yml"))["jobs"]["check"]
+    step = check_step(load(text("pull-request.yml")))
+    assert '--full-report "full-report/check-$STACK.md"' in step["run"] and "--max-chars 60000" in step["run"]
+    uploads = {u["with"]["name"]: u["with"]["path"] for u in uses(check, "actions/upload-artifact@")}
+    assert uploads["full-report-${{ matrix.stack }}"] == "full-report/"
+    (download,) = uses(load(text("pull-request-comment.yml"))["jobs"]["comment"], "actions/download-artifact@")
+    pattern = download["with"]["pattern"].rstrip("*")
+    assert [name for name in uploads if name.startswith(pattern)] == ["check-${{ matrix.stack }}"]
+    assert "full-report-$STACK artifact" in step["run"], "a shortened comment says where the rest is"
+
+
+def test_the_comment_is_never_cut_mid_markdown() -> None:
+    posted = "\n".join(str(s.get("run", "")) for s in steps(load(text("pull-request-comment.yml"))["jobs"]["comment"]))
+    assert not re.search(r"head -c \d+ \S*check-", posted), "cutting bytes leaves tables and <details> broken"
+    assert "jq -Rs length comment.md) > 65000" in posted
+    assert 'marker="<!-- ecr-platform-check:$stack -->"' in posted, "one sticky comment per stack"
 
 
 def test_the_comment_workflow_runs_no_pull_request_code() -> None:
@@ -109,7 +143,7 @@ def test_product_team_snippets_use_the_platform_pins() -> None:
 def test_the_comment_reads_what_the_check_uploads() -> None:
     check = load(text("pull-request.yml"))["jobs"]["check"]
     comment = load(text("pull-request-comment.yml"))["jobs"]["comment"]
-    (upload,) = uses(check, "actions/upload-artifact@")
+    (upload,) = [u for u in uses(check, "actions/upload-artifact@") if u["with"]["path"] == "report/"]
     (download,) = uses(comment, "actions/download-artifact@")
     assert upload["with"]["name"] == "check-${{ matrix.stack }}" and download["with"]["pattern"] == "check-*"
     written = "\n".join(str(s.get("run", "")) for s in steps(check))
