@@ -129,13 +129,18 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: get SIGTERM if the test process dies without cleaning up."""
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+# Run in the child as its own program, then exec'd into moto: asks for SIGTERM when the parent
+# dies (PR_SET_PDEATHSIG survives exec), and gives up if the parent is already gone. A preexec_fn
+# would run Python between fork and exec in a process that may hold gRPC threads (the policy-pack
+# client), which gRPC's fork handlers answer with SIGABRT.
+_DIE_WITH_PARENT = """
+import contextlib, ctypes, os, signal, sys
+with contextlib.suppress(OSError, AttributeError):
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(1)
+os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+"""
 
 
 def _kill_group(pid: int, is_alive: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -260,11 +265,12 @@ class MotoServer:
         env["PYTHONUNBUFFERED"] = "1"
         started = time.monotonic()
         with open(self.log_path, "ab") as log:
+            server = ["-m", "moto.server", "-H", self.host, "-p", str(port)]
+            launcher = [] if self.detached else ["-c", _DIE_WITH_PARENT, str(os.getpid())]
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(port)],
+                [sys.executable, *launcher, *server],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
                 start_new_session=True,  # its own process group: stop() kills everything it spawned
-                preexec_fn=None if self.detached else _die_with_parent,
                 close_fds=True,
             )
         if not self.detached:
