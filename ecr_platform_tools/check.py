@@ -35,6 +35,7 @@ from .program import ProgramRun, RecordedResource, load_stack_config, run_progra
 from .report import CheckResult, Comparison, Violation, compare, render_text, summarize, to_json
 
 EXIT_OK, EXIT_MANDATORY, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3
+PACK_CONFIG_PLACEHOLDER = "policy/config/<stack>.json"  # how the pack names its config file in messages
 
 
 class InvalidInput(Exception):
@@ -64,9 +65,10 @@ def read_config(path: Path) -> dict[str, Any]:
 class PolicyPack:
     """One policy pack process for the whole run, configured once, asked for each program run."""
 
-    def __init__(self, pack_dir: Path, policy_config: dict[str, Any]) -> None:
+    def __init__(self, pack_dir: Path, policy_config: dict[str, Any], config_shown: str = "") -> None:
         self._client = PolicyPackClient(pack_dir)
         self._policy_config = policy_config
+        self._config_shown = config_shown
         self.descriptions: dict[str, str] = {}
 
     def __enter__(self) -> PolicyPack:
@@ -83,10 +85,13 @@ class PolicyPack:
         self._client.close()
 
     def _message(self, policy: str, message: str) -> str:
-        """The diagnostic without the policy's description, which the engine puts on its first line."""
+        """The diagnostic without the policy's description, which the engine puts on its first line, and
+        naming the pack config file this run really uses where the pack can only say `<stack>`."""
         description = self.descriptions.get(policy, "")
         if description and message.startswith(description):
-            return message[len(description) :].strip() or message
+            message = message[len(description) :].strip() or message
+        if self._config_shown:
+            message = message.replace(PACK_CONFIG_PLACEHOLDER, self._config_shown)
         return message.strip()
 
     def violations(self, resources: Sequence[RecordedResource]) -> list[Violation]:
@@ -237,7 +242,8 @@ def _run(args: argparse.Namespace) -> int:
                     base_note = f"the config at {args.compare} was invalid, so every grant counts as new: {error}"
         programs = time.perf_counter()
 
-        with PolicyPack(guard.pack_dir, guard.config) if guard else contextlib.nullcontext() as pack:
+        pack_context = PolicyPack(guard.pack_dir, guard.config, guard.config_shown) if guard else None
+        with pack_context or contextlib.nullcontext() as pack:
             ready = time.perf_counter()
             head = judge(args.stack, config, run.resources, pack, guard, run.simulated)
             if args.policy_ref:

@@ -120,6 +120,16 @@ def test_a_mutated_document_is_a_mandatory_violation(dev, dev_pack):
     assert len(result.access.repositories_of("github-push-dc43", "delete")) == 9, "the report must show the damage"
 
 
+def test_a_violation_names_the_pack_config_file_this_run_uses(tmp_path):
+    config = load_stack_config(ROOT / "Pulumi.prod.yaml")
+    team = next(iter(config["ecr-platform:teams"].values()))
+    team["github"][0] = {"repository": team["github"][0]["repository"], "branches": ["*"]}
+    run = run_cli("--stack", "prod", "--config-file", str(write_config(tmp_path / "any-branch.yaml", config)))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "policy/config/prod.json: github-oidc-trust-scoped.allowAnyBranch" in run.stdout, run.stdout
+    assert "<stack>" not in run.stdout, "the reader must see which file to edit, not a placeholder"
+
+
 def test_invalid_config_exits_2_naming_the_path_without_a_traceback(tmp_path):
     config = dev_config()
     config["ecr-platform:accounts"]["dev-cluster"] = "2222"
