@@ -27,13 +27,17 @@ from pydantic import (
 
 from .config_base import Model
 from .documents import (
-    PLACEHOLDER_ACCOUNT,
-    compact_size,
     github_subjects,
     lifecycle_policy,
     oidc_provider_arn,
     push_policy,
     trust_policy,
+)
+from .quotas import (
+    TRUST_POLICY_MAX_CHARS,
+    TRUST_POLICY_RAISED_MAX_CHARS,
+    inline_policy_problem,
+    trust_policy_problem,
 )
 from .registry_config import (
     PullThroughCache,
@@ -63,9 +67,11 @@ KMS_KEY = re.compile(
 )
 GIT_REF_VALUE = re.compile(r"^[^\s:~^\\]+$")
 DEFAULT_ISSUER = "token.actions.githubusercontent.com"
-DEFAULT_TRUST_POLICY_MAX_CHARS = 2048
-INLINE_POLICY_MAX_CHARS = 10240
 REPOSITORY_NAME_MAX = 256
+# Documents are measured with a placeholder account and region: every account id has 12 digits,
+# and the region only appears in ARNs that a namespace keeps to one pattern.
+PLACEHOLDER_ACCOUNT = "000000000000"
+PLACEHOLDER_REGION = "us-east-1"
 
 
 class ConfigError(Exception):
@@ -283,7 +289,7 @@ class GitHubSettings(Model):
         "with the Pulumi GitHub provider; the token comes from GITHUB_TOKEN."
     )
     trust_policy_max_chars: int = Field(
-        DEFAULT_TRUST_POLICY_MAX_CHARS, ge=2048, le=8192,
+        TRUST_POLICY_MAX_CHARS, ge=TRUST_POLICY_MAX_CHARS, le=TRUST_POLICY_RAISED_MAX_CHARS,
         description="The account's role trust policy quota (2048 unless raised).",
     )
 
@@ -797,20 +803,14 @@ def _resolve_team(name: str, team: Team, config: StackConfig, problems: list[str
             problems.append(f"{where}.repositories[{index}]: imageTagMutability {repo.image_tag_mutability} needs "
                             "tagMutabilityExclusions (e.g. [latest, dev-*])")
     if resolved.github and github:
-        size = compact_size(trust_policy(oidc_provider_arn("aws", PLACEHOLDER_ACCOUNT, github.issuer), github.issuer,
-                                         github_subjects(resolved.github)))
-        if size > github.trust_policy_max_chars:
-            problems.append(
-                f"{where}.github: the push role's trust policy would be {size} characters, over the "
-                f"{github.trust_policy_max_chars} quota; use fewer or wildcard subjects, split the team, "
-                "or raise the quota and set github.trustPolicyMaxChars"
-            )
-        size = compact_size(push_policy(resolved, PLACEHOLDER_ACCOUNT, "us-east-1", "aws"))
-        if size > INLINE_POLICY_MAX_CHARS:
-            problems.append(
-                f"{where}: the push role's policy would be {size} characters, over the IAM inline quota of "
-                f"{INLINE_POLICY_MAX_CHARS}; give the team a namespace so one ARN pattern covers its repositories"
-            )
+        provider = oidc_provider_arn("aws", PLACEHOLDER_ACCOUNT, github.issuer)
+        trust = trust_policy(provider, github.issuer, github_subjects(resolved.github))
+        problem = trust_policy_problem(trust, github.trust_policy_max_chars)
+        if problem:
+            problems.append(f"{where}.github: {problem}")
+        problem = inline_policy_problem(push_policy(resolved, PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION, "aws"))
+        if problem:
+            problems.append(f"{where}: {problem}")
     return resolved
 
 
