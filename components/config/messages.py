@@ -1,0 +1,101 @@
+"""How a configuration problem reads: one line naming the key path, what was expected, and the fix.
+
+Pydantic finds the problems (the validators in `values.py` and `models.py`); this module only
+words them. `describe` turns one pydantic error into a line; a model validator raises `problem_at`
+to point at one of its own keys; `did_you_mean` suggests the closest known name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from .base import Model
+
+PROBLEM = "config_problem"
+_EXPECTED = {
+    "bool_parsing": "true or false", "bool_type": "true or false", "int_parsing": "a whole number",
+    "int_type": "a whole number", "int_from_float": "a whole number", "string_type": "a string",
+    "dict_type": "a mapping",
+}
+
+
+class ConfigError(Exception):
+    """The stack configuration is invalid; `problems` holds one `path: message` line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"ecr-platform: the stack configuration has {len(problems)} problem(s); nothing was declared:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
+
+
+def problem_at(key: str | int, message: str) -> PydanticCustomError:
+    """The error a validator raises about one of its model's keys (or a list's item): pydantic places
+    it at the model (the list), and `describe` adds the key (`[index]`) to the path."""
+    return PydanticCustomError(PROBLEM, "{message}", {"message": message, "key": key})
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`did you mean "<closest>"?` when a known name is close to `name`, else an empty string."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f'did you mean "{close[0]}"?' if close else ""
+
+
+def path(loc: Sequence[str | int]) -> str:
+    """`teams.payments.github[0].repository` for a pydantic location."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out or "ecr-platform"
+
+
+def describe(error: ErrorDetails, root: type[Model]) -> str:
+    """One pydantic error as one line: `<key path>: <what is wrong; the fix>`."""
+    loc = [part for part in error["loc"] if part != "[key]"]  # a mapping key's own error: the key's path
+    ctx: dict[str, Any] = error.get("ctx") or {}
+    if error["type"] == PROBLEM:
+        loc.append(ctx["key"])
+    return f"{path(loc)}: {_what(error, ctx, loc, root)}"
+
+
+def _what(error: ErrorDetails, ctx: dict[str, Any], loc: list[str | int], root: type[Model]) -> str:
+    kind, value = error["type"], error.get("input")
+    shown = json.dumps(value, default=str)
+    if kind == PROBLEM:
+        return str(ctx["message"])
+    if kind == "value_error":
+        return str(ctx["error"])
+    if kind == "extra_forbidden":
+        model = root.model_at(loc[:-1])
+        keys = model.keys() if model else []
+        hint = did_you_mean(str(loc[-1]), keys)
+        return f"unknown key; {hint + ' ' if hint else ''}expected one of: {', '.join(keys)}"
+    if kind == "missing":
+        return "is required"
+    if kind in ("model_type", "model_attributes_type"):
+        model = root.model_at(loc)
+        return f"{shown} is not a mapping" + (f" with keys from: {', '.join(model.keys())}" if model else "")
+    if kind == "list_type":
+        scalar = isinstance(value, (str, int, float))
+        return f"{shown} is not a list" + (f"; write it as one: [{value}]" if scalar else "")
+    if kind in _EXPECTED:
+        return f"{shown} is not {_EXPECTED[kind]}"
+    if kind == "greater_than_equal":
+        return f"{shown} is below the minimum of {ctx['ge']}"
+    if kind == "less_than_equal":
+        return f"{shown} is above the maximum of {ctx['le']}"
+    if kind == "too_short":
+        return f"needs at least {ctx['min_length']} (has {ctx['actual_length']})"
+    if kind == "string_too_short":
+        return f"{shown} is too short: at least {ctx['min_length']} character(s)"
+    if kind == "too_long":
+        return f"takes at most {ctx['max_length']} (has {ctx['actual_length']})"
+    if kind == "literal_error":
+        return f"{shown} is not allowed; use {ctx['expected']}"
+    return str(error["msg"])
