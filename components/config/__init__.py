@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .messages import ConfigError, describe
+from .messages import ConfigError, describe_all
 from .models import (
     Defaults,
     Deploy,
@@ -65,7 +65,7 @@ def load_settings(raw: Mapping[str, Any], stack: str) -> Settings:
     try:
         config = StackConfig.model_validate(dict(raw), context=Declared.of(raw))
     except ValidationError as error:
-        raise ConfigError([describe(e, StackConfig) for e in error.errors()]) from None
+        raise ConfigError(describe_all(error.errors(), StackConfig)) from None
     settings = resolve(config, stack)
     problems = stack_problems(settings)
     if problems:

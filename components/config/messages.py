@@ -41,10 +41,15 @@ def problem_at(key: str | int, message: str) -> PydanticCustomError:
     return PydanticCustomError(PROBLEM, "{message}", {"message": message, "key": key})
 
 
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name closest to `name` (difflib's ratio of at least 0.6), if any."""
+    return next(iter(difflib.get_close_matches(name, list(known), n=1)), None)
+
+
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """`did you mean "<closest>"?` when a known name is close to `name`, else an empty string."""
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f'did you mean "{close[0]}"?' if close else ""
+    close = closest(name, known)
+    return f'did you mean "{close}"?' if close else ""
 
 
 def path(loc: Sequence[str | int]) -> str:
@@ -53,6 +58,17 @@ def path(loc: Sequence[str | int]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
     return out or "ecr-platform"
+
+
+def describe_all(errors: list[ErrorDetails], root: type[Model]) -> list[str]:
+    """A line per error of a validation of `root`, but one per misspelt key: a required key that is
+    missing because it was written under a close misspelling is said once, as the typo."""
+    misspelt = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            model = root.model_at(error["loc"][:-1])
+            misspelt.add((*error["loc"][:-1], closest(str(error["loc"][-1]), model.keys() if model else ())))
+    return [describe(e, root) for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in misspelt)]
 
 
 def describe(error: ErrorDetails, root: type[Model]) -> str:
