@@ -148,7 +148,7 @@ def _as_entry(value: Any) -> Any:
 
 
 def _valid_name(entry: RepositoryEntry) -> RepositoryEntry:
-    problem = repository_name_problem(entry.name)
+    problem = repository_name_problem(entry.name, shortest=1)  # the full name's length: rules.py
     if problem:
         raise ValueError(problem)
     return entry

@@ -100,9 +100,9 @@ AccountId = Annotated[str, BeforeValidator(_as_text), matching(
     r"^\d{12}$", "a 12-digit AWS account id (quote it in YAML: as a number it loses leading zeros)")]
 
 
-def repository_name_problem(name: str) -> str | None:
-    """Why `name` (a full name, or the part inside a namespace) is not an ECR repository name."""
-    if REPOSITORY_NAME.match(name) and 2 <= len(name) <= REPOSITORY_NAME_MAX:
+def repository_name_problem(name: str, shortest: int = 2) -> str | None:
+    """Why `name` is not an ECR repository name; inside a namespace (`shortest=1`) one letter is enough."""
+    if REPOSITORY_NAME.match(name) and shortest <= len(name) <= REPOSITORY_NAME_MAX:
         return None
     return f'"{name}" is not a valid ECR repository name ({REPOSITORY_NAME_RULE})'
 
