@@ -17,10 +17,24 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from .base import Model
 
 PROBLEM = "config_problem"
-_EXPECTED = {
-    "bool_parsing": "true or false", "bool_type": "true or false", "int_parsing": "a whole number",
-    "int_type": "a whole number", "int_from_float": "a whole number", "string_type": "a string",
-    "dict_type": "a mapping",
+# Pydantic's error types, worded from the error's context: `{input}` is the value as JSON.
+_TEMPLATES = {
+    PROBLEM: "{message}",
+    "value_error": "{error}",
+    "missing": "is required",
+    "bool_parsing": "{input} is not true or false",
+    "bool_type": "{input} is not true or false",
+    "int_parsing": "{input} is not a whole number",
+    "int_type": "{input} is not a whole number",
+    "int_from_float": "{input} is not a whole number",
+    "string_type": "{input} is not a string",
+    "dict_type": "{input} is not a mapping",
+    "greater_than_equal": "{input} is below the minimum of {ge}",
+    "less_than_equal": "{input} is above the maximum of {le}",
+    "too_short": "needs at least {min_length} (has {actual_length})",
+    "string_too_short": "{input} is too short: at least {min_length} character(s)",
+    "too_long": "takes at most {max_length} (has {actual_length})",
+    "literal_error": "{input} is not allowed; use {expected}",
 }
 
 
@@ -83,35 +97,17 @@ def describe(error: ErrorDetails, root: type[Model]) -> str:
 def _what(error: ErrorDetails, ctx: dict[str, Any], loc: list[str | int], root: type[Model]) -> str:
     kind, value = error["type"], error.get("input")
     shown = json.dumps(value, default=str)
-    if kind == PROBLEM:
-        return str(ctx["message"])
-    if kind == "value_error":
-        return str(ctx["error"])
+    if kind in _TEMPLATES:
+        return _TEMPLATES[kind].format(input=shown, **ctx)
     if kind == "extra_forbidden":
         model = root.model_at(loc[:-1])
         keys = model.keys() if model else []
         hint = did_you_mean(str(loc[-1]), keys)
         return f"unknown key; {hint + ' ' if hint else ''}expected one of: {', '.join(keys)}"
-    if kind == "missing":
-        return "is required"
     if kind in ("model_type", "model_attributes_type"):
         model = root.model_at(loc)
         return f"{shown} is not a mapping" + (f" with keys from: {', '.join(model.keys())}" if model else "")
     if kind == "list_type":
         scalar = isinstance(value, (str, int, float))
         return f"{shown} is not a list" + (f"; write it as one: [{value}]" if scalar else "")
-    if kind in _EXPECTED:
-        return f"{shown} is not {_EXPECTED[kind]}"
-    if kind == "greater_than_equal":
-        return f"{shown} is below the minimum of {ctx['ge']}"
-    if kind == "less_than_equal":
-        return f"{shown} is above the maximum of {ctx['le']}"
-    if kind == "too_short":
-        return f"needs at least {ctx['min_length']} (has {ctx['actual_length']})"
-    if kind == "string_too_short":
-        return f"{shown} is too short: at least {ctx['min_length']} character(s)"
-    if kind == "too_long":
-        return f"takes at most {ctx['max_length']} (has {ctx['actual_length']})"
-    if kind == "literal_error":
-        return f"{shown} is not allowed; use {ctx['expected']}"
     return str(error["msg"])
