@@ -30,7 +30,6 @@ GITHUB_REPO = re.compile(r"^(?:[A-Za-z0-9._-]{1,100}|\*)$")
 DEFAULT_ISSUER = "token.actions.githubusercontent.com"
 _ARN = r"arn:aws(?:-cn|-us-gov)?"
 OIDC_PROVIDER_ARN = re.compile(rf"^{_ARN}:iam::\d{{12}}:oidc-provider/(?P<issuer>.+)$")
-REPOSITORY_NAME_RULE = "2-256 characters of lowercase letters, digits, . _ - separated by /"
 
 T = TypeVar("T")
 
@@ -48,9 +47,10 @@ def matching(pattern: str, expected: str) -> AfterValidator:
 
 
 def _each_once(values: list[T]) -> list[T]:
+    first: dict[T, int] = {}
     for index, value in enumerate(values):
-        if values.index(value) != index:
-            raise problem_at(index, f'"{value}" is listed twice ([{values.index(value)}] and [{index}]); '
+        if first.setdefault(value, index) != index:
+            raise problem_at(index, f'"{value}" is listed twice ([{first[value]}] and [{index}]); '
                                     "it must be listed once")
     return values
 
@@ -104,7 +104,8 @@ def repository_name_problem(name: str, shortest: int = 2) -> str | None:
     """Why `name` is not an ECR repository name; inside a namespace (`shortest=1`) one letter is enough."""
     if REPOSITORY_NAME.match(name) and shortest <= len(name) <= REPOSITORY_NAME_MAX:
         return None
-    return f'"{name}" is not a valid ECR repository name ({REPOSITORY_NAME_RULE})'
+    return (f'"{name}" is not a valid ECR repository name '
+            "(2-256 characters of lowercase letters, digits, . _ - separated by /)")
 
 
 # --- references to declared names ---------------------------------------------------------------
