@@ -4,7 +4,8 @@ Field names are exactly the stack YAML's (camelCase aliases); unknown keys are e
 carries its description (the README's config reference is generated from them). Single values
 are checked by their types (`values.py`), rules between the keys of one model by its
 `model_validator(mode="after")`; rules that need every team or the layered settings are in
-`rules.py`. Defaults are written once, here and in `resolve.BUILT_IN`.
+`rules.py`. Each default is written once: in its field, or for repository settings in
+`resolve.BUILT_IN`.
 """
 
 from __future__ import annotations
