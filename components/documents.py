@@ -9,29 +9,88 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .config import GitHubAccess, Lifecycle, ResolvedTeam
+from .quotas import MANAGED_POLICY_MAX_CHARS, compact_size
 
 VERSION = "2012-10-17"
 AUDIENCE = "sts.amazonaws.com"
-PLACEHOLDER_ACCOUNT = "000000000000"
-MANAGED_POLICY_MAX_CHARS = 6144
 ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 ECR_PUSH_ACTIONS = ("ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart")
 ECR_DESCRIBE_ACTIONS = ("ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:ListImages")
 _WILDCARD = re.compile(r"[*?]")
 
 
+# --- what the builders read -------------------------------------------------------------------
+# The resolved config (components.config) has these shapes. They are protocols rather than its
+# classes because config validation builds these documents to measure them: no import goes back.
+
+
+class GitHubEntry(Protocol):
+    """A `teams.<team>.github[]` entry: one GitHub repository and the refs it may push from."""
+
+    @property
+    def repository(self) -> str: ...
+    @property
+    def branches(self) -> Sequence[str]: ...
+    @property
+    def tags(self) -> Sequence[str]: ...
+    @property
+    def environments(self) -> Sequence[str]: ...
+    @property
+    def pull_requests(self) -> bool: ...
+    @property
+    def any_ref(self) -> bool: ...
+
+
+class KeepRule(Protocol):
+    @property
+    def tag_prefixes(self) -> Sequence[str] | None: ...
+    @property
+    def tag_patterns(self) -> Sequence[str] | None: ...
+    @property
+    def count(self) -> int: ...
+
+
+class Retention(Protocol):
+    """A repository's lifecycle settings."""
+
+    @property
+    def keep_tagged(self) -> Sequence[KeepRule] | None: ...
+    @property
+    def keep_last(self) -> int | None: ...
+    @property
+    def untagged_expire_days(self) -> int | None: ...
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class DeployRights(Protocol):
+    @property
+    def ecs_services(self) -> Sequence[str]: ...
+    @property
+    def pass_roles(self) -> Sequence[str]: ...
+
+
+class TeamScope(Protocol):
+    """A resolved team: where its repositories are and what its role may do besides pushing."""
+
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def repositories(self) -> Sequence[Named]: ...
+    @property
+    def allow_create_repositories(self) -> bool: ...
+    @property
+    def deploy(self) -> DeployRights: ...
+
+
 def to_json(document: dict[str, Any]) -> str:
     """The one serialisation of a document: stable key order, so diffs only show real changes."""
     return json.dumps(document, sort_keys=True)
-
-
-def compact_size(document: dict[str, Any]) -> int:
-    """Characters IAM and ECR count against their quotas (whitespace is not counted)."""
-    return len(re.sub(r"\s", "", json.dumps(document, separators=(",", ":"))))
 
 
 def _one_or_many(values: Sequence[str]) -> str | list[str]:
@@ -53,7 +112,7 @@ def account_root_arn(partition: str, account: str) -> str:
     return f"arn:{partition}:iam::{account}:root"
 
 
-def team_repository_arns(team: ResolvedTeam, partition: str, region: str, account: str) -> list[str]:
+def team_repository_arns(team: TeamScope, partition: str, region: str, account: str) -> list[str]:
     """The ARNs a team's role reaches: its namespace, or each repository when it has none."""
     if team.namespace:
         return [repository_arn(partition, region, account, f"{team.namespace}/*")]
@@ -63,7 +122,7 @@ def team_repository_arns(team: ResolvedTeam, partition: str, region: str, accoun
 # --- GitHub trust ---------------------------------------------------------------------------------
 
 
-def github_subjects(accesses: Iterable[GitHubAccess]) -> list[str]:
+def github_subjects(accesses: Iterable[GitHubEntry]) -> list[str]:
     """The `sub` claims GitHub puts in tokens for the refs each entry names, in config order."""
     subjects: list[str] = []
     for access in accesses:
@@ -110,7 +169,7 @@ def trust_policy(provider_arn: str, issuer: str, subjects: Sequence[str]) -> dic
 # --- identity policies ----------------------------------------------------------------------------
 
 
-def push_policy(team: ResolvedTeam, account: str, region: str, partition: str) -> dict[str, Any]:
+def push_policy(team: TeamScope, account: str, region: str, partition: str) -> dict[str, Any]:
     """What a team's push role may do: push and pull its own repositories, and nothing else."""
     resources = team_repository_arns(team, partition, region, account)
     statements: list[dict[str, Any]] = [
@@ -153,7 +212,7 @@ def push_policy(team: ResolvedTeam, account: str, region: str, partition: str) -
     return {"Version": VERSION, "Statement": statements}
 
 
-def node_pull_policy(teams: Iterable[ResolvedTeam], account: str, region: str, partition: str,
+def node_pull_policy(teams: Iterable[TeamScope], account: str, region: str, partition: str,
                      environment: str, cache_prefixes: Sequence[str] = ()) -> dict[str, Any]:
     """Pull-only rights on every repository of the stack, for node roles (EKS, ECS hosts).
 
@@ -185,7 +244,7 @@ def node_pull_policy(teams: Iterable[ResolvedTeam], account: str, region: str, p
     return {"Version": VERSION, "Statement": statements}
 
 
-def creation_role_policy(teams: Iterable[ResolvedTeam], account: str, region: str, partition: str,
+def creation_role_policy(teams: Iterable[TeamScope], account: str, region: str, partition: str,
                          kms_key_arns: Sequence[str]) -> dict[str, Any]:
     """What ECR may do with the role a creation template names: create and tag, in the namespaces."""
     namespaces = sorted({repository_arn(partition, region, account, f"{t.namespace}/*") for t in teams})
@@ -238,7 +297,7 @@ def repository_policy(pull_accounts: Sequence[str], push_accounts: Sequence[str]
     return {"Version": VERSION, "Statement": statements}
 
 
-def lifecycle_policy(lifecycle: Lifecycle) -> dict[str, Any]:
+def lifecycle_policy(lifecycle: Retention) -> dict[str, Any]:
     """ECR lifecycle rules: tagged keeps first, untagged expiry next, the `any` cap last.
 
     One rule per tag prefix: with several prefixes in one tagPrefixList ECR selects only

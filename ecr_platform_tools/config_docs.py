@@ -25,21 +25,19 @@ from components.config import (
     GitHubSettings,
     KeepTagged,
     Lifecycle,
-    RepositoryEntry,
-    RepositorySettings,
-    Reviewers,
-    RoleSettings,
-    StackConfig,
-    Team,
-)
-from components.registry_config import (
     PullThroughCache,
     RegistryConfig,
     Replication,
     ReplicationDestination,
     ReplicationRule,
+    RepositoryEntry,
+    RepositorySettings,
+    Reviewers,
+    RoleSettings,
     Scanning,
     ScanRule,
+    StackConfig,
+    Team,
 )
 
 README = Path(__file__).resolve().parent.parent / "README.md"

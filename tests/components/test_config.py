@@ -97,6 +97,14 @@ def test_bad_value_is_one_clear_line_naming_the_path(case, path, value, key_path
     assert all("\n" not in p and "Traceback" not in p for p in found)
 
 
+def test_a_one_letter_repository_needs_a_namespace():
+    config = with_change("teams.payments.repositories", ["x"])
+    assert load_settings(config, "dev").teams[0].repositories[0].name == "payments/x"
+    config["teams"]["payments"]["namespace"] = ""
+    assert problems(config) == ['teams.payments.repositories[0]: "x" is not a valid ECR repository name '
+                                "(2-256 characters of lowercase letters, digits, . _ - separated by /)"]
+
+
 def test_create_repositories_needs_a_namespace():
     config = with_change("teams.payments.namespace", "")
     config["teams"]["payments"]["allowCreateRepositories"] = True

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
+import components
 from components.config import GitHubAccess, Lifecycle, load_settings
 from components.documents import (
     compact_size,
@@ -130,3 +134,11 @@ def test_node_pull_policy_switches_to_tags_before_the_managed_quota():
                                                  "aws:ResourceTag/environment": "prod"}
     small = node_pull_policy(teams[:3], "210987654321", "us-west-2", "aws", "prod")["Statement"][1]
     assert "Condition" not in small and len(small["Resource"]) == 3, "small stacks list their repositories"
+
+
+def test_the_builders_and_quotas_import_nothing_from_the_config():
+    # Config validation builds these documents to measure them: an import back would be a cycle.
+    for module in ("documents.py", "quotas.py"):
+        tree = ast.parse((Path(components.__file__).parent / module).read_text())
+        imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not {m for m in imported if "config" in m.split(".")}, f"components/{module} imports the config"

@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from .config_base import Model
+from .base import Model
+from .values import AccountName, CachePrefix, Region, ScanFilter
 
-REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
-FILTER = re.compile(r"^[a-z0-9._/*-]{1,256}$")
-CACHE_PREFIX = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 SECRET_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache/.+$")
 MAX_REPLICATION_RULES = 10
 MAX_REPLICATION_DESTINATIONS = 25
@@ -31,15 +29,8 @@ UPSTREAMS: dict[str, tuple[str, bool]] = {
 class ReplicationDestination(Model):
     """Where replicated images go."""
 
-    region: str = Field(description="Destination region.")
-    account: str | None = Field(None, description="A name from `accounts`; default: this account.")
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        if not REGION.match(value):
-            raise ValueError(f'"{value}" is not an AWS region such as us-east-1')
-        return value
+    region: Region = Field(description="Destination region.")
+    account: AccountName | None = Field(None, description="A name from `accounts`; default: this account.")
 
 
 class ReplicationRule(Model):
@@ -65,16 +56,8 @@ class ScanRule(Model):
     """Which repositories a registry scanning rule covers, and how often."""
 
     frequency: Literal["SCAN_ON_PUSH", "CONTINUOUS_SCAN"] = Field(description="SCAN_ON_PUSH or CONTINUOUS_SCAN.")
-    filters: list[str] = Field(default_factory=lambda: ["*"], min_length=1, max_length=MAX_FILTERS,
-                               description="Repository name wildcards (`payments/*`); default every repository.")
-
-    @field_validator("filters")
-    @classmethod
-    def _filters(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not FILTER.match(value):
-                raise ValueError(f'"{value}" is not a repository name wildcard such as payments/*')
-        return values
+    filters: list[ScanFilter] = Field(default_factory=lambda: ["*"], min_length=1, max_length=MAX_FILTERS,
+                                      description="Repository name wildcards (`payments/*`); default every repository.")
 
 
 class Scanning(Model):
@@ -126,14 +109,6 @@ class RegistryConfig(Model):
     scanning: Scanning | None = Field(
         None, description="Registry scanning; default: basic scan on push for namespaces CI creates repositories in."
     )
-    pull_through_cache: dict[str, PullThroughCache] = Field(
+    pull_through_cache: dict[CachePrefix, PullThroughCache] = Field(
         default_factory=dict, description="Cache rules by ECR prefix, e.g. `docker-hub: {upstream: docker-hub, ...}`."
     )
-
-    @field_validator("pull_through_cache")
-    @classmethod
-    def _prefixes(cls, values: dict[str, PullThroughCache]) -> dict[str, PullThroughCache]:
-        for prefix in values:
-            if not CACHE_PREFIX.match(prefix) or not 2 <= len(prefix) <= 30:
-                raise ValueError(f'"{prefix}" is not a cache prefix (2-30 lowercase letters, digits, . _ -)')
-        return values

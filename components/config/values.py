@@ -1,0 +1,166 @@
+"""The constrained values of the stack config: names, ids and ARNs, each with the message that explains it.
+
+They are used as item types (`list[RoleArn]`), so a bad item's location carries its index
+(`teams.payments.deploy.passRoles[1]`), and as mapping keys (`dict[TeamName, Team]`).
+
+A reference to a name declared elsewhere (`pullAccounts` -> `accounts`, a GitHub owner ->
+`github.organizations`) is checked against `Declared`, the validation context: the names the stack
+file declares, whether or not their values are valid. A bad account id is reported once, at
+`accounts.<name>`, and not again wherever that name is used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
+
+from .messages import did_you_mean, problem_at
+
+# ECR repository names: lowercase path segments joined by `/` (AWS CreateRepository regex).
+_SEGMENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+REPOSITORY_NAME = re.compile(rf"^(?:{_SEGMENT}/)*{_SEGMENT}$")
+REPOSITORY_NAME_MAX = 256
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+GITHUB_REPO = re.compile(r"^(?:[A-Za-z0-9._-]{1,100}|\*)$")
+DEFAULT_ISSUER = "token.actions.githubusercontent.com"
+_ARN = r"arn:aws(?:-cn|-us-gov)?"
+OIDC_PROVIDER_ARN = re.compile(rf"^{_ARN}:iam::\d{{12}}:oidc-provider/(?P<issuer>.+)$")
+
+T = TypeVar("T")
+
+
+def matching(pattern: str, expected: str) -> AfterValidator:
+    """A validator refusing a string that does not match `pattern`: `"<value>" is not <expected>`."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(f'"{value}" is not {expected}')
+        return value
+
+    return AfterValidator(check)
+
+
+def _each_once(values: list[T]) -> list[T]:
+    first: dict[T, int] = {}
+    for index, value in enumerate(values):
+        if first.setdefault(value, index) != index:
+            raise problem_at(index, f'"{value}" is listed twice ([{first[value]}] and [{index}]); '
+                                    "it must be listed once")
+    return values
+
+
+Unique = AfterValidator(_each_once)
+"""A list validator: every item at most once (the second occurrence is the one reported)."""
+
+TeamName = Annotated[str, matching(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "a team name: lowercase letters, digits and single hyphens, as it names the "
+    "namespace, the role and the `team` tag")]
+EarlierTeamName = Annotated[str, matching(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "an earlier team name (lowercase letters, digits and single hyphens)")]
+Namespace = Annotated[str, matching(
+    rf"^(?:(?:{_SEGMENT}/)*{_SEGMENT})?$", "a repository namespace (lowercase letters, digits, . _ - and /)")]
+RoleName = Annotated[str, matching(ROLE_NAME.pattern, "an IAM role name (1-64 of letters, digits and +=,.@_-)")]
+RolePath = Annotated[str, matching(r"^/(?:[\w+=,.@-]+/)*$",
+                                   'an IAM path: it starts and ends with "/", e.g. /ci/')]
+PolicyArn = Annotated[str, matching(rf"^{_ARN}:iam::(?:\d{{12}}|aws):policy/(?:[\w+=,.@-]+/)*[\w+=,.@-]{{1,128}}$",
+                                    "a managed policy ARN arn:aws:iam::<account|aws>:policy/<name>")]
+RoleArn = Annotated[str, matching(rf"^{_ARN}:iam::\d{{12}}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{{1,64}}$",
+                                  "a role ARN arn:aws:iam::<account>:role/<name> (no wildcards)")]
+EcsServiceArn = Annotated[str, matching(rf"^{_ARN}:ecs:[a-z0-9-]+:\d{{12}}:service/[\w-]+/[\w-]+$",
+                                        "arn:aws:ecs:<region>:<account>:service/<cluster>/<service>")]
+KmsKey = Annotated[str, matching(
+    rf"^(?:alias/[\w/-]+|[0-9a-f-]{{36}}|{_ARN}:kms:[a-z0-9-]+:\d{{12}}:(?:key|alias)/.+)$",
+    "a KMS key ARN, key id or alias/<name>")]
+TagWildcard = Annotated[str, matching(r"^[\w.*-]{1,128}$", "a tag wildcard (1-128 letters, digits, . _ - and *)")]
+GitRef = Annotated[str, matching(r"^[^\s:~^\\]+$",
+                                 'a usable ref or environment name (no spaces, ":", "~", "^")')]
+GitHubOwner = Annotated[str, matching(GITHUB_OWNER.pattern, "a GitHub owner name")]
+Environment = Annotated[str, matching(r"^[a-z0-9][a-z0-9-]{0,31}$",
+                                      "an environment name (lowercase letters, digits, -)")]
+IssuerHost = Annotated[str, AfterValidator(lambda value: value.removeprefix("https://").rstrip("/")),
+                       matching(r"^[a-z0-9.-]+\.[a-z]{2,}(?:/[\w.-]+)*$", f"an issuer host such as {DEFAULT_ISSUER}")]
+Region = Annotated[str, matching(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$", "an AWS region such as us-east-1")]
+ScanFilter = Annotated[str, matching(r"^[a-z0-9._/*-]{1,256}$", "a repository name wildcard such as payments/*")]
+CachePrefix = Annotated[str, matching(r"^(?=.{2,30}$)[a-z0-9]+(?:[._-][a-z0-9]+)*$",
+                                      "a cache prefix (2-30 lowercase letters, digits, . _ -)")]
+
+
+def _as_text(value: Any) -> Any:
+    # YAML reads an unquoted account id as a number (and drops its leading zeros).
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+AccountId = Annotated[str, BeforeValidator(_as_text), matching(
+    r"^\d{12}$", "a 12-digit AWS account id (quote it in YAML: as a number it loses leading zeros)")]
+
+
+def repository_name_problem(name: str, shortest: int = 2) -> str | None:
+    """Why `name` is not an ECR repository name; inside a namespace (`shortest=1`) one letter is enough."""
+    if REPOSITORY_NAME.match(name) and shortest <= len(name) <= REPOSITORY_NAME_MAX:
+        return None
+    return (f'"{name}" is not a valid ECR repository name '
+            "(2-256 characters of lowercase letters, digits, . _ - separated by /)")
+
+
+# --- references to declared names ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declared:
+    """The validation context: the names the stack file declares, valid values or not.
+
+    None where the section is not a usable mapping or list: that section's own error says so, and
+    references into it are not checked (they would only repeat it).
+    """
+
+    accounts: frozenset[str] | None
+    organizations: frozenset[str] | None
+    """GitHub owners, lowercased (GitHub compares them case-insensitively)."""
+
+    @classmethod
+    def of(cls, raw: Mapping[str, Any]) -> Declared:
+        accounts = raw.get("accounts", {})
+        github = raw.get("github")
+        owners = github.get("organizations") if isinstance(github, Mapping) else None
+        return cls(
+            accounts=frozenset(map(str, accounts)) if isinstance(accounts, Mapping) else None,
+            organizations=frozenset(str(o).lower() for o in owners) if isinstance(owners, list) and owners else None,
+        )
+
+
+def _declared(info: ValidationInfo) -> Declared:
+    return info.context if isinstance(info.context, Declared) else Declared(accounts=None, organizations=None)
+
+
+def _declared_account(name: str, info: ValidationInfo) -> str:
+    accounts = _declared(info).accounts
+    if accounts is not None and name not in accounts:
+        known = ", ".join(sorted(accounts)) or "none defined"
+        raise ValueError(f'"{name}" is not an account name in accounts ({known}); '
+                         + (did_you_mean(name, accounts) or "add it there or use one of those"))
+    return name
+
+
+AccountName = Annotated[str, AfterValidator(_declared_account)]
+"""A name from `accounts`."""
+
+
+def _github_repository(value: str, info: ValidationInfo) -> str:
+    owner, _, repo = value.partition("/")
+    if not repo or not GITHUB_OWNER.match(owner) or not GITHUB_REPO.match(repo):
+        raise ValueError(f'"{value}" is not <owner>/<repo> (or <owner>/* for a whole organisation)')
+    owners = _declared(info).organizations
+    if owners is not None and owner.lower() not in owners:
+        raise ValueError(f'owner "{owner}" of "{value}" is not in github.organizations ({", ".join(sorted(owners))}); '
+                         + (did_you_mean(owner.lower(), owners) or "add it there or fix the owner"))
+    return value
+
+
+GitHubRepository = Annotated[str, AfterValidator(_github_repository)]
+"""`<owner>/<repo>` or `<owner>/*`, the owner one of `github.organizations`."""
