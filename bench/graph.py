@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecr_platform_tools.mocks import RecordedResource
+from engine.mocks import RecordedResource
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 

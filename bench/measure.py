@@ -5,9 +5,9 @@
   apart as `startup`).
 - `pack_timings`: the policy pack and the trivial pack, over the analyzer protocol, on a recorded
   graph: every custom resource through Analyze (inputs), the whole graph through AnalyzeStack
-  (outputs), as `ecr_platform_tools.check` and `pulumi preview` send them.
+  (outputs), as `review.check` and `pulumi preview` send them.
 - `document_sizes`: trust and push policy characters (whitespace-free) and resources per unit.
-- `check_timings`: `python -m ecr_platform_tools.check` wall time, as a user runs it.
+- `check_timings`: `python -m review.check` wall time, as a user runs it.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
 
-from ecr_platform_tools.analyzer import PolicyPackClient, analyze_request, analyze_stack_request, from_recorded
-from ecr_platform_tools.mocks import RecordedResource
-from ecr_platform_tools.program import ROOT, run_program
+from engine.analyzer import PolicyPackClient, analyze_request, analyze_stack_request, from_recorded
+from engine.mocks import RecordedResource
+from engine.program import ROOT, run_program
 
 from .configs import ACCOUNT, REGION, project_config, stack_config
 from .graph import floor_spec, signature
@@ -275,13 +275,13 @@ _TIMING = re.compile(r"timing: program ([\d.]+)s, start pack ([\d.]+)s, judge ([
 
 
 def check_timings(arguments: Sequence[str], repeat: int) -> dict[str, Any]:
-    """Wall time of `python -m ecr_platform_tools.check <arguments> --timing`, interpreter start included."""
+    """Wall time of `python -m review.check <arguments> --timing`, interpreter start included."""
     walls: list[float] = []
     phases: list[tuple[float, ...]] = []
     exit_codes: set[int] = set()
     for _ in range(repeat):
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "ecr_platform_tools.check", *arguments, "--timing"], cwd=ROOT,
+        done = subprocess.run([sys.executable, "-m", "review.check", *arguments, "--timing"], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
         walls.append(time.perf_counter() - started)
         exit_codes.add(done.returncode)

@@ -1,6 +1,6 @@
 """The README's config reference, generated from the config models (as terraform-docs does).
 
-`python -m ecr_platform_tools.config_docs --write` rewrites the block between the markers in
+`python -m devtools.config_docs --write` rewrites the block between the markers in
 README.md; a test fails when the README and the models disagree.
 """
 
@@ -41,7 +41,7 @@ from components.config import (
 )
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-BEGIN = "<!-- config-reference:begin (generated: python -m ecr_platform_tools.config_docs --write) -->"
+BEGIN = "<!-- config-reference:begin (generated: python -m devtools.config_docs --write) -->"
 END = "<!-- config-reference:end -->"
 
 # (key path shown to users, model); settings shared by defaults/team/repository are listed once.

@@ -4,7 +4,7 @@ Used two ways:
 - by the integration tests (`with MotoServer(account_id=...) as server:`), which replay the
   resources the program declares through boto3 and walk a product team's push path;
 - by `make up-local` / `make down-local` through the CLI below
-  (`python -m ecr_platform_tools.emulator start --port 31566 --state-dir .local-state`, `stop`),
+  (`python -m devtools.emulator start --port 31566 --state-dir .local-state`, `stop`),
   so the `local` stack's `pulumi up` has an AWS endpoint to talk to.
 
 What the emulator proves: AWS's own API model (botocore's request shapes, moto's validators)
@@ -395,7 +395,7 @@ def cli_stop(state_dir: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ecr_platform_tools.emulator",
+        prog="python -m devtools.emulator",
         description="Start or stop the local AWS emulator (moto server on 127.0.0.1).",
     )
     commands = parser.add_subparsers(dest="command", required=True)

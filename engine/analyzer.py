@@ -105,7 +105,7 @@ def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
 
 
 def from_recorded(recorded: Any, stack_view: bool) -> Resource:
-    """A resource recorded under mocks (`ecr_platform_tools.mocks.RecordedResource`) as the engine
+    """A resource recorded under mocks (`engine.mocks.RecordedResource`) as the engine
     describes it: Analyze sees its inputs, AnalyzeStack its outputs (the engine's final state)."""
     return Resource(
         type=recorded.type, name=recorded.name, props=recorded.outputs if stack_view else recorded.inputs,

@@ -27,11 +27,12 @@ import grpc
 import pulumi
 import yaml
 
+from engine.analyzer import PolicyPackClient, from_recorded
+from engine.program import ProgramRun, RecordedResource, load_stack_config, run_program, stack_config_path
+
 from .access import build_access_report
-from .analyzer import PolicyPackClient, from_recorded
 from .guard import Guard, GuardChange, GuardError, git, guard_change, guard_for, shown_ref
 from .markdown import COMMENT_MAX_CHARS, render_markdown
-from .program import ProgramRun, RecordedResource, load_stack_config, run_program, stack_config_path
 from .report import CheckResult, Comparison, Violation, compare, render_text, summarize, to_json
 
 EXIT_OK, EXIT_MANDATORY, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3

@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ecr_platform_tools.guard import GuardError, guard_change, guard_for
-from ecr_platform_tools.program import ROOT, load_stack_config
-from ecr_platform_tools.report import render_text
+from engine.program import ROOT, load_stack_config
+from review.guard import GuardError, guard_change, guard_for
+from review.report import render_text
 
 from .conftest import run_cli
 from .synthetic import synthetic_change
 
 # What the check needs to run from another checkout: the program, the pack and the tool itself.
-CHECKOUT = ("__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml", "components", "policy", "ecr_platform_tools")
+CHECKOUT = ("__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml", "components", "policy", "engine", "review", "devtools")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -84,7 +84,7 @@ def pull_request(tmp_path_factory) -> tuple[Path, str]:
 def check_in(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The check as that checkout's own code runs it."""
     env = {**os.environ, "PYTHONPATH": str(repo)}
-    return subprocess.run([sys.executable, "-m", "ecr_platform_tools.check", *args], cwd=repo, env=env,
+    return subprocess.run([sys.executable, "-m", "review.check", *args], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=300, check=False)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from ecr_platform_tools.mocks import RecordedResource
+from engine.mocks import RecordedResource
 
 # Inputs that name the team for people (tags, descriptions): updated in place, never a replacement.
 DISPLAY = ("tags", "resourceTags", "description")

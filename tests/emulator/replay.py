@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ecr_platform_tools.mocks import RecordedResource
+from engine.mocks import RecordedResource
 
 OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 REPOSITORY = "aws:ecr/repository:Repository"

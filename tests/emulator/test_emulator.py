@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ecr_platform_tools import emulator
-from ecr_platform_tools.emulator import EmulatorError, MotoServer, aws_environment, free_port
+from devtools import emulator
+from devtools.emulator import EmulatorError, MotoServer, aws_environment, free_port
 
 pytestmark = pytest.mark.emulator
 
@@ -83,7 +83,7 @@ def test_a_test_process_killed_outright_takes_its_server_along(tmp_path):
     child = subprocess.run(
         [sys.executable, "-c", textwrap.dedent("""
             import os, signal
-            from ecr_platform_tools.emulator import MotoServer
+            from devtools.emulator import MotoServer
             server = MotoServer().start()
             print(server.process.pid, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
@@ -135,7 +135,7 @@ def test_a_taken_port_is_refused_before_anything_starts():
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ecr_platform_tools.emulator", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "devtools.emulator", *args], capture_output=True,
                           text=True, timeout=60, check=False, cwd=ROOT)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ecr_platform_tools.analyzer import PolicyPackClient, Resource
-from ecr_platform_tools.program import run_stack
+from engine.analyzer import PolicyPackClient, Resource
+from engine.program import run_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 

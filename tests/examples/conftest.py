@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ecr_platform_tools.analyzer import PolicyPackClient, Violation, from_recorded
-from ecr_platform_tools.mocks import RecordedResource
-from ecr_platform_tools.program import PROJECT, load_stack_config
+from engine.analyzer import PolicyPackClient, Violation, from_recorded
+from engine.mocks import RecordedResource
+from engine.program import PROJECT, load_stack_config
 
 from ..policy.conftest import pack_client  # noqa: F401 (the fixture: one pack process per worker)
 

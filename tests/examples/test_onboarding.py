@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from components.config import ConfigError, load_settings
-from ecr_platform_tools.program import run_stack
+from engine.program import run_stack
 
 from ..policy.conftest import assert_violates
 from .conftest import judge, program_config

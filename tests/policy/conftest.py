@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools.analyzer import PolicyPackClient, Resource, Violation
+from engine.analyzer import PolicyPackClient, Resource, Violation
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK_DIR = ROOT / "policy"

@@ -10,7 +10,7 @@ import copy
 import json
 from typing import Any
 
-from ecr_platform_tools.analyzer import Resource, default_urn
+from engine.analyzer import Resource, default_urn
 
 ACCOUNT = "210987654321"
 REGION = "us-west-2"

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools.analyzer import PolicyPackClient, Violation, from_recorded
-from ecr_platform_tools.mocks import RecordedResource
-from ecr_platform_tools.program import ProgramRun, load_stack_config, run_program, run_stack, stack_config_path
+from engine.analyzer import PolicyPackClient, Violation, from_recorded
+from engine.mocks import RecordedResource
+from engine.program import ProgramRun, load_stack_config, run_program, run_stack, stack_config_path
 
 from .conftest import assert_clean, assert_violates
 

@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecr_platform_tools.analyzer import UNKNOWN, Resource
+from engine.analyzer import UNKNOWN, Resource
 
 from .conftest import Guard, assert_clean
 from .fixtures import (

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools.analyzer import UNKNOWN, Resource
+from engine.analyzer import UNKNOWN, Resource
 
 from .conftest import Guard, assert_clean, assert_violates
 from .fixtures import (

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools import workflow_snippet
-from ecr_platform_tools.iam_eval import Effect, Glob, PolicyDocument, Principal, Request, evaluate
-from ecr_platform_tools.program import ProgramRun, run_stack
-from ecr_platform_tools.workflow_snippet import SnippetError, Subject, Trust, github_filter, plan_for
+from devtools import workflow_snippet
+from devtools.workflow_snippet import SnippetError, Subject, Trust, github_filter, plan_for
+from engine.program import ProgramRun, run_stack
+from review.iam_eval import Effect, Glob, PolicyDocument, Principal, Request, evaluate
 
 from .lint import actionlint, zizmor
 from .rules import all_problems, load
