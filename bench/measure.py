@@ -29,9 +29,9 @@ from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
 
-from engine.analyzer import PolicyPackClient, analyze_request, analyze_stack_request, from_recorded
-from engine.mocks import RecordedResource
+from engine.analyzer import PolicyPackClient, analyze_request, analyze_stack_request
 from engine.program import ROOT, run_program
+from engine.resource import Resource
 
 from .configs import ACCOUNT, REGION, project_config, stack_config
 from .graph import floor_spec, signature
@@ -54,14 +54,14 @@ def floor_config(spec_path: Path) -> dict[str, Any]:
     return {"aws:region": REGION, "aws:allowedAccountIds": [ACCOUNT], "floor:spec": str(spec_path)}
 
 
-def write_floor_spec(teams: int, path: Path) -> tuple[list[RecordedResource], dict[str, Any]]:
+def write_floor_spec(teams: int, path: Path) -> tuple[list[Resource], dict[str, Any]]:
     """Run the real program once for `teams` and write the floor's spec of what it declared."""
     run = run_program(stack_config(teams), stack="dev")
     path.write_text(json.dumps(floor_spec(run.resources, run.outputs)))
     return run.resources, run.outputs
 
 
-def run_kind(kind: str, teams: int, workdir: Path) -> list[RecordedResource]:
+def run_kind(kind: str, teams: int, workdir: Path) -> list[Resource]:
     """One run of `real` (the program) or `floor` (bench/floor_program on the spec in `workdir`)."""
     if kind == "real":
         return run_program(stack_config(teams), stack="dev").resources
@@ -106,7 +106,7 @@ def program_sample_subprocess(kind: str, teams: int, workdir: Path, keep: bool =
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def load_records(workdir: Path, teams: int) -> list[RecordedResource]:
+def load_records(workdir: Path, teams: int) -> list[Resource]:
     with (workdir / f"records-{teams}.pickle").open("rb") as handle:
         return pickle.load(handle)
 
@@ -114,14 +114,14 @@ def load_records(workdir: Path, teams: int) -> list[RecordedResource]:
 # ---------------------------------------------------------------- the policy pack and its floor
 
 
-def analyze_requests(resources: Sequence[RecordedResource]) -> list[analyzer_pb2.AnalyzeRequest]:
+def analyze_requests(resources: Sequence[Resource]) -> list[analyzer_pb2.AnalyzeRequest]:
     """What the engine sends per custom resource: its inputs and options."""
-    return [analyze_request(from_recorded(r, False)) for r in resources if r.custom]
+    return [analyze_request(r) for r in resources if r.custom]
 
 
-def whole_stack_request(resources: Sequence[RecordedResource]) -> analyzer_pb2.AnalyzeStackRequest:
+def whole_stack_request(resources: Sequence[Resource]) -> analyzer_pb2.AnalyzeStackRequest:
     """What the engine sends once per preview: every resource with its outputs, parents, dependencies."""
-    return analyze_stack_request([from_recorded(r, True) for r in resources])
+    return analyze_stack_request(resources)
 
 
 def _levels(responses: Sequence[analyzer_pb2.AnalyzeResponse]) -> dict[str, int]:
@@ -161,7 +161,7 @@ def _gc_env(gc_off: bool) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, "BENCH_GC_OFF": "1"}
 
 
-def pack_timings(resources: Sequence[RecordedResource], repeat: int) -> dict[str, Any]:
+def pack_timings(resources: Sequence[Resource], repeat: int) -> dict[str, Any]:
     """Analyze per custom resource and AnalyzeStack once, for the pack and the trivial packs in turn.
 
     `trivial` has one policy of each kind; `shaped` as many trivial policies of each kind as the

@@ -27,8 +27,9 @@ import grpc
 import pulumi
 import yaml
 
-from engine.analyzer import PolicyPackClient, from_recorded
-from engine.program import ProgramRun, RecordedResource, load_stack_config, run_program, stack_config_path
+from engine.analyzer import PolicyPackClient
+from engine.program import ProgramRun, load_stack_config, run_program, stack_config_path
+from engine.resource import Resource
 
 from .access import build_access_report
 from .guard import Guard, GuardChange, GuardError, git, guard_change, guard_for, shown_ref
@@ -95,15 +96,10 @@ class PolicyPack:
             message = message.replace(PACK_CONFIG_PLACEHOLDER, self._config_shown)
         return message.strip()
 
-    def violations(self, resources: Sequence[RecordedResource]) -> list[Violation]:
+    def violations(self, resources: Sequence[Resource]) -> list[Violation]:
         """Analyze per custom resource, then AnalyzeStack over all of them, as a preview does."""
-        # A resource policy's diagnostic carries no URN: the engine knows which resource it asked about.
-        found = [dataclasses.replace(v, urn=v.urn or r.urn) for r in resources if r.custom
-                 for v in self._client.analyze_resource(from_recorded(r, False))]
-        found += self._client.analyze_stack([from_recorded(r, True) for r in resources])
-        return [
-            Violation(v.policy_name, v.enforcement_level, self._message(v.policy_name, v.message), v.urn) for v in found
-        ]
+        return [dataclasses.replace(v, message=self._message(v.policy, v.message))
+                for v in self._client.analyze_all(resources)]
 
 
 # ---------------------------------------------------------------- one check
@@ -112,7 +108,7 @@ class PolicyPack:
 def judge(
     stack: str,
     config: dict[str, Any],
-    resources: Sequence[RecordedResource],
+    resources: Sequence[Resource],
     pack: PolicyPack | None,
     guard: Guard | None = None,
     simulated: frozenset[str] = frozenset(),

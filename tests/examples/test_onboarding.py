@@ -124,7 +124,7 @@ def test_following_the_guide_keeps_every_environment_green(pack_client, tmp_path
         for env in sorted(envs):
             run = run_stack(env, config_file=workspace.stack_file(env))
             mandatory = [v for v in judge(pack_client, workspace.pack_config(env), run.resources)
-                         if v.enforcement_level == "mandatory"]
+                         if v.enforcement == "mandatory"]
             assert not mandatory, (f"after the guide's section '{section}', `make check STACK={env}` fails:\n"
                                    + "\n".join(f"  - {v}" for v in mandatory))
 
