@@ -29,6 +29,8 @@ from typing import Any
 import pulumi
 
 from engine.program import ProgramRun, run_stack
+from review import access
+from review.iam_eval import PolicyDocument, has_wildcard
 
 WORKFLOW_FILE = ".github/workflows/ecr-push.yml"
 ROLE_TYPE = "aws:iam/role:Role"
@@ -105,26 +107,10 @@ class Snippet:
 # --- reading the trust policy -----------------------------------------------------------------------
 
 
-def trusted_subjects(policy: Mapping[str, Any]) -> list[Subject]:
-    """Every `sub` value an Allow statement for `sts:AssumeRoleWithWebIdentity` accepts."""
-    statements = policy.get("Statement", [])
-    if isinstance(statements, Mapping):
-        statements = [statements]
-    subjects: list[Subject] = []
-    for statement in statements:
-        actions = statement.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        if statement.get("Effect") != "Allow" or "sts:AssumeRoleWithWebIdentity" not in actions:
-            continue
-        for operator, conditions in (statement.get("Condition") or {}).items():
-            if operator not in ("StringEquals", "StringLike"):
-                continue
-            for key, values in conditions.items():
-                if not key.endswith(":sub"):
-                    continue
-                for value in [values] if isinstance(values, str) else values:
-                    subjects.append(Subject(value, pattern=operator == "StringLike"))
-    return subjects
+def trusted_subjects(policy: str | Mapping[str, Any]) -> list[Subject]:
+    """Every `sub` value the trust policy accepts from an OIDC provider, read as the access review reads it."""
+    return [Subject(s.value, pattern=s.operator == "StringLike")
+            for s in access.trusted_subjects(PolicyDocument.parse(policy))]
 
 
 def trust_for(repository: str, role_name: str, subjects: Iterable[Subject]) -> Trust:
@@ -143,16 +129,12 @@ def trust_for(repository: str, role_name: str, subjects: Iterable[Subject]) -> T
             branches.append(Subject(rest[len("ref:refs/heads/"):], subject.pattern))
         elif rest.startswith("ref:refs/tags/"):
             tags.append(Subject(rest[len("ref:refs/tags/"):], subject.pattern))
-        elif rest.startswith("environment:") and not (subject.pattern and _has_wildcard(rest)):
+        elif rest.startswith("environment:") and not (subject.pattern and has_wildcard(rest)):
             environments.append(rest[len("environment:"):])
         elif rest == "pull_request":
             pull_requests = True
     return Trust(repository, role_name, mine, tuple(branches), tuple(tags), tuple(environments),
                  pull_requests, any_ref)
-
-
-def _has_wildcard(value: str) -> bool:
-    return "*" in value or "?" in value
 
 
 def github_filter(ref: Subject) -> str | None:
@@ -412,10 +394,6 @@ def _role_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def trusts_of(run: ProgramRun) -> dict[str, Trust]:
     """Per `githubActionsVariables` key, what the role it names trusts for that key."""
     roles = {str(r.inputs.get("name")): r for r in run.of_type(ROLE_TYPE)}
@@ -425,8 +403,7 @@ def trusts_of(run: ProgramRun) -> dict[str, Trust]:
         role = roles.get(name)
         if role is None:
             raise SnippetError(f"{repository}: AWS_ROLE_ARN names {name}, which the stack does not declare")
-        policy = _json(role.inputs.get("assumeRolePolicy") or "{}")
-        trusts[repository] = trust_for(repository, name, trusted_subjects(policy))
+        trusts[repository] = trust_for(repository, name, trusted_subjects(role.inputs.get("assumeRolePolicy") or "{}"))
     return trusts
 
 

@@ -426,8 +426,23 @@ def _classify(role: RoleAccess, documents: Sequence[PolicyDocument], action: str
         role.other.append(Grant(action, resource, decision.conditions))
 
 
-def _github_trusts(role: str, document: PolicyDocument) -> list[TrustEntry]:
-    entries: list[TrustEntry] = []
+@dataclass(frozen=True)
+class TrustedSubject:
+    """A GitHub token subject (`sub`) that a trust policy's Allow statement names for one OIDC provider."""
+
+    provider: str
+    """The `Federated` principal: an OIDC provider ARN."""
+    issuer: str
+    value: str
+    operator: str
+    """`StringEquals`, `StringLike`, ... (without a set qualifier or `IfExists`)."""
+
+
+def trusted_subjects(document: PolicyDocument) -> list[TrustedSubject]:
+    """Every (provider, `sub` value) an Allow statement for `sts:AssumeRoleWithWebIdentity` names, once each;
+    a statement without a `sub` condition names `*` (StringLike). The one reader of subjects: the access
+    report and the workflow generator both take theirs from here."""
+    found: list[TrustedSubject] = []
     seen: set[tuple[str, str]] = set()
     for statement in document.statements:
         if statement.effect != "Allow" or not statement.matches_action(WEB_IDENTITY):
@@ -437,13 +452,15 @@ def _github_trusts(role: str, document: PolicyDocument) -> list[TrustEntry]:
             if "oidc-provider/" not in provider:
                 continue
             issuer = provider.split("oidc-provider/", 1)[1]
-            subjects = _subject_values(statement.condition, f"{issuer}:sub") or [("*", "StringLike")]
-            for value, operator in subjects:
-                if (provider, value) in seen:
-                    continue
-                seen.add((provider, value))
-                entries.append(_github_entry(role, document, provider, issuer, value, operator))
-    return entries
+            for value, operator in _subject_values(statement.condition, f"{issuer}:sub") or [("*", "StringLike")]:
+                if (provider, value) not in seen:
+                    seen.add((provider, value))
+                    found.append(TrustedSubject(provider, issuer, value, operator))
+    return found
+
+
+def _github_trusts(role: str, document: PolicyDocument) -> list[TrustEntry]:
+    return [_github_entry(role, document, subject) for subject in trusted_subjects(document)]
 
 
 def _subject_values(condition: Mapping[str, Any], key: str) -> list[tuple[str, str]]:
@@ -458,10 +475,9 @@ def _subject_values(condition: Mapping[str, Any], key: str) -> list[tuple[str, s
     return found
 
 
-def _github_entry(
-    role: str, document: PolicyDocument, provider: str, issuer: str, value: str, operator: str
-) -> TrustEntry:
-    like = operator.startswith("StringLike")
+def _github_entry(role: str, document: PolicyDocument, trusted: TrustedSubject) -> TrustEntry:
+    provider, issuer, value = trusted.provider, trusted.issuer, trusted.value
+    like = trusted.operator.startswith("StringLike")
     subject: str | Glob = Glob(value) if like and has_wildcard(value) else value
     match = "pattern" if isinstance(subject, Glob) else "literal" if has_wildcard(value) else "exact"
 

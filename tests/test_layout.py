@@ -15,7 +15,7 @@ MAY_IMPORT = {
     "policy": {"rules"},
     "engine": {"engine"},
     "review": {"review", "engine", "components"},
-    "devtools": {"devtools", "engine", "components"},
+    "devtools": {"devtools", "review", "engine", "components"},
 }
 
 

@@ -314,12 +314,13 @@ def test_a_role_no_trigger_can_reach_is_an_error() -> None:
 
 
 def test_trust_is_read_from_the_policy_subjects_of_that_repository() -> None:
+    github = {"Federated": "arn:aws:iam::123456789012:oidc-provider/t"}
     policy = {"Statement": [
-        {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {
+        {"Effect": "Allow", "Principal": github, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {
             "StringEquals": {"t:aud": "sts.amazonaws.com", "t:sub": ["repo:acme/app:ref:refs/heads/main",
                                                                      "repo:acme/other:environment:prod"]},
             "StringLike": {"t:sub": "repo:acme/app:ref:refs/tags/v*"}}},
-        {"Effect": "Deny", "Action": "sts:AssumeRoleWithWebIdentity",
+        {"Effect": "Deny", "Principal": github, "Action": "sts:AssumeRoleWithWebIdentity",
          "Condition": {"StringEquals": {"t:sub": "repo:acme/app:pull_request"}}},
     ]}
     found = workflow_snippet.trust_for("acme/app", "r", workflow_snippet.trusted_subjects(policy))
