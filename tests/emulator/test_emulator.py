@@ -116,7 +116,7 @@ def test_a_port_it_picked_itself_and_lost_to_a_race_is_picked_again(monkeypatch)
 
 
 def test_a_server_that_never_answers_is_stopped_and_reported(monkeypatch):
-    monkeypatch.setattr(emulator, "_answers", lambda url: False)
+    monkeypatch.setattr(emulator, "SERVE", ["-c", "import time; time.sleep(60)"])
     server = MotoServer(startup_timeout=1)
     with pytest.raises(EmulatorError, match=r"did not answer .* within 1s"):
         server.start()
