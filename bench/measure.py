@@ -205,8 +205,8 @@ def pack_timings(resources: Sequence[Resource], repeat: int) -> dict[str, Any]:
 def document_sizes() -> dict[str, Any]:
     """Trust policy characters per subject, push policy characters per repository, resources per unit."""
     from components.config import ConfigError, load_settings
-    from components.documents import compact_size, oidc_provider_arn, push_policy, trust_policy
-    from components.quotas import INLINE_POLICY_MAX_CHARS
+    from components.documents import oidc_provider_arn, push_policy, trust_policy
+    from components.quotas import INLINE_POLICY_MAX_CHARS, compact_size
 
     issuer = "token.actions.githubusercontent.com"
     provider = oidc_provider_arn("aws", ACCOUNT, issuer)

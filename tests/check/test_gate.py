@@ -26,7 +26,7 @@ from .conftest import run_cli
 from .synthetic import synthetic_change
 
 # What the check needs to run from another checkout: the program, the pack and the tool itself.
-CHECKOUT = ("__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml", "components", "policy", "engine", "review", "devtools")
+CHECKOUT = ("__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml", "components", "policy", "engine", "review")
 
 
 def git(repo: Path, *args: str) -> str:
