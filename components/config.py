@@ -44,6 +44,7 @@ from .registry_config import (
     Scanning,
     ScanRule,
 )
+from .retire_config import Retire, retire_problems
 
 # ECR repository names: lowercase path segments joined by `/` (AWS CreateRepository regex).
 _SEGMENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -411,6 +412,10 @@ class StackConfig(Model):
     registry: RegistryConfig | None = Field(
         None, description="Registry-wide: replication, scanning, pull-through cache."
     )
+    retire: Retire | None = Field(
+        None, description="Stateful resources this change deletes on purpose; `make check COMPARE=<ref>` refuses "
+        "other deletions where the guard says so (prod)."
+    )
 
     @field_validator("environment")
     @classmethod
@@ -581,6 +586,7 @@ _SUBMODELS: dict[str, type[BaseModel]] = {
     "keep_tagged": KeepTagged,
     "registry": RegistryConfig, "replication": Replication, "rules": ReplicationRule, "destinations":
     ReplicationDestination, "scanning": Scanning, "pull_through_cache": PullThroughCache, "Scanning.rules": ScanRule,
+    "retire": Retire,
 }
 
 
@@ -718,6 +724,7 @@ def _resolve(config: StackConfig) -> tuple[list[ResolvedTeam], list[str]]:
     teams = [_resolve_team(name, team, config, problems) for name, team in config.teams.items()]
     problems.extend(_cross_team_problems(teams, config))
     problems.extend(_registry_problems(config.registry or RegistryConfig(), teams, config))
+    problems.extend(retire_problems(config.retire, teams, config))
     for role in config.node_pull_roles:
         if config.node_pull_roles.count(role) > 1:
             problems.append(f'nodePullRoles: "{role}" is listed twice')

@@ -41,6 +41,7 @@ from components.registry_config import (
     Scanning,
     ScanRule,
 )
+from components.retire_config import Retire
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BEGIN = "<!-- config-reference:begin (generated: python -m ecr_platform_tools.config_docs --write) -->"
@@ -67,6 +68,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("registry.scanning.", Scanning),
     ("registry.scanning.rules[].", ScanRule),
     ("registry.pullThroughCache.<prefix>.", PullThroughCache),
+    ("retire.", Retire),
 ]
 
 
