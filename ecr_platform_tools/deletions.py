@@ -185,7 +185,11 @@ def find_deletions(base: Sequence[RecordedResource], head: Sequence[RecordedReso
         by_key.setdefault((r.type, _key(r)), r)
     before = _stateful(base)
     known = {(r.type, _key(r)) for r in before}
-    created = [r for r in now if r.type == REPOSITORY and (r.type, _key(r)) not in known]
+    # New repositories by last name segment, and by that and team: where a moved repository went.
+    created: dict[tuple[str, ...], RecordedResource] = {}
+    for r in sorted((r for r in now if r.type == REPOSITORY and (r.type, _key(r)) not in known), key=_key):
+        created.setdefault((_leaf(r), _team(r)), r)
+        created.setdefault((_leaf(r),), r)
     found = []
     for old in before:
         kind = KINDS[old.type]
@@ -209,15 +213,16 @@ def find_deletions(base: Sequence[RecordedResource], head: Sequence[RecordedReso
     return sorted(found, key=lambda d: (order.index(d.type), d.name))
 
 
-def _instead(old: RecordedResource, created: Sequence[RecordedResource]) -> RecordedResource | None:
+def _leaf(repository: RecordedResource) -> str:
+    return _key(repository).rpartition("/")[2]
+
+
+def _instead(old: RecordedResource, created: Mapping[tuple[str, ...], RecordedResource]) -> RecordedResource | None:
     """The new repository with the same last name segment (a namespace change or a renamed team), if any;
     one of the same team first."""
     if old.type != REPOSITORY:
         return None
-    leaf = _key(old).rpartition("/")[2]
-    candidates = sorted((r for r in created if _key(r).rpartition("/")[2] == leaf),
-                        key=lambda r: (_team(r) != _team(old), _key(r)))
-    return candidates[0] if candidates else None
+    return created.get((_leaf(old), _team(old))) or created.get((_leaf(old),))
 
 
 def _deletion(old: RecordedResource, action: str, reason: str, moved_to: RecordedResource | None = None) -> Deletion:

@@ -1,10 +1,10 @@
 """The check's report as Markdown, for a pull-request comment and the job summary.
 
 Order: the verdict and which guard judged, what the change deletes (`--compare`), a guard change,
-the violations, the diff against the base, then the full report folded per team. With a budget (`max_chars`, 60,000 for a
-comment: GitHub refuses more than 65,536) rows and team sections that do not fit are dropped
-whole, each part saying how many it dropped and where to read them, so the result is always
-well-formed: every `<details>` closed, no table cut mid-row, no code span left open.
+the violations, the diff against the base, then the full report folded per team. With a budget
+(`max_chars`, 60,000 for a comment: GitHub refuses more than 65,536) rows and team sections that do
+not fit are dropped whole, each part saying how many it dropped and where to read them, so the
+result is always well-formed: every `<details>` closed, no table cut mid-row, no code span left open.
 """
 
 from __future__ import annotations
