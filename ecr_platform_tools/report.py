@@ -413,8 +413,8 @@ def render_text(result: CheckResult, comparison: Comparison | None = None) -> st
     s, report = result.summary, result.access
     out = [f"ecr-platform check: stack {s.stack} (environment {s.environment}, account {s.account}, {s.region})",
            f"  guard: {result.judged_by}"]
-    out += _text_guard_change(result, result.guard_change or (comparison.guard_change if comparison else None))
     out += _text_deletions(comparison)
+    out += _text_guard_change(result, result.guard_change or (comparison.guard_change if comparison else None))
     out += [
         f"  teams ({len(s.teams)}): {first(s.teams) or '-'}",
         f"  repositories ({len(s.repositories)}): {first(s.repositories, compact=True)}",

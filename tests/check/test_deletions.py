@@ -206,7 +206,8 @@ def test_a_retired_prod_repository_passes_and_the_report_says_it_will_be_deleted
     assert protect_findings(document) == []
     text = check_in(repo, "--stack", "prod", "--policy-ref", base, "--compare", base).stdout
     top = text.split("  teams (", 1)[0]
-    assert "THIS CHANGE DELETES OR REPLACES 1 STATEFUL RESOURCE:\n" in top, "the deletion opens the report"
+    assert top.splitlines()[2] == "  THIS CHANGE DELETES OR REPLACES 1 STATEFUL RESOURCE:", (
+        "the deletion opens the report, under the stack and the guard")
     assert ("    - delete ECR repository dc43/http-backend [retired (retire.repositories)]: no longer declared; "
             "lost: every image in it") in top
 
