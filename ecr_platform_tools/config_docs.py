@@ -39,6 +39,7 @@ from components.config import (
     StackConfig,
     Team,
 )
+from components.config.retire import Retire
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BEGIN = "<!-- config-reference:begin (generated: python -m ecr_platform_tools.config_docs --write) -->"
@@ -65,6 +66,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("registry.scanning.", Scanning),
     ("registry.scanning.rules[].", ScanRule),
     ("registry.pullThroughCache.<prefix>.", PullThroughCache),
+    ("retire.", Retire),
 ]
 
 
