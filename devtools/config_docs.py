@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from components import config
+from components.config.retire import Retire
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BEGIN = "<!-- config-reference:begin (generated: python -m devtools.config_docs --write) -->"
@@ -44,6 +45,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("registry.scanning.", config.Scanning),
     ("registry.scanning.rules[].", config.ScanRule),
     ("registry.pullThroughCache.<prefix>.", config.PullThroughCache),
+    ("retire.", Retire),
 ]
 
 

@@ -4,7 +4,10 @@ Runs the program under SDK mocks with `Pulumi.<stack>.yaml`, hands every resourc
 policy pack over the analyzer protocol as `pulumi preview --policy-pack policy
 --policy-pack-config policy/config/<stack>.json` would, and prints a summary, who could push
 where (computed from the generated documents) and every violation. The guard (pack and config)
-comes from the working tree or, with `--policy-ref`, from a git ref (see `guard.py`).
+comes from the working tree or, with `--policy-ref`, from a git ref (see `guard.py`). With
+`--compare`, the stack file at a ref runs through the same program: the report adds what changed
+and, first, every stateful resource the change deletes or replaces (`deletions.py`); one the stack
+file does not retire is a `protect-registries` violation at the guard's `deletions` level.
 
 Exit codes: 0 clean or advisory only, 1 a mandatory violation, 2 invalid configuration or
 usage, 3 the check itself failed (the pack would not start, a bug).
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import json
 import sys
 import tempfile
 import time
@@ -32,9 +36,10 @@ from engine.program import ProgramRun, load_stack_config, run_program, stack_con
 from engine.resource import Resource
 
 from .access import build_access_report
+from .deletions import POLICY, Deletion, find_deletions, judged, retire_of
 from .guard import Guard, GuardChange, GuardError, git, guard_change, guard_for, shown_ref
 from .markdown import COMMENT_MAX_CHARS, render_markdown
-from .report import CheckResult, Comparison, Violation, compare, render_text, summarize, to_json
+from .report import MANDATORY, CheckResult, Comparison, Violation, compare, render_text, summarize, to_json
 
 EXIT_OK, EXIT_MANDATORY, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3
 PACK_CONFIG_PLACEHOLDER = "policy/config/<stack>.json"  # how the pack names its config file in messages
@@ -72,6 +77,7 @@ class PolicyPack:
         self._policy_config = policy_config
         self._config_shown = config_shown
         self.descriptions: dict[str, str] = {}
+        self._schemas: dict[str, dict[str, Any]] = {}
 
     def __enter__(self) -> PolicyPack:
         self._client.start()
@@ -80,11 +86,20 @@ class PolicyPack:
         except grpc.RpcError as error:
             self._client.close()
             raise InvalidInput(f"the policy pack rejected its config: {error.details()}") from None
-        self.descriptions = {p.name: p.description for p in self._client.info().policies}
+        policies = self._client.info().policies
+        self.descriptions = {p.name: p.description for p in policies}
+        self._schemas = {p.name: p.config_schema for p in policies}
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._client.close()
+
+    def setting(self, policy: str, key: str) -> Any:
+        """A policy's setting as this run configured it, else its schema's default; None when neither has it."""
+        entry = self._policy_config.get(policy)
+        if isinstance(entry, dict) and key in entry:
+            return entry[key]
+        return self._schemas.get(policy, {}).get("properties", {}).get(key, {}).get("default")
 
     def _message(self, policy: str, message: str) -> str:
         """The diagnostic without the policy's description, which the engine puts on its first line, and
@@ -141,6 +156,26 @@ def base_config(ref: str, config_path: Path) -> tuple[dict[str, Any] | None, str
         return read_config(Path(handle.name)), f"base: {relative} at {shown_ref(ref)}, run with this tree's program"
     finally:
         Path(handle.name).unlink()
+
+
+DELETION_LEVELS = (MANDATORY, "advisory")
+
+
+def deletion_level(pack: PolicyPack, guard: Guard) -> str:
+    """How the guard reports an unretired deletion: its `protect-registries.deletions` setting. A pack
+    that predates the setting declares no default, and the check fails closed."""
+    level = pack.setting(POLICY, "deletions") or MANDATORY
+    if level not in DELETION_LEVELS:
+        raise InvalidInput(f"{guard.config_shown}: {POLICY}.deletions is {json.dumps(level)}; set it to "
+                           f"{' or '.join(DELETION_LEVELS)}")
+    return str(level)
+
+
+def deletions_between(base: ProgramRun, head: ProgramRun, config: dict[str, Any], pack: PolicyPack | None,
+                      guard: Guard | None) -> list[Deletion]:
+    """What `head` deletes or replaces of `base`, judged at the guard's level unless the stack file retires it."""
+    found = find_deletions(base.resources, head.resources, retire_of(config))
+    return judged(found, deletion_level(pack, guard)) if pack is not None and guard is not None else found
 
 
 EXIT_CODES = """exit codes:
@@ -248,9 +283,15 @@ def _run(args: argparse.Namespace) -> int:
             comparison: Comparison | None = None
             if args.compare:
                 base_result = None
+                # no stack file at the base: nothing to delete; an invalid one: deletions unknown
+                deletions: list[Deletion] | None = [] if base is None else None
                 if base_run is not None:
                     base_result = judge(args.stack, base or {}, base_run.resources, pack, guard, base_run.simulated)
-                comparison = compare(base_result, head, args.compare, base_note, _guard_change_against(args, head))
+                    deletions = deletions_between(base_run, run, config, pack, guard)
+                    head.violations += [Violation(POLICY, d.enforcement, d.message(), d.urn)
+                                        for d in deletions if d.enforcement]
+                comparison = compare(base_result, head, args.compare, base_note, _guard_change_against(args, head),
+                                     deletions)
         done = time.perf_counter()
 
     if args.full_report:

@@ -1,10 +1,10 @@
 """The check's report as Markdown, for a pull-request comment and the job summary.
 
-Order: the verdict and which guard judged, a guard change, the violations, the diff against the
-base (`--compare`), then the full report folded per team. With a budget (`max_chars`, 60,000 for a
-comment: GitHub refuses more than 65,536) rows and team sections that do not fit are dropped
-whole, each part saying how many it dropped and where to read them, so the result is always
-well-formed: every `<details>` closed, no table cut mid-row, no code span left open.
+Order: the verdict and which guard judged, what the change deletes (`--compare`), a guard change,
+the violations, the diff against the base, then the full report folded per team. With a budget
+(`max_chars`, 60,000 for a comment: GitHub refuses more than 65,536) rows and team sections that do
+not fit are dropped whole, each part saying how many it dropped and where to read them, so the
+result is always well-formed: every `<details>` closed, no table cut mid-row, no code span left open.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from .report import (
     account_shown,
     compact_repositories,
     count,
+    deletion_verdict,
     first,
     grouped_changes,
     other_rights,
@@ -224,6 +225,26 @@ def _md_guard_change(result: CheckResult, change: GuardChange | None) -> _Part |
     return _Part(title, items, noun="guard changes", until=0.2)
 
 
+_VERDICT_MARK = {"mandatory": "❌ ", "advisory": "⚠️ "}
+
+
+def _md_deletions(comparison: Comparison | None) -> _Part | None:
+    if comparison is None or not comparison.deletions:
+        return None
+    deletions = comparison.deletions
+    title = ["", "> [!CAUTION]",
+             f"> **This change deletes or replaces {count(len(deletions), 'stateful resource')}** "
+             f"(against {code_span(shown_ref(comparison.base_ref))}): what goes with them does not come back with "
+             "a redeploy."]
+    rows = [_row([f"**{d.action}**",
+                  f"{d.kind.label} {code_span(d.name)}" + "".join(f" → {code_span(c)}" for c in d.created_as),
+                  _prose(d.reason), _prose(d.lost),
+                  _VERDICT_MARK.get(d.enforcement, "") + deletion_verdict(d, code_span)])
+            for d in deletions]
+    return _folded(title, f"{len(rows)} deletions", ["Change", "Resource", "Why", "Lost with it", "Verdict"], rows,
+                   "deletions", 0.15, open_when_short=20)
+
+
 def _violation_row(v: Violation, new: bool | None) -> str:
     cells = [code_span(v.policy), code_span(v.resource), _prose(v.message)]
     return _row([ADDED if new else "", *cells] if new is not None else cells)
@@ -254,7 +275,9 @@ def _md_violations(result: CheckResult, comparison: Comparison | None) -> list[_
 def _md_comparison(comparison: Comparison) -> list[_Part]:
     parts = [_Part(["", f"### Changes against {code_span(shown_ref(comparison.base_ref))}"]
                    + (["", f"_{_prose(comparison.base_note)}_"] if comparison.base_note else [])
-                   + (["", "No change in access or violations."] if comparison.unchanged else []))]
+                   + (["", "No change in access or violations."] if comparison.unchanged else [])
+                   + (["", "No stateful resource is deleted or replaced."]
+                      if comparison.deletions_known and not comparison.deletions else []))]
     if comparison.overlaps:
         rows = [_row([ADDED if o.gained else REMOVED, code_span(o.subject), _roles(o.after), _roles(o.before)])
                 for o in comparison.overlaps]
@@ -428,13 +451,15 @@ def more_at_default(stack: str) -> str:
 
 def render_markdown(result: CheckResult, comparison: Comparison | None = None, max_chars: int | None = None,
                     more_at: str = "") -> str:
-    """The report for a pull-request comment: verdict, guard change, violations, the diff against the
-    base, then the full report folded per team. With `max_chars` (for a comment, COMMENT_MAX_CHARS)
+    """The report for a pull-request comment: verdict, deletions, guard change, violations, the diff
+    against the base, then the full report folded per team. With `max_chars` (for a comment, COMMENT_MAX_CHARS)
     whole rows and team sections that do not fit are dropped, each part saying how many and `more_at`."""
     s = result.summary
     against = f" compared with {code_span(shown_ref(comparison.base_ref))}" if comparison else ""
     parts = [_Part([f"## ecr-platform check: {code_span(s.stack)}{against}", "", _md_headline(result), "",
                     _md_judged_by(result)])]
+    if deletions := _md_deletions(comparison):
+        parts.append(deletions)
     if guard := _md_guard_change(result, result.guard_change or (comparison.guard_change if comparison else None)):
         parts.append(guard)
     parts += _md_violations(result, comparison)

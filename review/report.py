@@ -16,6 +16,7 @@ from engine.resource import Resource
 
 from .access import LEVELS, REPOSITORY, ROLE, AccessReport, AccountAccess, RepoAccess, RoleAccess
 from .access import repository_actions as _repository_actions
+from .deletions import Deletion
 from .guard import Guard, GuardChange, shown_ref
 
 MANDATORY = "mandatory"
@@ -198,11 +199,13 @@ class Comparison:
     resolved_violations: list[Violation] = field(default_factory=list)
     overlaps: list[OverlapChange] = field(default_factory=list)
     guard_change: GuardChange | None = None  # what this change does to policy/ against base_ref
+    deletions: list[Deletion] = field(default_factory=list)  # stateful resources deleted or replaced
+    deletions_known: bool = False  # False: the graphs were not compared (no base run), `deletions` says nothing
 
     @property
     def unchanged(self) -> bool:
         return not (self.added or self.removed or self.new_violations or self.resolved_violations
-                    or self.overlaps or self.guard_change)
+                    or self.overlaps or self.guard_change or self.deletions)
 
     def grants(self, facts: Sequence[Fact], cross_account: bool) -> list[Fact]:
         return [f for f in facts if (f.kind == "cross-account") == cross_account]
@@ -213,8 +216,9 @@ def violation_key(v: Violation) -> tuple[str, str, str]:
 
 
 def compare(base: CheckResult | None, head: CheckResult, base_ref: str, base_note: str = "",
-            guard_change: GuardChange | None = None) -> Comparison:
-    """Grants, overlaps and violations added and removed from `base` to `head`."""
+            guard_change: GuardChange | None = None, deletions: Sequence[Deletion] | None = None) -> Comparison:
+    """Grants, overlaps and violations added and removed from `base` to `head`, with the `deletions`
+    found between their graphs (`deletions.find_deletions`; None: the graphs were not compared)."""
     before = access_facts(base.access) if base else set()
     after = access_facts(head.access)
     old = {violation_key(v): v for v in (base.violations if base else [])}
@@ -228,6 +232,8 @@ def compare(base: CheckResult | None, head: CheckResult, base_ref: str, base_not
         [old[k] for k in sorted(old.keys() - new.keys())],
         overlap_changes(base.access if base else None, head.access),
         guard_change,
+        list(deletions or ()),
+        deletions is not None,
     )
 
 
@@ -360,6 +366,13 @@ def grouped_changes(facts: Sequence[Fact], sign: str, q: Quote,
     return rows
 
 
+def deletion_verdict(deletion: Deletion, q: Quote) -> str:
+    """`retired (retire.repositories)`, the level the guard gave it, or that no guard judged it."""
+    if deletion.retired_by:
+        return f"retired ({q(deletion.retired_by)})"
+    return deletion.enforcement or "not judged (--no-policy)"
+
+
 def verdict(result: CheckResult) -> str:
     if not result.policy_pack_ran:
         return "access report only (policy pack not run)"
@@ -388,6 +401,7 @@ def render_text(result: CheckResult, comparison: Comparison | None = None) -> st
     s, report = result.summary, result.access
     out = [f"ecr-platform check: stack {s.stack} (environment {s.environment}, account {s.account}, {s.region})",
            f"  guard: {result.judged_by}"]
+    out += _text_deletions(comparison)
     out += _text_guard_change(result, result.guard_change or (comparison.guard_change if comparison else None))
     out += [
         f"  teams ({len(s.teams)}): {first(s.teams) or '-'}",
@@ -442,11 +456,22 @@ def render_text(result: CheckResult, comparison: Comparison | None = None) -> st
     return "\n".join(out) + "\n"
 
 
+def _text_deletions(comparison: Comparison | None) -> list[str]:
+    if comparison is None or not comparison.deletions:
+        return []
+    out = [f"  THIS CHANGE DELETES OR REPLACES {count(len(comparison.deletions), 'stateful resource').upper()}:"]
+    for d in comparison.deletions:
+        out.append(f"    - {d.action} {d.shown} [{deletion_verdict(d, str)}]: {d.reason}; lost: {d.lost}")
+    return out
+
+
 def _text_comparison(comparison: Comparison) -> list[str]:
     out = [f"Compared with {shown_ref(comparison.base_ref)}"
            + (f" ({comparison.base_note})" if comparison.base_note else "")]
     if comparison.unchanged:
         out.append("  no change in access or violations")
+    if comparison.deletions_known and not comparison.deletions:
+        out.append("  no stateful resource is deleted or replaced")
     if comparison.guard_change:
         out.append(f"  the guard (policy/): {comparison.guard_change.summary()}")
     if comparison.overlaps:
@@ -522,5 +547,7 @@ def to_json(result: CheckResult, comparison: Comparison | None = None) -> str:
             "newViolations": [_plain(v) for v in comparison.new_violations],
             "resolvedViolations": [_plain(v) for v in comparison.resolved_violations],
             "guardChange": _guard_change_json(comparison.guard_change),
+            "deletions": [{**_plain(d), "kind": d.kind.label, "lost": d.lost, "advice": d.advice(),
+                           "message": d.message()} for d in comparison.deletions],
         }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"

@@ -18,6 +18,7 @@ from ..quotas import TRUST_POLICY_MAX_CHARS, TRUST_POLICY_RAISED_MAX_CHARS
 from .base import Model
 from .messages import problem_at
 from .registry import RegistryConfig
+from .retire import Retire
 from .values import (
     DEFAULT_ISSUER,
     OIDC_PROVIDER_ARN,
@@ -307,6 +308,10 @@ class StackConfig(Model):
     teams: dict[TeamName, Team] = Field(min_length=1, description="Teams by name.")
     registry: RegistryConfig | None = Field(
         None, description="Registry-wide: replication, scanning, pull-through cache."
+    )
+    retire: Retire | None = Field(
+        None, description="Stateful resources this change deletes on purpose; `make check COMPARE=<ref>` refuses "
+        "other deletions where the guard says so (prod)."
     )
 
     @model_validator(mode="after")

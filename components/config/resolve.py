@@ -12,6 +12,7 @@ from typing import Any
 
 from .models import Deploy, Encryption, GitHubAccess, GitHubSettings, Lifecycle, RepositorySettings, StackConfig, Team
 from .registry import RegistryConfig
+from .retire import Retire
 
 BUILT_IN = RepositorySettings(
     scan_on_push=True,
@@ -83,6 +84,8 @@ class Settings:
     node_pull_roles: tuple[str, ...]
     teams: tuple[ResolvedTeam, ...]
     registry: RegistryConfig
+    retire: Retire
+    """What this change deletes on purpose (read by `make check --compare`; the program declares nothing)."""
 
     @property
     def repositories(self) -> tuple[ResolvedRepository, ...]:
@@ -106,6 +109,7 @@ def resolve(config: StackConfig, stack: str) -> Settings:
         node_pull_roles=tuple(config.node_pull_roles),
         teams=tuple(_team(name, team, config) for name, team in config.teams.items()),
         registry=config.registry or RegistryConfig(),
+        retire=config.retire or Retire(),
     )
 
 

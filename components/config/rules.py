@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from ..documents import github_subjects, oidc_provider_arn, push_policy, trust_policy
 from ..quotas import inline_policy_problem, trust_policy_problem
 from .resolve import ResolvedTeam, Settings
+from .retire import retire_problems
 from .values import ROLE_NAME, repository_name_problem
 
 # Documents are measured with a placeholder account and region: every account id has 12 digits,
@@ -28,6 +29,7 @@ def stack_problems(settings: Settings) -> list[str]:
     problems += _nested_namespaces(settings.teams)
     problems += _shared_roles_and_github_repositories(settings.teams)
     problems += _registry_problems(settings)
+    problems += retire_problems(settings)
     return list(dict.fromkeys(problems))
 
 

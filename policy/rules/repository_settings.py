@@ -11,7 +11,12 @@ repository it creates from them (on push, by replication or by a pull-through ca
   key is KMS with an explicit `kmsKey` other than the AWS-managed `alias/aws/ecr`; a key that is
   unknown at preview is a key the program creates, so it counts as customer managed.
 - `protect-registries`: the repository has the `protect` resource option and `forceDelete` is
-  not true, so neither `pulumi destroy` nor a replacement can take its images with it.
+  not true, so neither `pulumi destroy` nor a replacement can take its images with it. Its
+  `deletions` setting is read by the offline check, not by this pack: a pack sees one graph, so it
+  cannot tell what a change deletes. `ecr-platform-check --compare <ref>` compares the two graphs
+  and reports each stateful resource (repository, OIDC provider, creation template, replication,
+  pull-through cache rule) that the change deletes or replaces without the stack file retiring it,
+  as a `protect-registries` violation at this level.
 """
 
 from __future__ import annotations
@@ -180,6 +185,11 @@ POLICIES = [
         severity=Severity.HIGH,
         remediation_steps="Declare repositories with ResourceOptions(protect=True) and forceDelete false; "
                           "unprotect explicitly (`pulumi state unprotect`) when a deletion is intended.",
+        config_properties={"deletions": {
+            "type": "string", "enum": ["mandatory", "advisory"], "default": "mandatory",
+            "description": "How the offline check (`--compare <ref>`) reports a change that deletes or replaces a "
+                           "stateful resource the stack file does not retire: mandatory fails it, advisory warns. "
+                           "The pack cannot see the base graph; the check reads this from the guard's config."}},
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
 ]

@@ -55,3 +55,12 @@ def test_the_gate_bench_runs_both_commands_at_two_teams(tmp_path: Path) -> None:
     assert runs["pull request"]["fullChars"] >= runs["pull request"]["commentChars"] > 0
     assert runs["pull request"]["commentTeams"] == 3, "the pull request adds a team to the two"
     assert "| 2 | pull request |" in gate.table(results)
+
+
+def test_the_deletions_bench_finds_what_it_removes() -> None:
+    from bench import deletions
+
+    result = deletions.measure(2, repeat=1)
+
+    assert result["move"]["deletions"] == result["move"]["moved"] == 10, "every repository of 2 teams moved"
+    assert 0 < result["drop"]["deletions"] < 10 and result["drop"]["moved"] == 0

@@ -21,6 +21,7 @@ from review.access import (
     TrustEntry,
     level_actions,
 )
+from review.deletions import CREATION_TEMPLATE, DELETE, REPOSITORY, Deletion
 from review.guard import FileChange, Guard, GuardChange, SettingChange
 from review.report import CheckResult, Comparison, Summary, Violation, compare
 
@@ -125,14 +126,33 @@ def synthetic_result(teams: int, widened: bool = False) -> CheckResult:
     return CheckResult(summary, access, violations, guard, simulated=frozenset())
 
 
+def synthetic_deletions(teams: int) -> list[Deletion]:
+    """Every 20th team's worker repository moved to a new namespace (advisory, as dev judges it), and
+    every 40th team's creation template retired."""
+    found = []
+    for i in range(0, teams, 20):
+        team = f"team-{i:04d}"
+        urn = f"urn:pulumi:dev::ecr-platform::aws:ecr/repository:Repository::{team}/worker"
+        found.append(Deletion(REPOSITORY, f"{team}/worker", DELETE, f"no longer declared; the stack declares "
+                              f"moved/{team}-worker instead", urn, (f"moved/{team}-worker",), enforcement="advisory"))
+        if i % 40 == 0:
+            found.append(Deletion(CREATION_TEMPLATE, team, DELETE, "no longer declared", f"{urn}-template",
+                                  retired_by="retire.creationTemplates"))
+    return found
+
+
 def synthetic_change(teams: int) -> tuple[CheckResult, Comparison]:
-    """The widened stack judged by the base's guard, compared with the base, with a guard change."""
+    """The widened stack judged by the base's guard, compared with the base, with a guard change and
+    the deletions of `synthetic_deletions` (each unretired one also a violation, as the check reports it)."""
     loosened = SettingChange("policy/config/dev.json", "github-oidc-trust-scoped.allowAnyRef", False, True)
     change = GuardChange("main", "0123456789abcdef0123456789abcdef01234567",
                          (FileChange("policy/config/dev.json", "modified", 2, 2),), (loosened,))
     head = synthetic_result(teams, widened=True)
     head.guard_change = change
-    return head, compare(synthetic_result(teams), head, "main", "base: Pulumi.dev.yaml at main", change)
+    deletions = synthetic_deletions(teams)
+    head.violations += [Violation("protect-registries", d.enforcement, d.message(), d.urn)
+                        for d in deletions if d.enforcement]
+    return head, compare(synthetic_result(teams), head, "main", "base: Pulumi.dev.yaml at main", change, deletions)
 
 
 if __name__ == "__main__":

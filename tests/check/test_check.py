@@ -24,6 +24,7 @@ import yaml
 
 from engine.program import ROOT, ProgramRun, load_stack_config, run_stack
 from review.check import judge, run_program_for
+from review.deletions import find_deletions
 from review.markdown import render_markdown
 from review.report import ADDED, SIMULATED, compare, render_text, to_json
 
@@ -178,8 +179,10 @@ def widening(dev, dev_pack, dev_guard):
 def test_widening_diff_matches_the_golden_files(dev):
     base = judge("dev", dev_config(), dev.resources, None)
     head_config = widened(dev_config())
-    head = judge("dev", head_config, run_program_for("dev", head_config).resources, None)
-    comparison = compare(base, head, "main", "base: Pulumi.dev.yaml at main, run with this tree's program")
+    head_run = run_program_for("dev", head_config)
+    head = judge("dev", head_config, head_run.resources, None)
+    comparison = compare(base, head, "main", "base: Pulumi.dev.yaml at main, run with this tree's program",
+                         deletions=find_deletions(dev.resources, head_run.resources))
     golden("dev-widened.md", render_markdown(head, comparison))
     golden("dev-widened.txt", render_text(head, comparison))
 

@@ -9,48 +9,18 @@ wording (tests/policy owns that).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from engine.program import ROOT, load_stack_config
 from review.guard import GuardError, guard_change, guard_for
 from review.report import render_text
 
+from .checkout import check_in, commit_all, copy_checkout, edit_json, edit_stack, git
 from .conftest import run_cli
 from .synthetic import synthetic_change
-
-# What the check needs to run from another checkout: the program, the pack and the tool itself.
-CHECKOUT = ("__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml", "components", "policy", "engine", "review")
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                          check=True, capture_output=True, text=True)
-    return done.stdout.strip()
-
-
-def commit_all(repo: Path, message: str) -> str:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", message)
-    return git(repo, "rev-parse", "HEAD")
-
-
-def edit_json(path: Path, change) -> None:
-    document = json.loads(path.read_text())
-    change(document)
-    path.write_text(json.dumps(document, indent=2) + "\n")
-
-
-def edit_stack(path: Path, change) -> None:
-    document = yaml.safe_load(path.read_text())
-    change(document["config"])
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
 def loosen_guard(config: dict) -> None:
@@ -66,26 +36,11 @@ def pull_request(tmp_path_factory) -> tuple[Path, str]:
     """A repository with a base commit and a pull-request commit that loosens prod's guard
     (allowAnyRef, allowOrgWide) and widens Pulumi.prod.yaml to `acme/*` on any ref."""
     repo = tmp_path_factory.mktemp("pull-request")
-    ignore = shutil.ignore_patterns("__pycache__", "venv", "*.pyc")
-    for name in CHECKOUT:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, repo / name, ignore=ignore)
-        else:
-            shutil.copy2(source, repo / name)
-    git(repo, "init", "-q")
-    base = commit_all(repo, "base")
+    base = copy_checkout(repo)
     edit_json(repo / "policy" / "config" / "prod.json", loosen_guard)
     edit_stack(repo / "Pulumi.prod.yaml", widen_dc43)
     commit_all(repo, "loosen the guard and widen dc43")
     return repo, base
-
-
-def check_in(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The check as that checkout's own code runs it."""
-    env = {**os.environ, "PYTHONPATH": str(repo)}
-    return subprocess.run([sys.executable, "-m", "review.check", *args], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_a_pull_request_that_loosens_its_guard_is_refused_by_the_base_guard(pull_request, tmp_path):

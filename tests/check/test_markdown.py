@@ -1,5 +1,6 @@
 """The pull-request comment: at most 60,000 characters at any size, always well-formed, in the order a
-reviewer reads it (verdict, guard change, violations, the diff, the full report folded per team).
+reviewer reads it (verdict, deletions, guard change, violations, the diff, the full report folded per
+team).
 
 The large sizes use a check result built directly (tests/check/synthetic.py): the program takes
 ~100 s at 1,000 teams under mocks, and the renderer is what these tests are about. One test runs the
@@ -21,8 +22,8 @@ from .synthetic import synthetic_change, synthetic_config, synthetic_result
 
 SIZES = (10, 300, 1000)
 MORE_AT = "the job summary / the full-report artifact"
-SECTIONS = ("## ecr-platform check:", "**This change edits the guard**", "### ❌ Mandatory violations",
-            "### Changes against", "### Full report", "#### By team")
+SECTIONS = ("## ecr-platform check:", "**This change deletes or replaces", "**This change edits the guard**",
+            "### ❌ Mandatory violations", "### Changes against", "### Full report", "#### By team")
 
 
 def comment(teams: int) -> str:
@@ -42,7 +43,7 @@ def test_sections_come_in_review_order(teams):
     text = comment(teams)
     positions = [text.find(marker) for marker in SECTIONS]
     assert -1 not in positions, [m for m, p in zip(SECTIONS, positions, strict=True) if p < 0]
-    assert positions == sorted(positions), "verdict, guard change, violations, diff, then the full report"
+    assert positions == sorted(positions), "verdict, deletions, guard change, violations, diff, then the full report"
 
 
 def test_over_budget_whole_team_sections_are_dropped_and_counted():

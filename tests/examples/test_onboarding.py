@@ -20,7 +20,8 @@ import pytest
 import yaml
 
 from components.config import ConfigError, load_settings
-from engine.program import run_stack
+from engine.program import ProgramRun, load_stack_config, run_stack
+from review.deletions import find_deletions, retire_of
 
 from ..policy.conftest import assert_violates
 from .conftest import judge, program_config
@@ -142,3 +143,25 @@ def test_an_account_added_to_the_stack_alone_is_refused_as_the_guide_says(pack_c
     violations = judge(pack_client, workspace.pack_config(env), run.resources)
     for account in added:
         assert_violates(violations, "ecr-repository-policy-restricted", account, "allowedAccounts")
+
+
+def test_each_step_of_the_guide_deletes_only_what_it_retires(tmp_path):
+    """What `make check COMPARE=origin/main` finds between one step and the next: every stateful resource
+    a step deletes is listed under its `retire:`, so prod's guard would let the guide's moves through."""
+    workspace = Workspace(tmp_path)
+    before: dict[str, ProgramRun] = {}
+    retired: list[str] = []
+    for snippet in snippets():
+        workspace.apply(snippet)
+        if not STACK_FILE.match(snippet.file):
+            continue
+        env = env_of(snippet.file)
+        path = workspace.stack_file(env)
+        run = run_stack(env, config_file=path)
+        found = find_deletions((before.get(env) or run_stack(env)).resources, run.resources,
+                               retire_of(load_stack_config(path)))
+        unretired = [d.message() for d in found if not d.retired_by]
+        assert not unretired, f"docs/onboarding.md:{snippet.line} ({snippet.section}) deletes:\n" + "\n".join(unretired)
+        retired += [d.name for d in found]
+        before[env] = run
+    assert {"payments/worker", "payments/api"} <= set(retired), "the guide retires and moves repositories"
