@@ -52,7 +52,7 @@ test: setup
 
 lint: setup
 	$(PY) -m ruff check .
-	$(PY) -m mypy __main__.py components ecr_platform_tools policy/rules
+	$(PY) -m mypy __main__.py components engine review devtools policy/rules
 
 # The quickstart: the `local` stack in an AWS emulator (moto server on 127.0.0.1:31566), state in
 # .local-state/. Installs the Pulumi CLI with Pulumi's official installer when it is missing.
@@ -72,7 +72,7 @@ down-local: setup
 # check's code), so scripts that need the code call venv/bin/ecr-platform-check directly.
 .PHONY: check
 check: setup
-	$(PY) -m ecr_platform_tools.check --stack $(STACK) $(if $(FORMAT),--format $(FORMAT)) \
+	$(PY) -m review.check --stack $(STACK) $(if $(FORMAT),--format $(FORMAT)) \
 		$(if $(COMPARE),--compare $(COMPARE)) $(if $(POLICY_REF),--policy-ref $(POLICY_REF)) \
 		$(if $(POLICY_CONFIG),--policy-config $(POLICY_CONFIG)) $(if $(MAX_CHARS),--max-chars $(MAX_CHARS))
 

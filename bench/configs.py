@@ -82,5 +82,5 @@ def stack_config(teams: int, repositories: int = 5, github_repositories: int = 2
 
 
 def stack_file(teams: int) -> dict[str, Any]:
-    """A `Pulumi.<stack>.yaml` document for `ecr_platform_tools.check --config-file`."""
+    """A `Pulumi.<stack>.yaml` document for `review.check --config-file`."""
     return {"config": stack_config(teams)}

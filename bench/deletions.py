@@ -1,4 +1,4 @@
-"""What finding a change's deletions costs (`ecr_platform_tools.deletions.find_deletions`, run by
+"""What finding a change's deletions costs (`review.deletions.find_deletions`, run by
 `make check COMPARE=<ref>` between the base's and the head's program runs), on `bench/configs.py` stacks.
 
     venv/bin/python bench/deletions.py --teams 300,1000    # about 2 minutes on 2 cores (the program runs)
@@ -25,12 +25,12 @@ if __package__ in (None, ""):  # `python bench/deletions.py`: make `bench` and t
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.configs import stack_config
-from ecr_platform_tools.deletions import REPOSITORY, find_deletions
-from ecr_platform_tools.mocks import RecordedResource
-from ecr_platform_tools.program import run_program
+from engine.program import run_program
+from engine.resource import Resource
+from review.deletions import REPOSITORY, find_deletions
 
 
-def _moved(resource: RecordedResource) -> RecordedResource:
+def _moved(resource: Resource) -> Resource:
     name = f"moved/{resource.inputs['name']}"
     return dataclasses.replace(resource, urn=f"{resource.urn.rsplit('::', 1)[0]}::{name}",
                                inputs={**resource.inputs, "name": name})

@@ -4,7 +4,7 @@
     venv/bin/python bench/gate.py --teams 1000          # about 5 minutes on 2 cores
     venv/bin/python bench/gate.py --teams 10,300 --json /tmp/gate.json
 
-Each run is a fresh `python -m ecr_platform_tools.check ... --timing` (the command `make check`
+Each run is a fresh `python -m review.check ... --timing` (the command `make check`
 runs; make adds one fork):
 - `make check FORMAT=markdown`: the program under mocks, the pack, the access report, the comment;
 - `pull request`: what `.github/workflows/pull-request.yml` runs, `--policy-ref HEAD --compare <base>
@@ -45,7 +45,7 @@ def _run(arguments: list[str], workdir: Path) -> dict[str, Any]:
     full = workdir / "full.md"
     full.unlink(missing_ok=True)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "ecr_platform_tools.check", *arguments, "--timing"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "review.check", *arguments, "--timing"], cwd=ROOT,
                           capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     if done.returncode not in (0, 1):

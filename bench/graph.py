@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecr_platform_tools.mocks import RecordedResource
+from engine.resource import Resource
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -35,7 +35,7 @@ def module_and_class(type_token: str) -> tuple[str, str]:
     return module_path.split("/")[0], cls
 
 
-def floor_spec(resources: Sequence[RecordedResource], outputs: Mapping[str, Any]) -> dict[str, Any]:
+def floor_spec(resources: Sequence[Resource], outputs: Mapping[str, Any]) -> dict[str, Any]:
     """What `bench/floor_program` declares: the same graph with every value already decided."""
     index = {r.urn: i for i, r in enumerate(resources)}
     spec: list[dict[str, Any]] = []
@@ -60,7 +60,7 @@ def floor_spec(resources: Sequence[RecordedResource], outputs: Mapping[str, Any]
     return {"resources": spec, "outputs": dict(outputs)}
 
 
-def signature(resources: Sequence[RecordedResource]) -> dict[str, Any]:
+def signature(resources: Sequence[Resource]) -> dict[str, Any]:
     """What must match between the program and its floor: types, parents, options, input sizes."""
     types = {r.urn: r.type for r in resources}
     shape = Counter(

@@ -5,9 +5,9 @@
   apart as `startup`).
 - `pack_timings`: the policy pack and the trivial pack, over the analyzer protocol, on a recorded
   graph: every custom resource through Analyze (inputs), the whole graph through AnalyzeStack
-  (outputs), as `ecr_platform_tools.check` and `pulumi preview` send them.
+  (outputs), as `review.check` and `pulumi preview` send them.
 - `document_sizes`: trust and push policy characters (whitespace-free) and resources per unit.
-- `check_timings`: `python -m ecr_platform_tools.check` wall time, as a user runs it.
+- `check_timings`: `python -m review.check` wall time, as a user runs it.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
 
-from ecr_platform_tools.analyzer import PolicyPackClient, analyze_request, analyze_stack_request, from_recorded
-from ecr_platform_tools.mocks import RecordedResource
-from ecr_platform_tools.program import ROOT, run_program
+from engine.analyzer import PolicyPackClient, analyze_request, analyze_stack_request
+from engine.program import ROOT, run_program
+from engine.resource import Resource
 
 from .configs import ACCOUNT, REGION, project_config, stack_config
 from .graph import floor_spec, signature
@@ -54,14 +54,14 @@ def floor_config(spec_path: Path) -> dict[str, Any]:
     return {"aws:region": REGION, "aws:allowedAccountIds": [ACCOUNT], "floor:spec": str(spec_path)}
 
 
-def write_floor_spec(teams: int, path: Path) -> tuple[list[RecordedResource], dict[str, Any]]:
+def write_floor_spec(teams: int, path: Path) -> tuple[list[Resource], dict[str, Any]]:
     """Run the real program once for `teams` and write the floor's spec of what it declared."""
     run = run_program(stack_config(teams), stack="dev")
     path.write_text(json.dumps(floor_spec(run.resources, run.outputs)))
     return run.resources, run.outputs
 
 
-def run_kind(kind: str, teams: int, workdir: Path) -> list[RecordedResource]:
+def run_kind(kind: str, teams: int, workdir: Path) -> list[Resource]:
     """One run of `real` (the program) or `floor` (bench/floor_program on the spec in `workdir`)."""
     if kind == "real":
         return run_program(stack_config(teams), stack="dev").resources
@@ -106,7 +106,7 @@ def program_sample_subprocess(kind: str, teams: int, workdir: Path, keep: bool =
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def load_records(workdir: Path, teams: int) -> list[RecordedResource]:
+def load_records(workdir: Path, teams: int) -> list[Resource]:
     with (workdir / f"records-{teams}.pickle").open("rb") as handle:
         return pickle.load(handle)
 
@@ -114,14 +114,14 @@ def load_records(workdir: Path, teams: int) -> list[RecordedResource]:
 # ---------------------------------------------------------------- the policy pack and its floor
 
 
-def analyze_requests(resources: Sequence[RecordedResource]) -> list[analyzer_pb2.AnalyzeRequest]:
+def analyze_requests(resources: Sequence[Resource]) -> list[analyzer_pb2.AnalyzeRequest]:
     """What the engine sends per custom resource: its inputs and options."""
-    return [analyze_request(from_recorded(r, False)) for r in resources if r.custom]
+    return [analyze_request(r) for r in resources if r.custom]
 
 
-def whole_stack_request(resources: Sequence[RecordedResource]) -> analyzer_pb2.AnalyzeStackRequest:
+def whole_stack_request(resources: Sequence[Resource]) -> analyzer_pb2.AnalyzeStackRequest:
     """What the engine sends once per preview: every resource with its outputs, parents, dependencies."""
-    return analyze_stack_request([from_recorded(r, True) for r in resources])
+    return analyze_stack_request(resources)
 
 
 def _levels(responses: Sequence[analyzer_pb2.AnalyzeResponse]) -> dict[str, int]:
@@ -161,7 +161,7 @@ def _gc_env(gc_off: bool) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, "BENCH_GC_OFF": "1"}
 
 
-def pack_timings(resources: Sequence[RecordedResource], repeat: int) -> dict[str, Any]:
+def pack_timings(resources: Sequence[Resource], repeat: int) -> dict[str, Any]:
     """Analyze per custom resource and AnalyzeStack once, for the pack and the trivial packs in turn.
 
     `trivial` has one policy of each kind; `shaped` as many trivial policies of each kind as the
@@ -205,8 +205,8 @@ def pack_timings(resources: Sequence[RecordedResource], repeat: int) -> dict[str
 def document_sizes() -> dict[str, Any]:
     """Trust policy characters per subject, push policy characters per repository, resources per unit."""
     from components.config import ConfigError, load_settings
-    from components.documents import compact_size, oidc_provider_arn, push_policy, trust_policy
-    from components.quotas import INLINE_POLICY_MAX_CHARS
+    from components.documents import oidc_provider_arn, push_policy, trust_policy
+    from components.quotas import INLINE_POLICY_MAX_CHARS, compact_size
 
     issuer = "token.actions.githubusercontent.com"
     provider = oidc_provider_arn("aws", ACCOUNT, issuer)
@@ -275,13 +275,13 @@ _TIMING = re.compile(r"timing: program ([\d.]+)s, start pack ([\d.]+)s, judge ([
 
 
 def check_timings(arguments: Sequence[str], repeat: int) -> dict[str, Any]:
-    """Wall time of `python -m ecr_platform_tools.check <arguments> --timing`, interpreter start included."""
+    """Wall time of `python -m review.check <arguments> --timing`, interpreter start included."""
     walls: list[float] = []
     phases: list[tuple[float, ...]] = []
     exit_codes: set[int] = set()
     for _ in range(repeat):
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "ecr_platform_tools.check", *arguments, "--timing"], cwd=ROOT,
+        done = subprocess.run([sys.executable, "-m", "review.check", *arguments, "--timing"], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
         walls.append(time.perf_counter() - started)
         exit_codes.add(done.returncode)

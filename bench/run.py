@@ -289,7 +289,7 @@ def render(results: dict[str, Any]) -> str:
     if check:
         add("### `make check` (offline preview), wall time as a user runs it")
         add("")
-        add("`python -m ecr_platform_tools.check <args> --timing`: interpreter start, the program under mocks, "
+        add("`python -m review.check <args> --timing`: interpreter start, the program under mocks, "
             "starting the pack, Analyze + AnalyzeStack, the access report and rendering. Phases from `--timing`.")
         add("")
         add("| stack | wall | program | start pack | judge | exit code |")

@@ -74,13 +74,13 @@ ensure_pulumi() {
 start_emulator() {
   local port=$1 account=$2
   say "AWS emulator (moto server) on 127.0.0.1:$port, account $account:"
-  "$PY" -m ecr_platform_tools.emulator start --port "$port" --account-id "$account" --state-dir "$STATE_DIR" \
+  "$PY" -m devtools.emulator start --port "$port" --account-id "$account" --state-dir "$STATE_DIR" \
     || die "the AWS emulator did not start (see above); nothing was deployed"
 }
 
 stop_emulator() {
   say "Stopping the AWS emulator"
-  "$PY" -m ecr_platform_tools.emulator stop --state-dir "$STATE_DIR"
+  "$PY" -m devtools.emulator stop --state-dir "$STATE_DIR"
 }
 
 up() {

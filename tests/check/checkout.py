@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
-from ecr_platform_tools.program import ROOT
+from engine.program import ROOT
 
 # What the check needs to run from another checkout: the program, the pack and the tool itself.
 CHECKOUT = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "components", "policy",
-            "ecr_platform_tools")
+            "engine", "review")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -61,5 +61,5 @@ def edit_stack(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
 def check_in(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The check as that checkout's own code runs it."""
     env = {**os.environ, "PYTHONPATH": str(repo)}
-    return subprocess.run([sys.executable, "-m", "ecr_platform_tools.check", *args], cwd=repo, env=env,
+    return subprocess.run([sys.executable, "-m", "review.check", *args], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=300, check=False)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ecr_platform_tools.check import PolicyPack
-from ecr_platform_tools.guard import Guard, guard_for
-from ecr_platform_tools.program import ROOT, ProgramRun, run_stack
+from engine.program import ROOT, ProgramRun, run_stack
+from review.check import PolicyPack
+from review.guard import Guard, guard_for
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,7 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     """The check as a user runs it: a fresh process, exit code and both streams."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "ecr_platform_tools.check", *args],
+        [sys.executable, "-m", "review.check", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

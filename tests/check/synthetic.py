@@ -1,5 +1,5 @@
 """Large stacks for the check: a valid stack config (`python -m tests.check.synthetic 200 > /tmp/200.yaml`,
-then `python -m ecr_platform_tools.check --stack dev --config-file /tmp/200.yaml --timing`), and a check
+then `python -m review.check --stack dev --config-file /tmp/200.yaml --timing`), and a check
 result of any size built directly (`synthetic_result`), so the report's renderers can be tested at
 1,000 teams without the ~100 s the program takes there under mocks."""
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from ecr_platform_tools.access import (
+from review.access import (
     AccessReport,
     AccountAccess,
     Grant,
@@ -21,9 +21,9 @@ from ecr_platform_tools.access import (
     TrustEntry,
     level_actions,
 )
-from ecr_platform_tools.deletions import CREATION_TEMPLATE, DELETE, REPOSITORY, Deletion
-from ecr_platform_tools.guard import FileChange, Guard, GuardChange, SettingChange
-from ecr_platform_tools.report import CheckResult, Comparison, Summary, Violation, compare
+from review.deletions import CREATION_TEMPLATE, DELETE, REPOSITORY, Deletion
+from review.guard import FileChange, Guard, GuardChange, SettingChange
+from review.report import CheckResult, Comparison, Summary, Violation, compare
 
 
 def synthetic_config(teams: int, environment: str = "dev") -> dict[str, Any]:

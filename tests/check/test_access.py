@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from ecr_platform_tools.access import ROLE, ROLE_POLICY, AccessReport, build_access_report
-from ecr_platform_tools.program import ProgramRun, run_stack
+from engine.program import ProgramRun, run_stack
+from review.access import ROLE, ROLE_POLICY, AccessReport, build_access_report
 
 DC43 = ["dc43/contracts-app", "dc43/http-backend"]
 SHARED = ["shared/data/etl", "shared/data/notebooks"]

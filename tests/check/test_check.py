@@ -4,9 +4,9 @@ Golden files hold the user-facing report without the policy pack's findings (tho
 pack's text, tested in tests/policy). Regenerate them after an intended change with:
     UPDATE_GOLDEN=1 python -m pytest tests/check/test_check.py
 which writes what these commands print:
-    python -m ecr_platform_tools.check --stack dev --no-policy --format markdown > tests/golden/dev.md
-    python -m ecr_platform_tools.check --stack dev --no-policy > tests/golden/dev.txt
-    python -m ecr_platform_tools.check --stack prod --no-policy > tests/golden/prod.txt
+    python -m review.check --stack dev --no-policy --format markdown > tests/golden/dev.md
+    python -m review.check --stack dev --no-policy > tests/golden/dev.txt
+    python -m review.check --stack prod --no-policy > tests/golden/prod.txt
 and, for dev-widened.{md,txt}, the same with `--compare <base>` where the base commit holds
 Pulumi.dev.yaml and the working tree the widening below (`widened`).
 """
@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ecr_platform_tools.check import judge, run_program_for
-from ecr_platform_tools.deletions import find_deletions
-from ecr_platform_tools.markdown import render_markdown
-from ecr_platform_tools.program import ROOT, ProgramRun, load_stack_config, run_stack
-from ecr_platform_tools.report import ADDED, SIMULATED, compare, render_text, to_json
+from engine.program import ROOT, ProgramRun, load_stack_config, run_stack
+from review.check import judge, run_program_for
+from review.deletions import find_deletions
+from review.markdown import render_markdown
+from review.report import ADDED, SIMULATED, compare, render_text, to_json
 
 from .conftest import run_cli
 

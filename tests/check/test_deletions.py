@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools.deletions import (
+from engine.program import run_program
+from review.deletions import (
     CREATION_TEMPLATE,
     DELETE,
     OIDC_PROVIDER,
@@ -27,7 +28,6 @@ from ecr_platform_tools.deletions import (
     find_deletions,
     retire_of,
 )
-from ecr_platform_tools.program import run_program
 
 from ..components.conftest import base_config, stack_config
 from .checkout import check_in, commit_all, copy_checkout, edit_json, edit_stack, git

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from ecr_platform_tools.guard import GuardError, guard_change, guard_for
-from ecr_platform_tools.program import ROOT, load_stack_config
-from ecr_platform_tools.report import render_text
+from engine.program import ROOT, load_stack_config
+from review.guard import GuardError, guard_change, guard_for
+from review.report import render_text
 
 from .checkout import check_in, commit_all, copy_checkout, edit_json, edit_stack, git
 from .conftest import run_cli

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecr_platform_tools.iam_eval import (
+from review.iam_eval import (
     Effect,
     Glob,
     PolicyDocument,

@@ -13,9 +13,9 @@ import re
 
 import pytest
 
-from ecr_platform_tools.check import judge, run_program_for
-from ecr_platform_tools.markdown import COMMENT_MAX_CHARS, render_markdown
-from ecr_platform_tools.report import Violation, compare
+from review.check import judge, run_program_for
+from review.markdown import COMMENT_MAX_CHARS, render_markdown
+from review.report import Violation, compare
 
 from .markdown_shape import problems
 from .synthetic import synthetic_change, synthetic_config, synthetic_result

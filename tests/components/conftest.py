@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools.program import ProgramRun, run_program
+from engine.program import ProgramRun, run_program
 
 ACCOUNT = "210987654321"
 REGION = "us-west-2"

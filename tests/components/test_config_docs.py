@@ -1,11 +1,11 @@
 """The README's config reference is generated from the models, so docs and defaults can't drift."""
 
-from ecr_platform_tools.config_docs import README, current_block, render
+from devtools.config_docs import README, current_block, render
 
 
 def test_readme_config_reference_matches_the_models():
     assert current_block(README.read_text()) == render(), (
-        "README config reference is stale: run `venv/bin/python -m ecr_platform_tools.config_docs --write`")
+        "README config reference is stale: run `venv/bin/python -m devtools.config_docs --write`")
 
 
 def test_every_contract_key_is_documented():

@@ -7,7 +7,7 @@ import json
 import pulumi
 import pytest
 
-from ecr_platform_tools.program import run_stack
+from engine.program import run_stack
 
 REPOSITORY = "aws:ecr/repository:Repository"
 ROLE = "aws:iam/role:Role"

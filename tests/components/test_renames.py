@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from ecr_platform_tools.mocks import RecordedResource
+from engine.resource import Resource
 
 # Inputs that name the team for people (tags, descriptions): updated in place, never a replacement.
 DISPLAY = ("tags", "resourceTags", "description")
@@ -26,7 +26,7 @@ def renamed_config(config: dict[str, Any], previous: bool = True) -> dict[str, A
     return config
 
 
-def identities(resources: list[RecordedResource]) -> dict[str, RecordedResource]:
+def identities(resources: list[Resource]) -> dict[str, Resource]:
     """Every URN a resource answers to (its own and its aliases) -> the resource."""
     return {urn: r for r in resources for urn in (r.urn, *r.aliases)}
 

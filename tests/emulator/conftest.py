@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from ecr_platform_tools.emulator import MotoServer, aws_environment
-from ecr_platform_tools.program import ProgramRun, run_stack
+from devtools.emulator import MotoServer, aws_environment
+from engine.program import ProgramRun, run_stack
 
 from .replay import ReplayReport, replay
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ecr_platform_tools.mocks import RecordedResource
+from engine.resource import Resource
 
 OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -60,7 +60,7 @@ class UnhandledInput(AssertionError):
 class Applied:
     """One resource created through the API: the calls made and what the API called it."""
 
-    resource: RecordedResource
+    resource: Resource
     calls: list[str]
     arn: str | None = None
 
@@ -68,7 +68,7 @@ class Applied:
 @dataclass
 class ReplayReport:
     applied: list[Applied] = field(default_factory=list)
-    skipped: list[tuple[RecordedResource, str]] = field(default_factory=list)
+    skipped: list[tuple[Resource, str]] = field(default_factory=list)
     fixtures: list[str] = field(default_factory=list)
     """What the account had before the stack (created by the harness, not by the program)."""
 
@@ -83,12 +83,12 @@ class ReplayReport:
         return found
 
 
-def custom_resources(resources: Iterable[RecordedResource]) -> list[RecordedResource]:
+def custom_resources(resources: Iterable[Resource]) -> list[Resource]:
     """The resources the provider creates (ComponentResources are grouping only)."""
     return [r for r in resources if r.custom]
 
 
-def dependency_order(resources: list[RecordedResource]) -> list[RecordedResource]:
+def dependency_order(resources: list[Resource]) -> list[Resource]:
     """Custom resources ordered so each comes after everything it depends on (stable otherwise).
 
     A dependency on a component means every custom resource inside it, as the engine reads it.
@@ -110,7 +110,7 @@ def dependency_order(resources: list[RecordedResource]) -> list[RecordedResource
     for urn, r in custom.items():
         direct = set(r.dependencies) | {d for deps in r.property_dependencies.values() for d in deps}
         needs[urn] = set().union(*(expand(d) for d in direct)) - {urn} if direct else set()
-    ordered: list[RecordedResource] = []
+    ordered: list[Resource] = []
     done: set[str] = set()
     pending = [r.urn for r in resources if r.custom]
     while pending:
@@ -131,7 +131,7 @@ def _tags(tags: dict[str, str] | None, key: str = "Key", value: str = "Value") -
 class _Inputs:
     """A resource's inputs; `take` consumes one, `finish` fails on any left unconsumed."""
 
-    def __init__(self, resource: RecordedResource) -> None:
+    def __init__(self, resource: Resource) -> None:
         self.resource = resource
         self.left = {k: v for k, v in resource.inputs.items() if k not in PROVIDER_ONLY_INPUTS}
 
@@ -276,7 +276,7 @@ HANDLERS = {
 }
 
 
-def create_preexisting(aws: Clients, resources: list[RecordedResource]) -> list[str]:
+def create_preexisting(aws: Clients, resources: list[Resource]) -> list[str]:
     """Create what the stack expects the account to have already, and say what was created.
 
     - roles the stack attaches policies to but does not declare (EKS node roles named in
@@ -306,7 +306,7 @@ def create_preexisting(aws: Clients, resources: list[RecordedResource]) -> list[
     return created
 
 
-def replay(aws: Clients, resources: list[RecordedResource]) -> ReplayReport:
+def replay(aws: Clients, resources: list[Resource]) -> ReplayReport:
     """Create every custom resource through the API in dependency order; raise on the first refusal."""
     report = ReplayReport(fixtures=create_preexisting(aws, resources))
     for resource in dependency_order(resources):

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ecr_platform_tools import emulator
-from ecr_platform_tools.emulator import EmulatorError, MotoServer, aws_environment, free_port
+from devtools import emulator
+from devtools.emulator import EmulatorError, MotoServer, aws_environment, free_port
 
 pytestmark = pytest.mark.emulator
 
@@ -83,7 +83,7 @@ def test_a_test_process_killed_outright_takes_its_server_along(tmp_path):
     child = subprocess.run(
         [sys.executable, "-c", textwrap.dedent("""
             import os, signal
-            from ecr_platform_tools.emulator import MotoServer
+            from devtools.emulator import MotoServer
             server = MotoServer().start()
             print(server.process.pid, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
@@ -116,7 +116,7 @@ def test_a_port_it_picked_itself_and_lost_to_a_race_is_picked_again(monkeypatch)
 
 
 def test_a_server_that_never_answers_is_stopped_and_reported(monkeypatch):
-    monkeypatch.setattr(emulator, "_answers", lambda url: False)
+    monkeypatch.setattr(emulator, "SERVE", ["-c", "import time; time.sleep(60)"])
     server = MotoServer(startup_timeout=1)
     with pytest.raises(EmulatorError, match=r"did not answer .* within 1s"):
         server.start()
@@ -135,7 +135,7 @@ def test_a_taken_port_is_refused_before_anything_starts():
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ecr_platform_tools.emulator", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "devtools.emulator", *args], capture_output=True,
                           text=True, timeout=60, check=False, cwd=ROOT)
 
 

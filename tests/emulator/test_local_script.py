@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ecr_platform_tools.emulator import _answers, free_port
+from devtools.emulator import _answers, free_port
 
 from ..workflows.lint import tool
 

@@ -10,21 +10,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ecr_platform_tools.analyzer import PolicyPackClient, Resource
-from ecr_platform_tools.program import run_stack
+from engine.analyzer import PolicyPackClient
+from engine.program import run_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_local_stack_has_no_mandatory_violation_under_its_policy_config():
     run = run_stack("local")
-    resources = [Resource(type=r.type, name=r.name, props=r.inputs, urn=r.urn, parent=r.parent, protect=r.protect,
-                          dependencies=r.dependencies, property_dependencies=r.property_dependencies)
-                 for r in run.resources]
     with PolicyPackClient(ROOT / "policy") as pack:
         pack.configure(json.loads((ROOT / "policy" / "config" / "local.json").read_text()))
-        violations = pack.analyze_all(resources)
-    mandatory = [str(v) for v in violations if v.enforcement_level == "mandatory"]
+        violations = pack.analyze_all(run.resources)
+    mandatory = [str(v) for v in violations if v.enforcement == "mandatory"]
     assert mandatory == [], "make up-local would stop at the policy pack:\n" + "\n".join(mandatory)
 
 

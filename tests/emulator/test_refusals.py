@@ -3,7 +3,7 @@
 The refusals show the validators the replay relies on are live, so the replay's acceptance of
 our documents means something. The limits pin down where moto is more lenient than AWS: if one
 of them starts failing, moto got stricter; turn it into a refusal test and update the list in
-`ecr_platform_tools/emulator.py`. Acceptance by moto is necessary, never sufficient.
+`devtools/emulator.py`. Acceptance by moto is necessary, never sufficient.
 """
 
 from __future__ import annotations
@@ -78,9 +78,9 @@ def test_ecr_refuses_a_repository_policy_statement_without_action(ecr):
 
 def test_the_replay_stops_at_the_first_document_the_api_refuses(fresh_server):
     """A broken document from the program would fail the suite, not slip through."""
-    from ecr_platform_tools.mocks import RecordedResource
+    from engine.resource import Resource
 
-    broken = RecordedResource(
+    broken = Resource(
         type=r.ROLE, name="broken", urn="urn:pulumi:t::p::aws:iam/role:Role::broken", parent="", custom=True,
         inputs={"name": "broken", "assumeRolePolicy": json.dumps(
             {"Version": "2012-10-17", "Statement": [{**EC2_TRUST["Statement"][0], "Resource": "*"}]})},
@@ -90,9 +90,9 @@ def test_the_replay_stops_at_the_first_document_the_api_refuses(fresh_server):
 
 
 def test_the_replay_refuses_an_input_it_would_drop(fresh_server):
-    from ecr_platform_tools.mocks import RecordedResource
+    from engine.resource import Resource
 
-    repository = RecordedResource(
+    repository = Resource(
         type=r.REPOSITORY, name="x", urn="urn:pulumi:t::p::aws:ecr/repository:Repository::x", parent="",
         custom=True, inputs={"name": "refusals/new", "imageScanningConfigurationTypo": {"scanOnPush": True}},
         outputs={}, protect=False)

@@ -8,19 +8,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ecr_platform_tools.analyzer import PolicyPackClient, Violation, from_recorded
-from ecr_platform_tools.mocks import RecordedResource
-from ecr_platform_tools.program import PROJECT, load_stack_config
+from engine.analyzer import PolicyPackClient, Violation
+from engine.program import PROJECT, load_stack_config
+from engine.resource import Resource
 
 from ..policy.conftest import pack_client  # noqa: F401 (the fixture: one pack process per worker)
 
 
 def judge(client: PolicyPackClient, pack_config: Mapping[str, Any],
-          resources: Sequence[RecordedResource]) -> list[Violation]:
+          resources: Sequence[Resource]) -> list[Violation]:
     """What `pulumi preview --policy-pack-config <file>` reports: each resource's inputs, then the stack."""
     client.configure(pack_config)
-    found = [v for r in resources if r.custom for v in client.analyze_resource(from_recorded(r, False))]
-    return found + client.analyze_stack([from_recorded(r, True) for r in resources])
+    return client.analyze_all(resources)
 
 
 def program_config(stack_file: Path) -> dict[str, Any]:

@@ -20,8 +20,8 @@ import pytest
 from pydantic import BaseModel
 
 from components.config import RepositorySettings, RoleSettings, StackConfig, load_settings
-from ecr_platform_tools.config_docs import SECTIONS
-from ecr_platform_tools.program import load_stack_config, run_stack
+from devtools.config_docs import SECTIONS
+from engine.program import load_stack_config, run_stack
 
 from ..policy.conftest import assert_clean
 from .conftest import judge, program_config

@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from components.config import ConfigError, load_settings
-from ecr_platform_tools.deletions import find_deletions, retire_of
-from ecr_platform_tools.program import ProgramRun, load_stack_config, run_stack
+from engine.program import ProgramRun, load_stack_config, run_stack
+from review.deletions import find_deletions, retire_of
 
 from ..policy.conftest import assert_violates
 from .conftest import judge, program_config
@@ -125,7 +125,7 @@ def test_following_the_guide_keeps_every_environment_green(pack_client, tmp_path
         for env in sorted(envs):
             run = run_stack(env, config_file=workspace.stack_file(env))
             mandatory = [v for v in judge(pack_client, workspace.pack_config(env), run.resources)
-                         if v.enforcement_level == "mandatory"]
+                         if v.enforcement == "mandatory"]
             assert not mandatory, (f"after the guide's section '{section}', `make check STACK={env}` fails:\n"
                                    + "\n".join(f"  - {v}" for v in mandatory))
 

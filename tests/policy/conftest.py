@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools.analyzer import PolicyPackClient, Resource, Violation
+from engine.analyzer import PolicyPackClient, Resource, Violation
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK_DIR = ROOT / "policy"
@@ -67,7 +67,7 @@ def _listing(violations: Sequence[Violation]) -> str:
 
 
 def of_policy(violations: Sequence[Violation], policy: str, level: str | None = "mandatory") -> list[Violation]:
-    return [v for v in violations if v.policy_name == policy and (level is None or v.enforcement_level == level)]
+    return [v for v in violations if v.policy == policy and (level is None or v.enforcement == level)]
 
 
 def assert_violates(violations: Sequence[Violation], policy: str, *fragments: str,
@@ -87,5 +87,5 @@ def assert_passes(violations: Sequence[Violation], policy: str) -> None:
 
 
 def assert_clean(violations: Sequence[Violation]) -> None:
-    mandatory = [v for v in violations if v.enforcement_level == "mandatory"]
+    mandatory = [v for v in violations if v.enforcement == "mandatory"]
     assert not mandatory, f"expected no mandatory violations; got:\n{_listing(violations)}"

@@ -1,6 +1,6 @@
 """One compliant resource per type, shaped as the program declares it; tests change one field.
 
-Builders return fresh `Resource`s, so a test can mutate `props` freely. Documents are built as
+Builders return fresh `Resource`s, so a test can mutate `inputs` freely. Documents are built as
 dicts and serialised the way the program does (`json.dumps(..., sort_keys=True)`).
 """
 
@@ -10,7 +10,7 @@ import copy
 import json
 from typing import Any
 
-from ecr_platform_tools.analyzer import Resource, default_urn
+from engine.analyzer import Resource, default_urn
 
 ACCOUNT = "210987654321"
 REGION = "us-west-2"
@@ -51,7 +51,7 @@ def repo_arn(name: str) -> str:
 
 
 def resource(type_: str, name: str, props: dict[str, Any], **options: Any) -> Resource:
-    return Resource(type=type_, name=name, urn=default_urn(type_, name), props=copy.deepcopy(props), **options)
+    return Resource(type=type_, name=name, urn=default_urn(type_, name), inputs=copy.deepcopy(props), **options)
 
 
 # --- ECR -----------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools.analyzer import UNKNOWN, Resource
+from engine.analyzer import UNKNOWN, Resource
 
 from .conftest import Guard, assert_clean, assert_violates
 from .fixtures import (
@@ -206,7 +206,8 @@ def test_aws_managed_write_policies_are_judged_by_what_they_grant(prod: Guard, m
         stack = [*baseline(), *extra]
     else:
         stack = [r if r.name != "github-push-payments" else
-                 Resource(r.type, r.name, {**r.props, "managedPolicyArns": [arn]}, r.urn, r.parent) for r in baseline()]
+                 Resource(r.type, r.name, {**r.inputs, "managedPolicyArns": [arn]}, r.urn, r.parent)
+                 for r in baseline()]
     violations = prod.all(stack)
     assert_violates(violations, "iam-least-privilege", managed, "allowedManagedPolicies")
     assert_violates(violations, "team-isolation", "github-push-payments", f"AWS managed policy '{managed}'",
@@ -365,8 +366,8 @@ def test_a_registry_policy_for_an_allowed_account_is_the_passing_twin(prod: Guar
 
 
 def unscanned() -> list[Resource]:
-    return [r if r.props.get("name") != "billing/api" else
-            Resource(r.type, r.name, {**r.props, "imageScanningConfiguration": {"scanOnPush": False}}, r.urn, r.parent,
+    return [r if r.inputs.get("name") != "billing/api" else
+            Resource(r.type, r.name, {**r.inputs, "imageScanningConfiguration": {"scanOnPush": False}}, r.urn, r.parent,
                      r.protect) for r in baseline()]
 
 
@@ -414,8 +415,8 @@ def test_a_lifecycle_policy_declared_by_another_team_fails(prod: Guard) -> None:
 
 def test_a_second_repository_policy_for_one_repository_fails(prod: Guard) -> None:
     first = repository_policy(repository_policy_document(["333333333333"], []), "billing/api")
-    first = Resource(first.type, first.name, first.props, first.urn, COMPONENT + "billing")
-    second = Resource(first.type, "billing-api-policy-2", first.props, "", COMPONENT + "billing")
+    first = Resource(first.type, first.name, first.inputs, first.urn, COMPONENT + "billing")
+    second = Resource(first.type, "billing-api-policy-2", first.inputs, "", COMPONENT + "billing")
     assert_violates(judge(prod, first, second), "team-isolation", "2 repository policies", "'billing/api'")
     assert_clean(judge(prod, first))
 
@@ -425,7 +426,7 @@ def test_a_repository_policy_naming_another_teams_role_grants_it_push(prod: Guar
         "Sid": "LetPaymentsPush", "Effect": "Allow", "Principal": {"AWS": f"{ROLE_ARN}/github-push-payments"},
         "Action": PUSH}]}
     policy = repository_policy(document, "billing/api")
-    policy = Resource(policy.type, policy.name, policy.props, policy.urn, COMPONENT + "billing")
+    policy = Resource(policy.type, policy.name, policy.inputs, policy.urn, COMPONENT + "billing")
     assert_violates(judge(prod, policy), "team-isolation", "github-push-payments", "repository policy of "
                     "'billing/api'", "2 teams")
 
@@ -473,7 +474,7 @@ def test_an_unknown_nested_in_an_object_document_never_crashes(prod: Guard) -> N
     document = statement(Action=["ecr:BatchGetImage", UNKNOWN], Resource=[repo_arn("payments/*")],
                          Condition={"StringEquals": {"aws:ResourceTag/team": UNKNOWN}})
     extra = role_policy(document, name="extra")
-    extra = Resource(extra.type, extra.name, {**extra.props, "policy": document}, extra.urn)
+    extra = Resource(extra.type, extra.name, {**extra.inputs, "policy": document}, extra.urn)
     violations = judge(prod, extra, resource(ROLE, "preview-role", {"name": "preview-role", "assumeRolePolicy": {
         "Statement": [{"Effect": "Allow", "Principal": {"Federated": UNKNOWN}, "Action": "sts:AssumeRole"}]}}))
     assert_clean(violations)
@@ -483,7 +484,7 @@ def test_an_unknown_nested_in_an_object_document_never_crashes(prod: Guard) -> N
 def test_an_unknown_inside_a_cross_team_grant_still_reports_what_is_known(prod: Guard) -> None:
     document = statement(Action=PUSH, Resource=[repo_arn("billing/*"), UNKNOWN])
     extra = role_policy(document, name="extra")
-    extra = Resource(extra.type, extra.name, {**extra.props, "policy": document}, extra.urn)
+    extra = Resource(extra.type, extra.name, {**extra.inputs, "policy": document}, extra.urn)
     assert_violates(judge(prod, extra), "team-isolation", "team 'billing'")
 
 

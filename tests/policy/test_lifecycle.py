@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools.analyzer import UNKNOWN
+from engine.analyzer import UNKNOWN
 
 from .conftest import Guard, assert_passes, assert_violates
 from .fixtures import creation_template, dumps, lifecycle_document, lifecycle_policy, repository

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ecr_platform_tools.analyzer import PolicyPackClient
+from engine.analyzer import PolicyPackClient
 
 from .conftest import PACK_DIR, POLICY_NAMES
 

@@ -52,7 +52,7 @@ def test_a_lowered_quota_catches_a_small_trust_policy(guard: Guard) -> None:
 def test_whitespace_does_not_count(guard: Guard) -> None:
     document = trust_document(exact=subjects(12))
     padded = role(trust=json.dumps(document, indent=40))
-    assert len(padded.props["assumeRolePolicy"]) > 2048
+    assert len(padded.inputs["assumeRolePolicy"]) > 2048
     assert_passes(guard.stack([padded]), POLICY)
 
 

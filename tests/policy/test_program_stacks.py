@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools.analyzer import PolicyPackClient, Violation, from_recorded
-from ecr_platform_tools.mocks import RecordedResource
-from ecr_platform_tools.program import ProgramRun, load_stack_config, run_program, run_stack, stack_config_path
+from engine.analyzer import PolicyPackClient, Violation
+from engine.program import ProgramRun, load_stack_config, run_program, run_stack, stack_config_path
+from engine.resource import Resource
 
 from .conftest import assert_clean, assert_violates
 
@@ -27,11 +27,10 @@ def env_config(env: str) -> dict[str, Any]:
     return json.loads((ROOT / "policy" / "config" / f"{env}.json").read_text())
 
 
-def judge(client: PolicyPackClient, env: str, resources: list[RecordedResource]) -> list[Violation]:
+def judge(client: PolicyPackClient, env: str, resources: list[Resource]) -> list[Violation]:
     """Analyze each resource's inputs, then the stack's outputs, under `policy/config/<env>.json`."""
     client.configure(env_config(env))
-    found = [v for r in resources if r.custom for v in client.analyze_resource(from_recorded(r, False))]
-    return found + client.analyze_stack([from_recorded(r, True) for r in resources])
+    return client.analyze_all(resources)
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +44,14 @@ def test_checked_in_stacks_draw_no_mandatory_violation(pack_client, stack, previ
     assert_clean(judge(pack_client, stack, run_stack(stack, preview=preview).resources))
 
 
-def _document(resource: RecordedResource, key: str, change: Callable[[dict[str, Any]], None]) -> None:
+def _document(resource: Resource, key: str, change: Callable[[dict[str, Any]], None]) -> None:
     for props in (resource.inputs, resource.outputs):
         document = json.loads(props[key])
         change(document)
         props[key] = json.dumps(document)
 
 
-def _find(resources: list[RecordedResource], type_: str, name: str) -> RecordedResource:
+def _find(resources: list[Resource], type_: str, name: str) -> Resource:
     return next(r for r in resources if r.type == type_ and r.name == name)
 
 
@@ -86,7 +85,7 @@ def _pass_any_role(doc: dict[str, Any]) -> None:
     statement["Resource"] = "*"
 
 
-MUTATIONS: list[tuple[str, str, Callable[[list[RecordedResource]], None]]] = [
+MUTATIONS: list[tuple[str, str, Callable[[list[Resource]], None]]] = [
     ("push role reaches every repository", "team-isolation",
      lambda rs: _document(_find(rs, "aws:iam/rolePolicy:RolePolicy", "dc43-push"), "policy", _widen_push)),
     ("service-wide ECR actions", "iam-least-privilege",
@@ -134,7 +133,7 @@ def test_unprotected_prod_repository_is_caught(pack_client, prod):
     assert_violates(judge(pack_client, "prod", resources), "protect-registries", "dc43/http-backend")
 
 
-def _replicate_elsewhere(rs: list[RecordedResource]) -> None:
+def _replicate_elsewhere(rs: list[Resource]) -> None:
     replication = _find(rs, "aws:ecr/replicationConfiguration:ReplicationConfiguration", "registry-replication")
     for props in (replication.inputs, replication.outputs):
         props["replicationConfiguration"]["rules"][0]["destinations"][0]["registryId"] = "999999999999"

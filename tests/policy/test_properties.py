@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecr_platform_tools.analyzer import UNKNOWN, Resource
+from engine.analyzer import UNKNOWN, Resource
 
 from .conftest import Guard, assert_clean
 from .fixtures import (
@@ -75,7 +75,7 @@ def verdict(guard: Guard, identity: Any, trust: Any) -> Counter[str]:
     stack = [r for r in baseline() if r.name != "github-push-payments"]
     stack += [role("github-push-payments", trust, team="payments", parent=COMPONENT + "payments"),
               role_policy(identity, name="extra")]
-    return Counter(v.policy_name for v in guard.all(stack) if v.enforcement_level == "mandatory")
+    return Counter(v.policy for v in guard.all(stack) if v.enforcement == "mandatory")
 
 
 def pick(pool: list[dict[str, Any]]) -> st.SearchStrategy[list[dict[str, Any]]]:
@@ -162,7 +162,7 @@ def test_unknowns_anywhere_in_a_document_never_raise_nor_add_a_verdict(guard: Gu
 def prop_paths(resources: list[Resource]) -> list[tuple[int, tuple]]:
     out = []
     for index, r in enumerate(resources):
-        props = {k: (json.loads(v) if isinstance(v, str) and v.startswith("{") else v) for k, v in r.props.items()}
+        props = {k: (json.loads(v) if isinstance(v, str) and v.startswith("{") else v) for k, v in r.inputs.items()}
         out += [(index, p) for p in paths(props) if p]
     return out
 
@@ -190,8 +190,8 @@ def test_an_unknown_at_any_property_path_of_the_stack_never_raises(guard: Guard,
     stack = every_kind()
     index, path = data.draw(st.sampled_from(prop_paths(stack)))
     target = stack[index]
-    props = {k: (json.loads(v) if isinstance(v, str) and v.startswith("{") else v) for k, v in target.props.items()}
-    stack[index] = replace(target, props=with_unknown(props, path))
+    props = {k: (json.loads(v) if isinstance(v, str) and v.startswith("{") else v) for k, v in target.inputs.items()}
+    stack[index] = replace(target, inputs=with_unknown(props, path))
     assert_clean(guard.all(every_kind()))
     violations = guard.all(stack)
-    assert all(v.enforcement_level == "advisory" for v in violations), (target.name, path, violations)
+    assert all(v.enforcement == "advisory" for v in violations), (target.name, path, violations)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecr_platform_tools.analyzer import Resource
+from engine.analyzer import Resource
 
 from .conftest import Guard, assert_passes, assert_violates
 from .fixtures import creation_template, registry_scanning, repository

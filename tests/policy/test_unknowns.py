@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools.analyzer import UNKNOWN, Resource
+from engine.analyzer import UNKNOWN, Resource
 
 from .conftest import Guard, assert_clean, assert_violates
 from .fixtures import (
@@ -34,7 +34,7 @@ def compliant_stack() -> list[Resource]:
 
 
 def unknown_everywhere(r: Resource) -> Resource:
-    return replace(r, props={key: UNKNOWN for key in r.props})
+    return replace(r, inputs={key: UNKNOWN for key in r.inputs})
 
 
 def unknown_nested(value: Any) -> Any:
@@ -50,7 +50,7 @@ def unknown_nested(value: Any) -> Any:
 def test_unknown_properties_leave_only_advisory_notes(guard: Guard, index: int, how: str) -> None:
     original = compliant_stack()[index]
     changed = (unknown_everywhere(original) if how == "top-level"
-               else replace(original, props={k: unknown_nested(v) for k, v in original.props.items()}))
+               else replace(original, inputs={k: unknown_nested(v) for k, v in original.inputs.items()}))
     stack = [*compliant_stack()[:index], changed, *compliant_stack()[index + 1:]]
     violations = guard.all(stack)
     assert_clean(violations)

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ecr_platform_tools.emulator import MotoServer, aws_environment, free_port
-from ecr_platform_tools.workflow_snippet import Subject, Trust, plan_for, render
+from devtools.emulator import MotoServer, aws_environment, free_port
+from devtools.workflow_snippet import Subject, Trust, plan_for, render
 
 from .lint import tool
 

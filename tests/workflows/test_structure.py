@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ecr_platform_tools import workflow_snippet
+from devtools import workflow_snippet
 
 from .lint import ACTIONS, PINNED_USES, PLATFORM_WORKFLOWS, WORKFLOWS
 from .rules import SAME_REPO_GUARD, all_problems, jobs, load, steps, uses

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from ecr_platform_tools import workflow_snippet
-from ecr_platform_tools.iam_eval import Effect, Glob, PolicyDocument, Principal, Request, evaluate
-from ecr_platform_tools.program import ProgramRun, run_stack
-from ecr_platform_tools.workflow_snippet import SnippetError, Subject, Trust, github_filter, plan_for
+from devtools import workflow_snippet
+from devtools.workflow_snippet import SnippetError, Subject, Trust, github_filter, plan_for
+from engine.program import ProgramRun, run_stack
+from review.iam_eval import Effect, Glob, PolicyDocument, Principal, Request, evaluate
 
 from .lint import actionlint, zizmor
 from .rules import all_problems, load
@@ -314,12 +314,13 @@ def test_a_role_no_trigger_can_reach_is_an_error() -> None:
 
 
 def test_trust_is_read_from_the_policy_subjects_of_that_repository() -> None:
+    github = {"Federated": "arn:aws:iam::123456789012:oidc-provider/t"}
     policy = {"Statement": [
-        {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {
+        {"Effect": "Allow", "Principal": github, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {
             "StringEquals": {"t:aud": "sts.amazonaws.com", "t:sub": ["repo:acme/app:ref:refs/heads/main",
                                                                      "repo:acme/other:environment:prod"]},
             "StringLike": {"t:sub": "repo:acme/app:ref:refs/tags/v*"}}},
-        {"Effect": "Deny", "Action": "sts:AssumeRoleWithWebIdentity",
+        {"Effect": "Deny", "Principal": github, "Action": "sts:AssumeRoleWithWebIdentity",
          "Condition": {"StringEquals": {"t:sub": "repo:acme/app:pull_request"}}},
     ]}
     found = workflow_snippet.trust_for("acme/app", "r", workflow_snippet.trusted_subjects(policy))

@@ -11,7 +11,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .access import LEVELS, REPOSITORY, ROLE, AccessReport, AccountAccess, RepoAccess, ResourceLike, RoleAccess
+from engine.analyzer import Violation
+from engine.resource import Resource
+
+from .access import LEVELS, REPOSITORY, ROLE, AccessReport, AccountAccess, RepoAccess, RoleAccess
 from .access import repository_actions as _repository_actions
 from .deletions import Deletion
 from .guard import Guard, GuardChange, shown_ref
@@ -25,21 +28,6 @@ SIMULATED_NOTE = (
     "`pulumi preview` shows the real one."
 )
 Quote = Callable[[str], str]  # how a value is shown: `str` in text, a code span in Markdown
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One policy violation as the pack reported it."""
-
-    policy: str
-    enforcement: str  # mandatory | advisory | remediate | disabled
-    message: str
-    urn: str = ""
-
-    @property
-    def resource(self) -> str:
-        """The resource's logical name (the URN's last part), or `stack` for stack-level findings."""
-        return self.urn.rsplit("::", 1)[-1] if self.urn else "stack"
 
 
 @dataclass
@@ -93,13 +81,13 @@ class CheckResult:
         return f"{value} {SIMULATED}" if any(s in value for s in self.simulated) else value
 
 
-def summarize(stack: str, environment: str, resources: Sequence[ResourceLike], access: AccessReport) -> Summary:
+def summarize(stack: str, environment: str, resources: Sequence[Resource], access: AccessReport) -> Summary:
     """Teams from the `team` tags, repositories and roles as declared, custom resources counted by type."""
     custom = [r for r in resources if r.custom]
     teams = sorted({team for r in custom if (team := _team_tag(r))})
     repositories = sorted(_name(r) for r in custom if r.type == REPOSITORY)
     owners = {_name(r): team for r in custom if r.type == REPOSITORY and (team := _team_tag(r))}
-    arn = next((str(r.outputs.get("arn", "")) for r in custom if r.type == REPOSITORY), "")
+    arn = next((str(r.state.get("arn", "")) for r in custom if r.type == REPOSITORY), "")
     region = arn.split(":")[3] if arn.count(":") >= 4 else ""
     roles = sorted(_name(r) for r in custom if r.type == ROLE)
     counts = Counter(r.type for r in custom)
@@ -107,13 +95,13 @@ def summarize(stack: str, environment: str, resources: Sequence[ResourceLike], a
                    dict(sorted(counts.items())), dict(sorted(owners.items())))
 
 
-def _team_tag(resource: ResourceLike) -> str:
+def _team_tag(resource: Resource) -> str:
     tags = resource.inputs.get("tags")
     return str(tags.get("team") or "") if isinstance(tags, dict) else ""
 
 
-def _name(resource: ResourceLike) -> str:
-    return str(resource.outputs.get("name") or resource.inputs.get("name"))
+def _name(resource: Resource) -> str:
+    return str(resource.state.get("name") or resource.inputs.get("name"))
 
 
 # ---------------------------------------------------------------- facts (what a diff compares)

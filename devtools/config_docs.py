@@ -1,6 +1,6 @@
 """The README's config reference, generated from the config models (as terraform-docs does).
 
-`python -m ecr_platform_tools.config_docs --write` rewrites the block between the markers in
+`python -m devtools.config_docs --write` rewrites the block between the markers in
 README.md; a test fails when the README and the models disagree.
 """
 
@@ -17,55 +17,34 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from components.config import (
-    BUILT_IN,
-    Deploy,
-    Encryption,
-    GitHubAccess,
-    GitHubSettings,
-    KeepTagged,
-    Lifecycle,
-    PullThroughCache,
-    RegistryConfig,
-    Replication,
-    ReplicationDestination,
-    ReplicationRule,
-    RepositoryEntry,
-    RepositorySettings,
-    Reviewers,
-    RoleSettings,
-    Scanning,
-    ScanRule,
-    StackConfig,
-    Team,
-)
+from components import config
 from components.config.retire import Retire
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-BEGIN = "<!-- config-reference:begin (generated: python -m ecr_platform_tools.config_docs --write) -->"
+BEGIN = "<!-- config-reference:begin (generated: python -m devtools.config_docs --write) -->"
 END = "<!-- config-reference:end -->"
 
 # (key path shown to users, model); settings shared by defaults/team/repository are listed once.
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
-    ("ecr-platform:", StackConfig),
-    ("github.", GitHubSettings),
-    ("defaults. / teams.<team>. / repositories[]. (repository settings)", RepositorySettings),
-    ("defaults. / teams.<team>. (push role settings)", RoleSettings),
-    ("encryption.", Encryption),
-    ("lifecycle.", Lifecycle),
-    ("lifecycle.keepTagged[].", KeepTagged),
-    ("teams.<team>.", Team),
-    ("teams.<team>.repositories[].", RepositoryEntry),
-    ("teams.<team>.github[].", GitHubAccess),
-    ("teams.<team>.github[].reviewers.", Reviewers),
-    ("teams.<team>.deploy.", Deploy),
-    ("registry.", RegistryConfig),
-    ("registry.replication.", Replication),
-    ("registry.replication.rules[].", ReplicationRule),
-    ("registry.replication.rules[].destinations[].", ReplicationDestination),
-    ("registry.scanning.", Scanning),
-    ("registry.scanning.rules[].", ScanRule),
-    ("registry.pullThroughCache.<prefix>.", PullThroughCache),
+    ("ecr-platform:", config.StackConfig),
+    ("github.", config.GitHubSettings),
+    ("defaults. / teams.<team>. / repositories[]. (repository settings)", config.RepositorySettings),
+    ("defaults. / teams.<team>. (push role settings)", config.RoleSettings),
+    ("encryption.", config.Encryption),
+    ("lifecycle.", config.Lifecycle),
+    ("lifecycle.keepTagged[].", config.KeepTagged),
+    ("teams.<team>.", config.Team),
+    ("teams.<team>.repositories[].", config.RepositoryEntry),
+    ("teams.<team>.github[].", config.GitHubAccess),
+    ("teams.<team>.github[].reviewers.", config.Reviewers),
+    ("teams.<team>.deploy.", config.Deploy),
+    ("registry.", config.RegistryConfig),
+    ("registry.replication.", config.Replication),
+    ("registry.replication.rules[].", config.ReplicationRule),
+    ("registry.replication.rules[].destinations[].", config.ReplicationDestination),
+    ("registry.scanning.", config.Scanning),
+    ("registry.scanning.rules[].", config.ScanRule),
+    ("registry.pullThroughCache.<prefix>.", config.PullThroughCache),
     ("retire.", Retire),
 ]
 
@@ -90,8 +69,8 @@ def _type_name(annotation: Any) -> str:
 
 def _default(model: type[BaseModel], name: str) -> str:
     field = model.model_fields[name]
-    if issubclass(model, RepositorySettings) and name in RepositorySettings.model_fields:
-        value = getattr(BUILT_IN, name)
+    if issubclass(model, config.RepositorySettings) and name in config.RepositorySettings.model_fields:
+        value = getattr(config.BUILT_IN, name)
         if isinstance(value, BaseModel):
             return "see below"
         return f"`{json.dumps(value)}` (built-in)"
@@ -110,7 +89,7 @@ def render() -> str:
     for prefix, model in SECTIONS:
         lines += [f"#### `{prefix}`", "", "| key | type | default | meaning |", "| --- | --- | --- | --- |"]
         own = model.model_fields
-        shared = {name for base in (RepositorySettings, RoleSettings) if base is not model
+        shared = {name for base in (config.RepositorySettings, config.RoleSettings) if base is not model
                   and issubclass(model, base) for name in base.model_fields}
         for name, field in own.items():
             if name in shared:

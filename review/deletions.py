@@ -21,8 +21,7 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 
 from components.config.retire import Retire
-
-from .mocks import RecordedResource
+from engine.resource import Resource
 
 REPOSITORY = "aws:ecr/repository:Repository"
 OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
@@ -146,21 +145,21 @@ class Deletion:
                 + f" {self.advice()}")
 
 
-def _key(resource: RecordedResource) -> str:
+def _key(resource: Resource) -> str:
     kind = KINDS[resource.type]
     return str(resource.inputs.get(kind.key) or "") if kind.key else ""
 
 
-def _name(resource: RecordedResource) -> str:
+def _name(resource: Resource) -> str:
     return _key(resource) or resource.name
 
 
-def _team(resource: RecordedResource) -> str:
+def _team(resource: Resource) -> str:
     tags = resource.inputs.get("tags")
     return str(tags.get("team") or "") if isinstance(tags, dict) else ""
 
 
-def _stateful(resources: Sequence[RecordedResource]) -> list[RecordedResource]:
+def _stateful(resources: Sequence[Resource]) -> list[Resource]:
     return [r for r in resources if r.custom and r.type in KINDS]
 
 
@@ -175,18 +174,18 @@ def _identity(urn: str) -> str:
     return urn.split("::", 2)[-1]
 
 
-def find_deletions(base: Sequence[RecordedResource], head: Sequence[RecordedResource],
+def find_deletions(base: Sequence[Resource], head: Sequence[Resource],
                    retire: Retire | None = None) -> list[Deletion]:
     """Stateful resources of `base` that `head` deletes or replaces, repositories first, then by name."""
     now = _stateful(head)
     by_identity = {urn: r for r in now for urn in (r.urn, *r.aliases)}
-    by_key: dict[tuple[str, str], RecordedResource] = {}
+    by_key: dict[tuple[str, str], Resource] = {}
     for r in now:
         by_key.setdefault((r.type, _key(r)), r)
     before = _stateful(base)
     known = {(r.type, _key(r)) for r in before}
     # New repositories by last name segment, and by that and team: where a moved repository went.
-    created: dict[tuple[str, ...], RecordedResource] = {}
+    created: dict[tuple[str, ...], Resource] = {}
     for r in sorted((r for r in now if r.type == REPOSITORY and (r.type, _key(r)) not in known), key=_key):
         created.setdefault((_leaf(r), _team(r)), r)
         created.setdefault((_leaf(r),), r)
@@ -213,11 +212,11 @@ def find_deletions(base: Sequence[RecordedResource], head: Sequence[RecordedReso
     return sorted(found, key=lambda d: (order.index(d.type), d.name))
 
 
-def _leaf(repository: RecordedResource) -> str:
+def _leaf(repository: Resource) -> str:
     return _key(repository).rpartition("/")[2]
 
 
-def _instead(old: RecordedResource, created: Mapping[tuple[str, ...], RecordedResource]) -> RecordedResource | None:
+def _instead(old: Resource, created: Mapping[tuple[str, ...], Resource]) -> Resource | None:
     """The new repository with the same last name segment (a namespace change or a renamed team), if any;
     one of the same team first."""
     if old.type != REPOSITORY:
@@ -225,7 +224,7 @@ def _instead(old: RecordedResource, created: Mapping[tuple[str, ...], RecordedRe
     return created.get((_leaf(old), _team(old))) or created.get((_leaf(old),))
 
 
-def _deletion(old: RecordedResource, action: str, reason: str, moved_to: RecordedResource | None = None) -> Deletion:
+def _deletion(old: Resource, action: str, reason: str, moved_to: Resource | None = None) -> Deletion:
     renamed = _team(old) if moved_to is not None and _team(old) and _team(moved_to) != _team(old) else ""
     return Deletion(old.type, _name(old), action, reason, old.urn, (_key(moved_to),) if moved_to else (), renamed,
                     protected=old.protect)

@@ -31,12 +31,14 @@ import grpc
 import pulumi
 import yaml
 
+from engine.analyzer import PolicyPackClient
+from engine.program import ProgramRun, load_stack_config, run_program, stack_config_path
+from engine.resource import Resource
+
 from .access import build_access_report
-from .analyzer import PolicyPackClient, from_recorded
 from .deletions import POLICY, Deletion, find_deletions, judged, retire_of
 from .guard import Guard, GuardChange, GuardError, git, guard_change, guard_for, shown_ref
 from .markdown import COMMENT_MAX_CHARS, render_markdown
-from .program import ProgramRun, RecordedResource, load_stack_config, run_program, stack_config_path
 from .report import MANDATORY, CheckResult, Comparison, Violation, compare, render_text, summarize, to_json
 
 EXIT_OK, EXIT_MANDATORY, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3
@@ -109,15 +111,10 @@ class PolicyPack:
             message = message.replace(PACK_CONFIG_PLACEHOLDER, self._config_shown)
         return message.strip()
 
-    def violations(self, resources: Sequence[RecordedResource]) -> list[Violation]:
+    def violations(self, resources: Sequence[Resource]) -> list[Violation]:
         """Analyze per custom resource, then AnalyzeStack over all of them, as a preview does."""
-        # A resource policy's diagnostic carries no URN: the engine knows which resource it asked about.
-        found = [dataclasses.replace(v, urn=v.urn or r.urn) for r in resources if r.custom
-                 for v in self._client.analyze_resource(from_recorded(r, False))]
-        found += self._client.analyze_stack([from_recorded(r, True) for r in resources])
-        return [
-            Violation(v.policy_name, v.enforcement_level, self._message(v.policy_name, v.message), v.urn) for v in found
-        ]
+        return [dataclasses.replace(v, message=self._message(v.policy, v.message))
+                for v in self._client.analyze_all(resources)]
 
 
 # ---------------------------------------------------------------- one check
@@ -126,7 +123,7 @@ class PolicyPack:
 def judge(
     stack: str,
     config: dict[str, Any],
-    resources: Sequence[RecordedResource],
+    resources: Sequence[Resource],
     pack: PolicyPack | None,
     guard: Guard | None = None,
     simulated: frozenset[str] = frozenset(),

@@ -22,7 +22,8 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
-from .mocks import RecordedResource, RecordingMocks, RecordingMonitor
+from .mocks import RecordingMocks, RecordingMonitor
+from .resource import Resource
 
 PROJECT = "ecr-platform"
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,16 +35,16 @@ class ProgramRun:
 
     stack: str
     config: dict[str, Any]
-    resources: list[RecordedResource]
+    resources: list[Resource]
     outputs: dict[str, Any]
     simulated: frozenset[str] = frozenset()
     """Values only this offline run has: ids and names the mocks made up where AWS would choose."""
 
-    def of_type(self, type_token: str) -> list[RecordedResource]:
+    def of_type(self, type_token: str) -> list[Resource]:
         """The resources of one pulumi type token, e.g. `aws:ecr/repository:Repository`."""
         return [r for r in self.resources if r.type == type_token]
 
-    def named(self, type_token: str, name: str) -> RecordedResource:
+    def named(self, type_token: str, name: str) -> Resource:
         """The one resource of `type_token` whose logical name is `name`."""
         found = [r for r in self.of_type(type_token) if r.name == name]
         if len(found) != 1:

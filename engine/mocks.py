@@ -9,11 +9,12 @@ plain mock monitor drops (parent, protect, dependencies), which the policy pack 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.mocks import MockMonitor
+
+from .resource import Resource
 
 # AWS partitions by region prefix; everything else is the commercial partition.
 _PARTITIONS = {"cn-": ("aws-cn", "amazonaws.com.cn"), "us-gov-": ("aws-us-gov", "amazonaws.com")}
@@ -25,24 +26,6 @@ def partition_of(region: str) -> tuple[str, str]:
         if region.startswith(prefix):
             return answer
     return ("aws", "amazonaws.com")
-
-
-@dataclass
-class RecordedResource:
-    """One resource as the engine would see it: inputs, mocked outputs and resource options."""
-
-    type: str
-    name: str
-    urn: str
-    parent: str
-    custom: bool
-    inputs: dict[str, Any]
-    outputs: dict[str, Any]
-    protect: bool
-    dependencies: list[str] = field(default_factory=list)
-    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
-    aliases: list[str] = field(default_factory=list)
-    """URNs this resource was known by (its `aliases` option), as the engine resolves them."""
 
 
 class RecordingMocks(Mocks):
@@ -151,14 +134,14 @@ class RecordingMonitor(MockMonitor):
 
     def __init__(self, mocks: Mocks) -> None:
         super().__init__(mocks)
-        self.recorded: list[RecordedResource] = []
+        self.recorded: list[Resource] = []
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             state = self.resources[response.urn].state
             self.recorded.append(
-                RecordedResource(
+                Resource(
                     type=request.type,
                     name=request.name,
                     urn=response.urn,

@@ -7,7 +7,7 @@ returning plain dataclasses. Use it as a context manager: the pack process is al
     with PolicyPackClient(Path("policy")) as pack:
         pack.configure(json.loads(Path("policy/config/prod.json").read_text()))
         for violation in pack.analyze_stack(resources):
-            print(violation.policy_name, violation.message)
+            print(violation.policy, violation.message)
 
 Property values are plain Python; pass `UNKNOWN` where the engine would not know a value yet
 (first preview), and it is sent in Pulumi's wire format.
@@ -15,13 +15,14 @@ Property values are plain Python; pass `UNKNOWN` where the engine would not know
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -29,6 +30,8 @@ from typing import Any
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from .resource import Resource, default_urn
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """Pulumi's wire encoding of a value unknown during preview."""
@@ -44,36 +47,23 @@ _STARTUP_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
-class Resource:
-    """One resource as the engine describes it to a policy pack (input properties, camelCase)."""
+class Violation:
+    """One diagnostic from the pack: what the tests assert on and the check reports."""
 
-    type: str
-    name: str
-    props: Mapping[str, Any] = field(default_factory=dict)
+    policy: str
+    enforcement: str
+    """`mandatory`, `advisory`, `disabled` or `remediate`."""
+    message: str
     urn: str = ""
-    parent: str = ""
-    protect: bool = False
-    dependencies: Sequence[str] = ()
-    property_dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     @property
-    def resolved_urn(self) -> str:
-        return self.urn or default_urn(self.type, self.name)
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One diagnostic from the pack."""
-
-    policy_name: str
-    message: str
-    urn: str
-    enforcement_level: str
-    """`mandatory`, `advisory`, `disabled` or `remediate`."""
+    def resource(self) -> str:
+        """The resource's logical name (the URN's last part), or `stack` for stack-level findings."""
+        return self.urn.rsplit("::", 1)[-1] if self.urn else "stack"
 
     def __str__(self) -> str:
         where = f" [{self.urn}]" if self.urn else ""
-        return f"{self.enforcement_level.upper()} {self.policy_name}{where}: {self.message}"
+        return f"{self.enforcement.upper()} {self.policy}{where}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -94,30 +84,16 @@ class PackInfo:
     policies: list[PolicyDescription]
 
 
-def default_urn(type_: str, name: str, stack: str = "test", project: str = "ecr-platform") -> str:
-    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
-
-
 def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
     message = struct_pb2.Struct()
     json_format.ParseDict(json.loads(json.dumps(props)), message)
     return message
 
 
-def from_recorded(recorded: Any, stack_view: bool) -> Resource:
-    """A resource recorded under mocks (`ecr_platform_tools.mocks.RecordedResource`) as the engine
-    describes it: Analyze sees its inputs, AnalyzeStack its outputs (the engine's final state)."""
-    return Resource(
-        type=recorded.type, name=recorded.name, props=recorded.outputs if stack_view else recorded.inputs,
-        urn=recorded.urn, parent=recorded.parent, protect=recorded.protect, dependencies=recorded.dependencies,
-        property_dependencies=recorded.property_dependencies,
-    )
-
-
 def analyze_request(resource: Resource) -> analyzer_pb2.AnalyzeRequest:
     """The Analyze request the engine sends for one resource."""
     return analyzer_pb2.AnalyzeRequest(
-        type=resource.type, properties=_struct(resource.props), urn=resource.resolved_urn,
+        type=resource.type, properties=_struct(resource.inputs), urn=resource.resolved_urn,
         name=resource.name,
         options=analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent),
     )
@@ -128,7 +104,7 @@ def analyze_stack_request(resources: Iterable[Resource]) -> analyzer_pb2.Analyze
     request = analyzer_pb2.AnalyzeStackRequest()
     for r in resources:
         message = analyzer_pb2.AnalyzerResource(
-            type=r.type, properties=_struct(r.props), urn=r.resolved_urn, name=r.name, parent=r.parent,
+            type=r.type, properties=_struct(r.state), urn=r.resolved_urn, name=r.name, parent=r.parent,
             options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent),
             dependencies=list(r.dependencies),
         )
@@ -240,7 +216,7 @@ class PolicyPackClient:
 
     def analyze(self, type_: str, props: Mapping[str, Any], urn: str = "", name: str = "",
                 protect: bool = False, parent: str = "") -> list[Violation]:
-        return self.analyze_resource(Resource(type_, name or "resource", props, urn, parent, protect))
+        return self.analyze_resource(Resource(type_, name or "resource", dict(props), urn, parent, protect))
 
     def analyze_resource(self, resource: Resource) -> list[Violation]:
         return self._violations(self.stub.Analyze(analyze_request(resource)))
@@ -249,14 +225,16 @@ class PolicyPackClient:
         return self._violations(self.stub.AnalyzeStack(analyze_stack_request(resources)))
 
     def analyze_all(self, resources: Sequence[Resource]) -> list[Violation]:
-        """What the CLI does for a whole preview: Analyze per resource, then AnalyzeStack once."""
-        violations = [v for r in resources for v in self.analyze_resource(r)]
+        """What the CLI does for a whole preview: Analyze per custom resource (its inputs), then AnalyzeStack
+        once (every resource's final state). A resource policy's diagnostic carries no URN: the engine knows
+        which resource it asked about, so it names that one."""
+        violations = [dataclasses.replace(v, urn=v.urn or r.resolved_urn) for r in resources if r.custom
+                      for v in self.analyze_resource(r)]
         return violations + self.analyze_stack(resources)
 
     @staticmethod
     def _violations(reply: analyzer_pb2.AnalyzeResponse) -> list[Violation]:
-        return [Violation(policy_name=d.policyName, message=d.message, urn=d.urn,
-                          enforcement_level=_LEVEL_NAMES.get(d.enforcementLevel, str(d.enforcementLevel)))
+        return [Violation(d.policyName, _LEVEL_NAMES.get(d.enforcementLevel, str(d.enforcementLevel)), d.message, d.urn)
                 for d in reply.diagnostics]
 
 

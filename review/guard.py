@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .program import ROOT
+from engine.program import ROOT
 
 PACK = "policy"
 CONFIGS = f"{PACK}/config"

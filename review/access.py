@@ -14,7 +14,9 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
+
+from engine.resource import Resource
 
 from .iam_eval import (
     Decision,
@@ -47,15 +49,6 @@ _PULL = frozenset({"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"})
 _PUSH = frozenset({"ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload"})
 _DELETE = frozenset({"ecr:BatchDeleteImage", "ecr:DeleteRepository"})
 CREATE = "ecr:CreateRepository"
-
-
-class ResourceLike(Protocol):
-    type: str
-    name: str
-    urn: str
-    custom: bool
-    inputs: dict[str, Any]
-    outputs: dict[str, Any]
 
 
 @functools.lru_cache(maxsize=1)
@@ -227,8 +220,8 @@ def _document(value: Any, name: str) -> PolicyDocument | None:
     return PolicyDocument.parse(raw, name) if isinstance(raw, Mapping) else None
 
 
-def _prop(resource: ResourceLike, key: str) -> Any:
-    value = resource.outputs.get(key)
+def _prop(resource: Resource, key: str) -> Any:
+    value = resource.state.get(key)
     return value if value not in (None, "") else resource.inputs.get(key)
 
 
@@ -262,11 +255,11 @@ class _Stack:
     identity: dict[str, list[PolicyDocument]]
 
 
-def _read_stack(resources: Sequence[ResourceLike]) -> _Stack:
+def _read_stack(resources: Sequence[Resource]) -> _Stack:
     custom = [r for r in resources if r.custom]
-    repositories = {str(_prop(r, "name")): str(r.outputs.get("arn", "")) for r in custom if r.type == REPOSITORY}
+    repositories = {str(_prop(r, "name")): str(r.state.get("arn", "")) for r in custom if r.type == REPOSITORY}
     any_arn = next(iter(repositories.values()), "") or next(
-        (str(r.outputs.get("arn", "")) for r in custom if r.type == ROLE), ""
+        (str(r.state.get("arn", "")) for r in custom if r.type == ROLE), ""
     )
     account, partition = _account_of(any_arn), (any_arn.split(":")[1] if any_arn.count(":") >= 2 else "aws")
     repository_policies = {}
@@ -275,7 +268,7 @@ def _read_stack(resources: Sequence[ResourceLike]) -> _Stack:
             document = _document(_prop(r, "policy"), r.name)
             if document is not None:
                 repository_policies[str(_prop(r, "repository"))] = document
-    managed_policies = {str(r.outputs.get("arn")): r for r in custom if r.type == MANAGED_POLICY}
+    managed_policies = {str(r.state.get("arn")): r for r in custom if r.type == MANAGED_POLICY}
 
     roles: dict[str, RoleAccess] = {}
     trust: dict[str, PolicyDocument] = {}
@@ -285,7 +278,7 @@ def _read_stack(resources: Sequence[ResourceLike]) -> _Stack:
             continue
         name = str(_prop(r, "name"))
         tags = _prop(r, "tags") or {}
-        roles[name] = RoleAccess(name=name, arn=str(r.outputs.get("arn", "")), team=tags.get("team"), managed=True)
+        roles[name] = RoleAccess(name=name, arn=str(r.state.get("arn", "")), team=tags.get("team"), managed=True)
         document = _document(_prop(r, "assumeRolePolicy"), f"{name} trust policy")
         if document is not None:
             trust[name] = document
@@ -318,7 +311,7 @@ def _read_stack(resources: Sequence[ResourceLike]) -> _Stack:
 
 
 def _attach(
-    role: RoleAccess, documents: list[PolicyDocument], arn: str, managed_policies: Mapping[str, ResourceLike]
+    role: RoleAccess, documents: list[PolicyDocument], arn: str, managed_policies: Mapping[str, Resource]
 ) -> None:
     policy = managed_policies.get(arn)
     document = _document(_prop(policy, "policy"), arn) if policy is not None else None
@@ -433,8 +426,23 @@ def _classify(role: RoleAccess, documents: Sequence[PolicyDocument], action: str
         role.other.append(Grant(action, resource, decision.conditions))
 
 
-def _github_trusts(role: str, document: PolicyDocument) -> list[TrustEntry]:
-    entries: list[TrustEntry] = []
+@dataclass(frozen=True)
+class TrustedSubject:
+    """A GitHub token subject (`sub`) that a trust policy's Allow statement names for one OIDC provider."""
+
+    provider: str
+    """The `Federated` principal: an OIDC provider ARN."""
+    issuer: str
+    value: str
+    operator: str
+    """`StringEquals`, `StringLike`, ... (without a set qualifier or `IfExists`)."""
+
+
+def trusted_subjects(document: PolicyDocument) -> list[TrustedSubject]:
+    """Every (provider, `sub` value) an Allow statement for `sts:AssumeRoleWithWebIdentity` names, once each;
+    a statement without a `sub` condition names `*` (StringLike). The one reader of subjects: the access
+    report and the workflow generator both take theirs from here."""
+    found: list[TrustedSubject] = []
     seen: set[tuple[str, str]] = set()
     for statement in document.statements:
         if statement.effect != "Allow" or not statement.matches_action(WEB_IDENTITY):
@@ -444,13 +452,15 @@ def _github_trusts(role: str, document: PolicyDocument) -> list[TrustEntry]:
             if "oidc-provider/" not in provider:
                 continue
             issuer = provider.split("oidc-provider/", 1)[1]
-            subjects = _subject_values(statement.condition, f"{issuer}:sub") or [("*", "StringLike")]
-            for value, operator in subjects:
-                if (provider, value) in seen:
-                    continue
-                seen.add((provider, value))
-                entries.append(_github_entry(role, document, provider, issuer, value, operator))
-    return entries
+            for value, operator in _subject_values(statement.condition, f"{issuer}:sub") or [("*", "StringLike")]:
+                if (provider, value) not in seen:
+                    seen.add((provider, value))
+                    found.append(TrustedSubject(provider, issuer, value, operator))
+    return found
+
+
+def _github_trusts(role: str, document: PolicyDocument) -> list[TrustEntry]:
+    return [_github_entry(role, document, subject) for subject in trusted_subjects(document)]
 
 
 def _subject_values(condition: Mapping[str, Any], key: str) -> list[tuple[str, str]]:
@@ -465,10 +475,9 @@ def _subject_values(condition: Mapping[str, Any], key: str) -> list[tuple[str, s
     return found
 
 
-def _github_entry(
-    role: str, document: PolicyDocument, provider: str, issuer: str, value: str, operator: str
-) -> TrustEntry:
-    like = operator.startswith("StringLike")
+def _github_entry(role: str, document: PolicyDocument, trusted: TrustedSubject) -> TrustEntry:
+    provider, issuer, value = trusted.provider, trusted.issuer, trusted.value
+    like = trusted.operator.startswith("StringLike")
     subject: str | Glob = Glob(value) if like and has_wildcard(value) else value
     match = "pattern" if isinstance(subject, Glob) else "literal" if has_wildcard(value) else "exact"
 
@@ -635,7 +644,7 @@ def _overlaps(trusts: Sequence[TrustEntry]) -> list[Overlap]:
 
 
 def build_access_report(
-    resources: Iterable[ResourceLike], account_labels: Mapping[str, str] | None = None
+    resources: Iterable[Resource], account_labels: Mapping[str, str] | None = None
 ) -> AccessReport:
     """The access report for one stack's recorded resources; `account_labels` names accounts (name -> id)."""
     stack = _read_stack(list(resources))

@@ -4,7 +4,7 @@ Used two ways:
 - by the integration tests (`with MotoServer(account_id=...) as server:`), which replay the
   resources the program declares through boto3 and walk a product team's push path;
 - by `make up-local` / `make down-local` through the CLI below
-  (`python -m ecr_platform_tools.emulator start --port 31566 --state-dir .local-state`, `stop`),
+  (`python -m devtools.emulator start --port 31566 --state-dir .local-state`, `stop`),
   so the `local` stack's `pulumi up` has an AWS endpoint to talk to.
 
 What the emulator proves: AWS's own API model (botocore's request shapes, moto's validators)
@@ -28,6 +28,10 @@ What it cannot prove, so acceptance here is necessary, never sufficient:
   and a moved immutable tag is refused as ImageAlreadyExistsException (AWS:
   ImageTagAlreadyExistsException).
 
+Each server is moto's own `ThreadedMotoServer`, hosted in a child process (`serve`): moto keeps its
+backends and its `MOTO_ACCOUNT_ID` per process, so a process per server keeps every test's account and
+resources its own, and lets the kernel stop it with its owner.
+
 Safety: the server only ever binds to a loopback address, and `aws_environment()` gives every
 process that talks to it fake credentials, no metadata service, no shared config, and no proxy
 for loopback, so nothing can reach real AWS by accident.
@@ -38,6 +42,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import ctypes
 import ipaddress
 import json
 import os
@@ -46,7 +51,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -129,20 +136,6 @@ def _answers(url: str) -> bool:
         return False
 
 
-# Run in the child as its own program, then exec'd into moto: asks for SIGTERM when the parent
-# dies (PR_SET_PDEATHSIG survives exec), and gives up if the parent is already gone. A preexec_fn
-# would run Python between fork and exec in a process that may hold gRPC threads (the policy-pack
-# client), which gRPC's fork handlers answer with SIGABRT.
-_DIE_WITH_PARENT = """
-import contextlib, ctypes, os, signal, sys
-with contextlib.suppress(OSError, AttributeError):
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
-if os.getppid() != int(sys.argv[1]):
-    sys.exit(1)
-os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
-"""
-
-
 def _kill_group(pid: int, is_alive: Callable[[], bool], timeout: float = 5.0) -> None:
     """SIGTERM the process group led by `pid`, SIGKILL it if it is still there after `timeout`."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -172,8 +165,49 @@ def _pid_alive(pid: int) -> bool:
     return state != "Z"
 
 
+ROOT = Path(__file__).resolve().parent.parent
+# The child that hosts moto's own ThreadedMotoServer (see serve()); tests may swap it.
+SERVE = ["-m", "devtools.emulator", "serve"]
+
+
+def _first_line(process: subprocess.Popen[bytes], timeout: float) -> str:
+    """The first line `process` writes to stdout, or "" if it exits or stays silent for `timeout`."""
+    found: list[bytes] = []
+    reader = threading.Thread(target=lambda: found.append(process.stdout.readline()),  # type: ignore[union-attr]
+                              daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return found[0].decode(errors="replace").strip() if found else ""
+
+
+def serve(host: str, port: int, die_with: int | None) -> None:
+    """Run moto's ThreadedMotoServer on `host:port` in this process until it is signalled; print the
+    port it listens on once it does. With `die_with`, the kernel stops it when that process dies
+    (PR_SET_PDEATHSIG), and it does not start if that process is already gone."""
+    _require_loopback(host)
+    if die_with is not None:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+        if os.getppid() != die_with:
+            sys.exit(1)
+    from moto.server import ThreadedMotoServer
+
+    def fail(failure: threading.ExceptHookArgs) -> None:  # e.g. the port is taken: say so and exit, don't hang
+        traceback.print_exception(failure.exc_type, failure.exc_value, failure.exc_traceback)
+        os._exit(1)
+
+    threading.excepthook = fail
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()  # returns once the socket is bound
+    print(server.get_host_and_port()[1], flush=True)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the reader may be gone: never write there
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    threading.Event().wait()
+
+
 class MotoServer:
-    """One moto server process on 127.0.0.1, in its own process group; a context manager.
+    """moto's ThreadedMotoServer on 127.0.0.1 in a child process of its own (its own process group,
+    its own moto state and account); a context manager.
 
     `account_id` sets `MOTO_ACCOUNT_ID` for the server, so every ARN it makes names the stack's
     account (the program's documents name the stack's account, and moto's default is
@@ -232,29 +266,17 @@ class MotoServer:
         return client
 
     def start(self) -> MotoServer:
-        """Start the server and wait until it answers; `EmulatorError` (with its stderr) otherwise.
+        """Start the server and wait until it listens; `EmulatorError` (with its output) otherwise.
 
-        A port chosen here (no `port` given) is retried if another process takes it first.
+        Without a `port`, the server binds port 0 and reports the one the kernel gave it, so no other
+        process can take it in between.
         """
-        attempts = 1 if self.requested_port else 3
-        for attempt in range(attempts):
-            port = self.requested_port or free_port(self.host)
-            if self.requested_port and port_in_use(port, self.host):
-                raise EmulatorError(
-                    f"port {port} on {self.host} is already in use, so the emulator cannot start there. "
-                    f"Stop whatever listens on it (`make down-local` if it is an earlier emulator; "
-                    f"`ss -ltnp 'sport = :{port}'` shows the process) and try again."
-                )
-            try:
-                self._spawn(port)
-                return self
-            except EmulatorError as error:
-                if attempt + 1 == attempts or "Address already in use" not in str(error):
-                    raise
-        return self
-
-    def _spawn(self, port: int) -> None:
-        self.port = port
+        if self.requested_port and port_in_use(self.requested_port, self.host):
+            raise EmulatorError(
+                f"port {self.requested_port} on {self.host} is already in use, so the emulator cannot start there. "
+                f"Stop whatever listens on it (`make down-local` if it is an earlier emulator; "
+                f"`ss -ltnp 'sport = :{self.requested_port}'` shows the process) and try again."
+            )
         if self.log_path is None:
             fd, name = tempfile.mkstemp(prefix="moto-", suffix=".log")
             os.close(fd)
@@ -263,38 +285,32 @@ class MotoServer:
         env["MOTO_ACCOUNT_ID"] = self.account_id
         env.pop("AWS_ENDPOINT_URL", None)
         env["PYTHONUNBUFFERED"] = "1"
+        owner = [] if self.detached else ["--die-with", str(os.getpid())]
         started = time.monotonic()
         with open(self.log_path, "ab") as log:
-            server = ["-m", "moto.server", "-H", self.host, "-p", str(port)]
-            launcher = [] if self.detached else ["-c", _DIE_WITH_PARENT, str(os.getpid())]
             self.process = subprocess.Popen(
-                [sys.executable, *launcher, *server],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                [sys.executable, *SERVE, "--host", self.host, "--port", str(self.requested_port or 0), *owner],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=env, cwd=ROOT,
                 start_new_session=True,  # its own process group: stop() kills everything it spawned
                 close_fds=True,
             )
         if not self.detached:
             atexit.register(self.stop)
-        deadline = started + self.startup_timeout
-        while time.monotonic() < deadline:
+        line = _first_line(self.process, self.startup_timeout)
+        if not line.isdigit():
+            with contextlib.suppress(subprocess.TimeoutExpired):  # silent at exit: let it be reaped
+                self.process.wait(timeout=1)
             code = self.process.poll()
+            output = self._log_tail()
+            self.stop()
             if code is not None:
-                output = self._log_tail()
-                self.stop()
-                raise EmulatorError(
-                    f"the moto server exited with code {code} before answering on "
-                    f"{self.endpoint_url}. Its output:\n{output}"
-                )
-            if _answers(self.endpoint_url):
-                self.startup_seconds = time.monotonic() - started
-                return
-            time.sleep(0.05)
-        output = self._log_tail()
-        self.stop()
-        raise EmulatorError(
-            f"the moto server did not answer on {self.endpoint_url} within {self.startup_timeout:.0f}s. "
-            f"Its output:\n{output}"
-        )
+                raise EmulatorError(f"the moto server exited with code {code} before listening on "
+                                    f"{self.host}. Its output:\n{output}")
+            raise EmulatorError(f"the moto server did not answer on {self.host} within "
+                                f"{self.startup_timeout:.0f}s. Its output:\n{output}")
+        self.port = int(line)
+        self.startup_seconds = time.monotonic() - started
+        return self
 
     def _log_tail(self, limit: int = 4000) -> str:
         if self.log_path is None or not self.log_path.exists():
@@ -352,7 +368,7 @@ def _is_our_server(pid: int) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return b"moto.server" in cmdline and _pid_alive(pid)
+    return b"devtools.emulator" in cmdline and b"serve" in cmdline and _pid_alive(pid)
 
 
 def cli_start(port: int, state_dir: Path, account_id: str, timeout: float) -> int:
@@ -395,7 +411,7 @@ def cli_stop(state_dir: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ecr_platform_tools.emulator",
+        prog="python -m devtools.emulator",
         description="Start or stop the local AWS emulator (moto server on 127.0.0.1).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -407,9 +423,15 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for it to answer")
     stop = commands.add_parser("stop", help="stop the server recorded in STATE_DIR")
     stop.add_argument("--state-dir", type=Path, default=Path(".local-state"))
+    hosted = commands.add_parser("serve", help="host the server in this process (what `start` runs in the background)")
+    hosted.add_argument("--host", default=LOOPBACK)
+    hosted.add_argument("--port", type=int, default=0, help="0: any free port (printed once listening)")
+    hosted.add_argument("--die-with", type=int, help="stop when the process with this pid dies")
     args = parser.parse_args(argv)
     if args.command == "start":
         return cli_start(args.port, args.state_dir, args.account_id, args.timeout)
+    if args.command == "serve":
+        serve(args.host, args.port, args.die_with)
     return cli_stop(args.state_dir)
 
 
