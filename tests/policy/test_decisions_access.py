@@ -76,7 +76,8 @@ ROWS = [
     ([resource(ROLE_POLICY_ATTACHMENT, "a", role="ci", policyArn=f"{AWS}/NoSuchPolicyAnywhere")], ("role", "ci"),
      [], ["the AWS managed policy 'NoSuchPolicyAnywhere' (unknown to the pack's data)"]),
     ([resource(ROLE_POLICY_ATTACHMENT, "a", role="ci", policyArn=f"arn:aws:iam::{ACCOUNT}:policy/elsewhere")],
-     ("role", "ci"), [], [f"the managed policy 'arn:aws:iam::{ACCOUNT}:policy/elsewhere' (not declared in this stack)"]),
+     ("role", "ci"), [],
+     [f"the managed policy 'arn:aws:iam::{ACCOUNT}:policy/elsewhere' (not declared in this stack)"]),
     ([resource(ROLE_POLICY_ATTACHMENT, "a", role="ci", policyArn=5)], ("role", "ci"), [], []),
     # a role's own inline policies and managed policy ARNs
     ([resource(ROLE, "x", name="x", inlinePolicies=[{"name": "own", "policy": POLICY_DOC}, "junk", {"policy": "{}"}],

@@ -48,8 +48,8 @@ CASES = [
     ([grant({"AWS": "*"})], {}, "to everyone"),
     ([grant({"AWS": "arn:aws:iam::*:root"})], {}, "to everyone"),
     ([grant("*", Condition=ORG)], {}, None),
-    ([grant("*", Condition=ORG)], {"allowedAccounts": [OTHER_ACCOUNT]}, "grants access to a whole organisation, but "
-                                                                         "only the accounts '333333333333' are allowed"),
+    ([grant("*", Condition=ORG)], {"allowedAccounts": [OTHER_ACCOUNT]},
+     "grants access to a whole organisation, but only the accounts '333333333333' are allowed"),
     ([grant("*", PUSH, Condition=ORG)], {}, "lets a whole organisation write ('ecr:PutImage', 'ecr:UploadLayerPart')"),
     ([grant("*", Condition={"StringEquals": {"aws:PrincipalAccount": OTHER_ACCOUNT}})],
      {"allowedAccounts": [OTHER_ACCOUNT]}, None),
@@ -144,7 +144,8 @@ def test_replication_destinations() -> None:
     for value in (UNKNOWN, {"rules": [UNKNOWN]}):
         notes = skipped()
         unknown = resource(REPLICATION, "repl", replicationConfiguration=value)
-        assert check_repository_policy(unknown, config, notes) == [] and notes.paths == ["repl.replicationConfiguration"]
+        assert check_repository_policy(unknown, config, notes) == []
+        assert notes.paths == ["repl.replicationConfiguration"]
     assert check_repository_policy(resource(REPLICATION, "repl"), config, skipped()) == []
 
 
