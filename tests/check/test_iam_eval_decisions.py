@@ -182,10 +182,31 @@ def test_glob_overlap_and_cover_with_case() -> None:
     assert has_wildcard("a?") and has_wildcard("*") and not has_wildcard("a")
 
 
-@given(st.text("ab*?", max_size=5), st.text("ab", max_size=5))
-def test_a_string_matching_both_patterns_means_they_overlap(pattern: str, value: str) -> None:
-    if glob_match(pattern, value):
-        assert globs_overlap(pattern, value) and globs_overlap(value, pattern)
+@st.composite
+def pattern_of(draw: st.DrawFn, witness: str) -> str:
+    """A wildcard pattern that `witness` matches: each character kept, made `?`, or swallowed by a `*`."""
+    out, i = "", 0
+    while i <= len(witness):
+        if draw(st.booleans()):
+            taken = draw(st.integers(0, len(witness) - i))
+            out, i = out + "*", i + taken
+        if i < len(witness):
+            out += draw(st.sampled_from([witness[i], "?"]))
+        i += 1
+    return out
+
+
+@st.composite
+def patterns_with_a_witness(draw: st.DrawFn) -> tuple[str, str, str]:
+    witness = draw(st.text("ab", max_size=5))
+    return witness, draw(pattern_of(witness)), draw(pattern_of(witness))
+
+
+@given(patterns_with_a_witness())
+def test_two_patterns_one_string_matches_overlap(case: tuple[str, str, str]) -> None:
+    witness, a, b = case
+    assert glob_match(a, witness) and glob_match(b, witness)
+    assert globs_overlap(a, b) and globs_overlap(b, a)
 
 
 # ---------------------------------------------------------------- statements and evaluation
