@@ -58,7 +58,7 @@ def test_subjects_keep_config_order_and_appear_once() -> None:
 
 TRUSTS = [
     # (subjects, [(Sid, operator, sub value)])
-    (["repo:a/b:ref:refs/heads/main"], [("GitHubActionsExactSubjects", "StringEquals", "repo:a/b:ref:refs/heads/main")]),
+    (["repo:a/b:ref:refs/heads/x"], [("GitHubActionsExactSubjects", "StringEquals", "repo:a/b:ref:refs/heads/x")]),
     (["repo:a/b:ref:refs/tags/v*"], [("GitHubActionsSubjectPatterns", "StringLike", "repo:a/b:ref:refs/tags/v*")]),
     (["repo:a/b:ref:refs/tags/v?"], [("GitHubActionsSubjectPatterns", "StringLike", "repo:a/b:ref:refs/tags/v?")]),
     (["repo:a/b:*", "repo:a/c:*"], [("GitHubActionsSubjectPatterns", "StringLike", ["repo:a/b:*", "repo:a/c:*"])]),
