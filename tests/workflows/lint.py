@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
-PLATFORM_WORKFLOWS = ("ci.yml", "deploy.yml", "pull-request.yml", "pull-request-comment.yml")
+PLATFORM_WORKFLOWS = ("ci.yml", "deploy.yml", "pull-request.yml", "pull-request-comment.yml", "mutation.yml")
 
 # `owner/repo[/path]@<40 hex> # vX.Y.Z`: the pin and the release it stands for.
 PINNED_USES = re.compile(
