@@ -29,6 +29,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import tomllib
 
@@ -52,6 +53,8 @@ class Equivalent:
     operator: str
     line: str
     reason: str
+    mutant: str | None = None
+    """The mutated line (stripped), when the operator applies more than once on `line`."""
     matched: int = 0
 
 
@@ -88,7 +91,9 @@ def load_equivalents() -> list[Equivalent]:
         missing = {"module", "operator", "line", "reason"} - entry.keys()
         if missing or not str(entry.get("reason", "")).strip():
             raise SystemExit(f"mutation/equivalent.toml: entry {entry} needs module, operator, line and a reason")
-        out.append(Equivalent(entry["module"], entry["operator"], entry["line"].strip(), entry["reason"]))
+        mutant = entry.get("mutant")
+        out.append(Equivalent(entry["module"], entry["operator"], entry["line"].strip(), entry["reason"],
+                              mutant.strip() if mutant else None))
     return out
 
 
@@ -172,7 +177,8 @@ def skip_uncounted(module: Module, tree: Path, session: Path, equivalents: list[
             line = lines[mutation.start_pos[0] - 1].strip()
             reason = "annotation" if _inside(mutation.start_pos, spans) else None
             for entry in mine if reason is None else []:
-                if entry.operator == mutation.operator_name and entry.line == line:
+                if entry.operator == mutation.operator_name and entry.line == line and (
+                        entry.mutant is None or entry.mutant == mutated_line(source, mutation)):
                     entry.matched += 1
                     reason = "equivalent: " + entry.reason
                     break
@@ -185,6 +191,16 @@ def skip_uncounted(module: Module, tree: Path, session: Path, equivalents: list[
             for item in kept:
                 if item.job_id not in chosen:
                     db.set_result(item.job_id, WorkResult(output="sampled out", worker_outcome=WorkerOutcome.SKIPPED))
+
+
+def mutated_line(source: str, mutation: Any) -> str:
+    """The line of `mutation` as the mutant has it (stripped)."""
+    from cosmic_ray.mutating import mutate_code
+    from cosmic_ray.plugins import get_operator
+
+    operator = get_operator(mutation.operator_name)(**(mutation.operator_args or {}))
+    mutated = mutate_code(source, operator, mutation.occurrence) or source
+    return str(mutated.splitlines()[mutation.start_pos[0] - 1].strip())
 
 
 def execute(tree: Path, config: Path, session: Path) -> None:

@@ -260,6 +260,17 @@ def test_check_reads_objects_and_json_alike(form: Any) -> None:
     assert check_github_trust(role(form(doc(pinned()))), {}, skipped()) == []
 
 
+def test_operators_read_from_json_text_are_compared_by_value() -> None:
+    """Operators parsed from JSON are new string objects, not the interned literals of a test."""
+    text = dumps(doc(pinned("repo:acme/app:*", "StringLike")))
+    verdict(messages(check_github_trust(role(text), {}, skipped())), "matches any ref")
+
+
+def test_a_provider_arn_is_read_up_to_its_first_oidc_provider_marker() -> None:
+    federated = f"arn:aws:iam::1:oidc-provider/{ISSUER}:oidc-provider/evil.example.com"
+    verdict(trust_problems(doc(pinned() | {"Principal": {"Federated": federated}}), {}), "the federated principal")
+
+
 def test_a_malformed_trust_policy_is_reported_and_its_good_statements_still_judged() -> None:
     statements = [{"Principal": {"Federated": PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity"},
                   pinned(aud="x")]
