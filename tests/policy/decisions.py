@@ -18,7 +18,11 @@ PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{ISSUER}"
 
 
 def resource(resource_type: str, logical: str = "r", **props: Any) -> Resource:
-    """A resource as the checkers see it; `logical` is its logical name, `props` its inputs."""
+    """A resource as the checkers see it; `logical` is its logical name, `props` its inputs.
+
+    The type token is a fresh string, as one read from the engine is: never the interned constant.
+    """
+    resource_type = "".join(list(resource_type))
     return Resource(resource_type, logical, f"urn:pulumi:prod::ecr-platform::{resource_type}::{logical}", props)
 
 
