@@ -57,6 +57,7 @@ STATEMENTS = [
     # administrator: any wildcard in the service part, or nothing but wildcards
     (allow("*", REPO), {}, "grants every action of every service ('*')"),
     (allow("*:*", REPO), {}, "grants every action of every service"),
+    (allow("", REPO), {}, "grants every action of every service"),
     (allow("?*", REPO), {}, "grants every action of every service"),
     (allow("ec*:PutImage", REPO), {}, "grants every action of every service ('ec*:PutImage')"),
     (allow("e?r:PutImage", REPO), {}, "grants every action of every service"),
@@ -128,6 +129,8 @@ STATEMENTS = [
     (allow(["iam:PassRole", "ecs:UpdateService"], f"{ROLE_ARN}/t", Condition=ECS), {}, None),
     (allow(["s3:*", "iam:PassRole"], "*"), {}, "allows iam:PassRole on '*'"),       # after a service-wide action
     (allow("iam:PassRole", f"arn:aws:iam::{ACCOUNT}", Condition=ECS), {}, "allows iam:PassRole on"),
+    (allow("iam:PassRole", f"arn:aws:sts::{ACCOUNT}:role/t", Condition=ECS), {}, "allows iam:PassRole on"),
+    (allow("iam:PassRole", f"{ROLE_ARN}/a:*", Condition=ECS), {}, "allows iam:PassRole on"),
     (allow("iam:PassRole", f"arn:aws:iam::{OTHER_ACCOUNT}:role/a:b", Condition=ECS), {"allowedAccounts": [ACCOUNT]},
      "roles of account(s) '333333333333'"),
     # other sensitive actions on every resource of a type, unless a condition selects resources
@@ -187,6 +190,7 @@ PASSED_TO_SERVICE = [
     ({"ForAnyValue:StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}, True),
     ({"StringEquals": {"iam:AssociatedResourceArn": "ecs-tasks.amazonaws.com"}}, False),
     ({"StringEquals": {"aws:SourceIp": "ecs-tasks.amazonaws.com"}}, False),
+    ({"StringEquals": {"kms:ViaService": "ecs-tasks.amazonaws.com"}}, False),      # sorts after the key
     ({"StringNotEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}, False),
     ({"StringEqualsIfExists": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}, False),
     ({"ForAllValues:StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}, False),
@@ -347,6 +351,13 @@ def test_every_identity_document_is_judged(kind: str, props: dict[str, Any], sub
     found = messages(check_least_privilege(resource(kind, "p", **props), {}, skipped()))
     assert found == [f"{subject}: statement #1 grants service-wide actions ('ecr:*'); list the actions the workload "
                      "needs."]
+
+
+def test_an_absent_inline_policy_does_not_hide_the_next_one() -> None:
+    role = resource(ROLE, "ci", name="ci", inlinePolicies=[{"name": "empty", "policy": None},
+                                                           {"name": "wide", "policy": WIDE}])
+    (found,) = messages(check_least_privilege(role, {}, skipped()))
+    assert found.startswith("The inline policy 'wide' of IAM role 'ci': statement #1 grants service-wide actions")
 
 
 def test_malformed_identity_and_trust_documents_fail_closed_and_the_rest_is_judged() -> None:
