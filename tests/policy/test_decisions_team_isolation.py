@@ -36,15 +36,20 @@ PREFIX = f"arn:aws:ecr:us-west-2:{ACCOUNT}:repository"
 ECR_TRUST = doc({"Effect": "Allow", "Principal": {"Service": "ecr.amazonaws.com"}, "Action": "sts:AssumeRole"})
 
 
+def fresh(text: str) -> str:
+    """A string equal to `text` but not the same object, as every value the engine sends is."""
+    return "".join(list(text))
+
+
 def repository(name: str, team: str | None, parent: str = "") -> Any:
-    tags = {"team": team} if team else {}
+    tags = {"team": fresh(team)} if team else {}
     r = resource(REPOSITORY, name.replace("/", "-"), name=name, tags=tags)
-    r.parent = parent
+    r.parent = fresh(parent)
     return r
 
 
 def role(name: str, team: Any = None, trust: Any = None, **props: Any) -> Any:
-    tags = UNKNOWN if team is UNKNOWN else ({"team": team} if team else {})
+    tags = UNKNOWN if team is UNKNOWN else ({"team": fresh(team)} if team else {})
     return resource(ROLE, name, name=name, tags=tags, assumeRolePolicy=trust, **props)
 
 
@@ -129,6 +134,20 @@ CASES = [
      "The repositories of team 'payments' can be written by 2 principals"),
     ([role("a", "payments"), inline("a", OWN), role("b", "payments"), inline("b", OWN)], {"maxWritersPerTeam": 2},
      None),
+    ([role("a", "payments"), inline("a", OWN)], {"maxWritersPerTeam": 3}, None),
+    ([role("a", "payments"), inline("a", OWN), role("b", "payments"), inline("b", OWN)], {"maxWritersPerTeam": 0},
+     "more than maxWritersPerTeam (1)"),                        # an invalid value falls back to one writer
+    # a writer exempt as shared, then one that is not: still judged
+    ([role("shared"), inline("shared", OWN), role("ci", "zeta"), inline("ci", OWN)], {"sharedWriters": ["shared"]},
+     "tagged for team 'zeta'"),
+    # an absent document, then one that writes
+    ([role("ci", "payments", inlinePolicies=[{"name": "none", "policy": None},
+                                             {"name": "w", "policy": doc(allow("ecr:PutImage", f"{PREFIX}/zeta/*"))}])],
+     {}, "team 'zeta'"),
+    # a role the stack only names (an attachment to a pre-existing role) is judged like one it declares
+    ([resource(POLICY_ATTACHMENT, "att", roles=["eks-node"], policyArn=f"arn:aws:iam::{ACCOUNT}:policy/push"),
+      resource("aws:iam/policy:Policy", "push", name="push", policy=dumps(doc(OWN)))], {},
+     "IAM role 'eks-node' (not declared in this stack) belongs to no team"),
 ]
 
 
@@ -141,6 +160,19 @@ def test_a_writer_tagged_for_its_team_draws_nothing_and_one_for_another_draws_ex
     assert judge(stack(role("ci", "payments"), inline("ci", OWN))) == []
     assert len(judge(stack(role("ci", "zeta"), inline("ci", OWN)))) == 1
     assert len(judge(stack(role("ci", "billing"), inline("ci", OWN)))) == 1
+
+
+def test_the_registry_finding_lists_up_to_three_actions() -> None:
+    actions = ["ecr:PutRegistryPolicy", "ecr:PutReplicationConfiguration", "ecr:PutRegistryScanningConfiguration"]
+    (found,) = judge(stack(role("ci", "payments"), inline("ci", allow(actions))))
+    assert "('ecr:PutRegistryPolicy', 'ecr:PutRegistryScanningConfiguration', 'ecr:PutReplicationConfiguration')" \
+        in found
+
+
+def test_findings_about_several_resources_name_the_last_one() -> None:
+    writers = [x for n in ("a", "b", "c") for x in (role(n, "payments"), inline(n, OWN))]
+    found = check_team_isolation(stack(*writers), defaults(POLICIES), skipped())
+    assert [f.urn for f in found] == ["urn:pulumi:prod::ecr-platform::aws:iam/role:Role::c"]
 
 
 def test_the_finding_names_the_principal_urn() -> None:
@@ -173,6 +205,11 @@ def test_pull_through_cache_and_creation_roles_are_the_registrys_own() -> None:
                                                f"{PREFIX}/docker-hub/*"))]
     hub = repository("docker-hub/library/nginx", "platform")
     assert judge([*stack(cache, hub), *node]) == []
+    fill_only = [role("node"), inline("node", allow("ecr:BatchImportUpstreamImage", f"{PREFIX}/docker-hub/*"))]
+    assert judge([*stack(cache, hub), *fill_only]) == []
+    beyond = [role("node"), inline("node", allow("ecr:BatchImportUpstreamImage",
+                                                 [f"{PREFIX}/docker-hub/*", f"{PREFIX}/billing/*"]))]
+    assert "team 'billing'" in judge([*stack(cache, hub), *beyond])[0]
     assert judge([*stack(hub), *node]) != []                                  # no cache rule for that prefix
     wider = [role("node"), inline("node", allow(["ecr:BatchImportUpstreamImage", "ecr:PutImage"],
                                                 f"{PREFIX}/docker-hub/*"))]
@@ -180,6 +217,9 @@ def test_pull_through_cache_and_creation_roles_are_the_registrys_own() -> None:
     creator = [role("creator", trust=dumps(ECR_TRUST)),
                inline("creator", allow(["ecr:CreateRepository", "ecr:TagResource"], f"{PREFIX}/payments/*"))]
     assert judge(stack(*creator)) == []
+    create_only = [role("creator", trust=dumps(ECR_TRUST)),
+                   inline("creator", allow("ecr:CreateRepository", f"{PREFIX}/payments/*"))]
+    assert judge(stack(*create_only)) == []
     pusher = [role("creator", trust=dumps(ECR_TRUST)),
               inline("creator", allow(["ecr:CreateRepository", "ecr:PutImage"], f"{PREFIX}/payments/*"))]
     assert "belongs to no team" in judge(stack(*pusher))[0]
@@ -202,14 +242,33 @@ def test_placement_of_lifecycle_and_repository_policies() -> None:
     assert len(found) == 1 and found[0].startswith("The repository policy 'rp' targets the ECR repository "
                                                    "'payments/api' but is declared outside the component that owns "
                                                    "it (urn:component-payments)")
-    twice = resource(LIFECYCLE_POLICY, "lc2", repository="payments/api")
-    twice.parent = "urn:component-payments"
-    found = judge([owned, inside, twice])
-    assert found == ["2 lifecycle policies target the ECR repository 'payments/api' ('lc', 'lc2'): ECR keeps one per "
-                     "repository, so each `pulumi up` silently replaces the other. Keep exactly one."]
+    elsewhere = resource(LIFECYCLE_POLICY, "lc-x", repository="payments/api")
+    elsewhere.parent = "urn:component-billing"
+    assert judge([owned, elsewhere])[0].startswith("The lifecycle policy 'lc-x' targets the ECR repository")
+    copies = []
+    for n in ("lc2", "lc3"):
+        copies.append(resource(LIFECYCLE_POLICY, n, repository="payments/api"))
+        copies[-1].parent = fresh("urn:component-payments")
+    found = check_team_isolation([owned, inside, *copies], defaults(POLICIES), skipped())
+    assert messages(found) == ["3 lifecycle policies target the ECR repository 'payments/api' ('lc', 'lc2', 'lc3'): "
+                               "ECR keeps one per repository, so each `pulumi up` silently replaces the other. Keep "
+                               "exactly one."]
+    assert found[0].urn == copies[-1].urn
+    policies = []
+    for n in ("rp1", "rp2"):
+        policies.append(resource(REPOSITORY_POLICY, n, repository="payments/api"))
+        policies[-1].parent = fresh("urn:component-payments")
+    assert judge([owned, *policies])[0].startswith("2 repository policies target the ECR repository 'payments/api'")
     assert judge([owned, resource(LIFECYCLE_POLICY, "x", repository=UNKNOWN)]) == []
     orphan = resource(LIFECYCLE_POLICY, "x", repository="nobody/api")
     assert judge([owned, orphan]) == []
+    # only repositories own policies: a role of the same name in another component changes nothing
+    web = repository("chatgpt-web", "chatgpt", parent="urn:component-web")
+    policy = resource(REPOSITORY_POLICY, "rp", repository="chatgpt-web")
+    policy.parent = fresh("urn:component-web")
+    same_name = role("chatgpt-web")
+    same_name.parent = "urn:component-roles"
+    assert judge([web, policy, same_name]) == []
 
 
 # --- the pure helpers ---------------------------------------------------------------------------------
@@ -230,6 +289,8 @@ SCOPES = [
     (f"arn:aws:ecr:us-west-2:{ACCOUNT}:*", (True, False)),
     (f"arn:aws:ecr:us-west-2:{ACCOUNT}:registry", (False, True)),
     (f"arn:aws:ecr:us-west-2:{ACCOUNT}:x*", (False, True)),
+    (f"arn:aws:ECR:us-west-2:{ACCOUNT}:repository/*", (True, False)),    # judged as ECR: fail closed
+    (f"{PREFIX}/pay:x*", (True, False)),
 ]
 
 
@@ -253,6 +314,7 @@ REACHED = [
     ("arn:aws:s3:::repository/zeta", set()),
     ("*", {"payments/api", "payments/worker", "billing/api", "pay", "zeta"}),
     ("*/zeta", {"zeta"}),
+    (f"arn:aws-cn:ecr:us-west-2:{ACCOUNT}:repository/zeta", {"zeta"}),
 ]
 
 
