@@ -255,6 +255,22 @@ def _forget(session: Path, job_ids: list[str]) -> None:
         db.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in job_ids])
 
 
+def stale_equivalents(modules: list[Module], equivalents: list[Equivalent]) -> list[Equivalent]:
+    """Entries that match no mutant of the current code (cheap: lists the mutants, runs no test)."""
+    for module in modules:
+        work = BUILD / module.name
+        work.mkdir(parents=True, exist_ok=True)
+        config, session = work / "list.toml", work / "list.sqlite"
+        config.write_text(f"[cosmic-ray]\nmodule-path = {module.path!r}\ntimeout = 1.0\nexcluded-modules = []\n"
+                          "test-command = \"true\"\n[cosmic-ray.distributor]\nname = \"local\"\n")
+        subprocess.run([sys.executable, "-m", "cosmic_ray.cli", "init", str(config), str(session), "--force"],
+                       cwd=ROOT, check=True)
+        skip_uncounted(Module(module.name, module.path, module.tests, module.threshold), ROOT, session,
+                       equivalents, 0)
+    paths = {m.path for m in modules}
+    return [e for e in equivalents if e.matched == 0 and e.module in paths]
+
+
 def report(scores: list[Score]) -> str:
     rows = ["| module | mutants | annotations | equivalent | sampled out | run | killed | score |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -277,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rerun-survivors", action="store_true",
                         help="run only the last run's survivors again (after adding tests)")
     parser.add_argument("--report-only", action="store_true", help="score the last sessions, run nothing")
+    parser.add_argument("--check-equivalents", action="store_true",
+                        help="only check that every entry of mutation/equivalent.toml still matches a mutant")
     args = parser.parse_args(argv)
     modules = load_modules()
     known = {m.name for m in modules}
@@ -285,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [m for m in modules if not args.module or m.name in args.module]
     equivalents = load_equivalents()
     BUILD.mkdir(parents=True, exist_ok=True)
+    if args.check_equivalents:
+        stale = stale_equivalents(chosen, equivalents)
+        for e in stale:
+            print(f"stale: {e.module}: {e.operator} on `{e.line}`" + (f" -> `{e.mutant}`" if e.mutant else ""))
+        return 1 if stale else 0
     if args.report_only:
         scores = [score(m, BUILD / m.name / "session.sqlite") for m in chosen]
     else:
