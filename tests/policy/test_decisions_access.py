@@ -80,9 +80,11 @@ ROWS = [
      [f"the managed policy 'arn:aws:iam::{ACCOUNT}:policy/elsewhere' (not declared in this stack)"]),
     ([resource(ROLE_POLICY_ATTACHMENT, "a", role="ci", policyArn=5)], ("role", "ci"), [], []),
     # a role's own inline policies and managed policy ARNs
-    ([resource(ROLE, "x", name="x", inlinePolicies=[{"name": "own", "policy": POLICY_DOC}, "junk", {"policy": "{}"}],
+    ([resource(ROLE, "x", name="x", inlinePolicies=[{"name": "own", "policy": POLICY_DOC}, "junk", {"policy": "{}"},
+                                                    {"name": 5, "policy": "{}"}],
                managedPolicyArns=[IN_STACK, f"{AWS}/AmazonEC2ContainerRegistryReadOnly"])], ("role", "x"),
-     ["the inline policy 'own'", "the inline policy 'inlinePolicies[2]'", "the managed policy 'push'",
+     ["the inline policy 'own'", "the inline policy 'inlinePolicies[2]'", "the inline policy 'inlinePolicies[3]'",
+      "the managed policy 'push'",
       "the AWS managed policy 'AmazonEC2ContainerRegistryReadOnly'"], []),
     # groups: both membership resources
     ([resource(GROUP_POLICY, "p", group="ops", policy=POLICY_DOC),
@@ -125,12 +127,41 @@ def test_a_repository_policy_grant_is_that_repository_only() -> None:
                                               "Resource": "arn:aws:ecr:*:*:repository/payments/api"}]}
 
 
+GRANTS_CI = dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/ci"},
+                                  "Action": "ecr:PutImage"}]})
+
+
 @pytest.mark.parametrize("policy", [UNKNOWN, None, "", "not json", dumps(["a list"])])
 def test_unreadable_repository_policies_grant_nothing(policy: Any) -> None:
     rp = resource(REPOSITORY_POLICY, "rp", repository="payments/api", policy=policy)
     assert find([*principals(), rp], "role", "ci").sources == []
-    rp = resource(REPOSITORY_POLICY, "rp", repository=UNKNOWN, policy=POLICY_DOC)
+    rp = resource(REPOSITORY_POLICY, "rp", repository=UNKNOWN, policy=GRANTS_CI)
     assert find([*principals(), rp], "role", "ci").sources == []
+
+
+def test_a_policy_arn_is_resolved_by_its_name_before_its_dependency() -> None:
+    other = resource(MANAGED_POLICY, "other-res", name="other", policy=dumps(doc(allow("s3:GetObject"))))
+    # inline policies of the same name are not managed policies
+    same_names = [resource(ROLE_POLICY, "rp", name="push", role="x", policy="{}"),
+                  resource(GROUP_POLICY, "gp", name="push", group="ops", policy="{}"),
+                  resource(USER_GROUP_MEMBERSHIP, "push", user="dev", groups=[])]
+    attach = resource(ROLE_POLICY_ATTACHMENT, "a", role="ci", policyArn=IN_STACK)
+    attach.property_dependencies = {"policyArn": [other.urn]}
+    (source,) = find([*principals(), other, *same_names, attach], "role", "ci").sources
+    assert (source.where, source.document) == ("the managed policy 'push'", POLICY_DOC)
+
+
+def test_a_policy_arn_that_names_no_policy_of_the_stack_falls_back_to_its_one_dependency() -> None:
+    other = resource(MANAGED_POLICY, "other-res", name="other", policy=dumps(doc(allow("s3:GetObject"))))
+    renamed = f"arn:aws:iam::{ACCOUNT}:policy/path/renamed"
+    attach = resource(ROLE_POLICY_ATTACHMENT, "a", role="ci", policyArn=renamed)
+    attach.property_dependencies = {"policyArn": [other.urn]}
+    assert wheres(find([*principals(), other, attach], "role", "ci")) == ["the managed policy 'other'"]
+    attach.property_dependencies = {"policyArn": [other.urn, principals()[3].urn]}
+    ci = find([*principals(), other, attach], "role", "ci")
+    assert ci.sources == [] and ci.all_unreadable() == [f"the managed policy '{renamed}' (not declared in this stack)"]
+    attach.property_dependencies = {}
+    assert find([*principals(), other, attach], "role", "ci").all_unreadable() != []
 
 
 def test_names_unknown_at_preview_resolve_through_property_dependencies() -> None:
@@ -186,7 +217,7 @@ def test_labels_and_tags() -> None:
 
 @pytest.mark.parametrize(("value", "name"), [
     ("ci", "ci"), (f"arn:aws:iam::{ACCOUNT}:role/path/ci", "ci"), ("path/ci", "path/ci"), ("", None), (None, None),
-    (5, None),
+    (5, None), (f"arn:aws:iam::{ACCOUNT}:root", f"arn:aws:iam::{ACCOUNT}:root"),
 ])
 def test_principal_names_from_names_and_arns(value: Any, name: str | None) -> None:
     assert principal_name(value) == name
