@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rules.common import ROLE, UNKNOWN
 from rules.github_trust import (
     POLICIES,
@@ -314,3 +316,29 @@ def test_defaults_trust_no_other_issuer_and_any_owner() -> None:
                        {"Federated": "arn:aws:iam::1:oidc-provider/ghes.example.com/_services/token"}))
     verdict(messages(check_github_trust(role(other), config, skipped())), "not GitHub's OIDC issuer")
     assert check_github_trust(role(doc(pinned("repo:anyone/app:ref:refs/heads/main"))), config, skipped()) == []
+
+
+# --- invariants ---------------------------------------------------------------------------------------
+
+FLAGS = ("allowOrgWide", "allowPullRequests", "allowAnyRef", "allowAnyBranch", "allowAnyEnvironment")
+subjects = st.builds(
+    lambda owner, repo, context: f"repo:{owner}/{repo}{context}",
+    st.sampled_from(["acme", "ACME", "evil", "ac*e", "acme@12", ""]),
+    st.sampled_from(["app", "*", "ap?", "app@34", ""]),
+    st.sampled_from(["", ":*", ":ref:*", ":ref:refs/heads/*", ":ref:refs/heads/main", ":ref:refs/tags/v*",
+                     ":environment:*", ":environment:prod", ":pull_request", ":job_workflow_ref:x@*"]))
+
+
+@given(subjects, st.booleans(), st.sets(st.sampled_from(FLAGS)), st.sampled_from(FLAGS))
+def test_allowing_more_never_adds_a_problem(subject: str, like: bool, flags: set[str], extra: str) -> None:
+    config: dict[str, Any] = {"allowedOrganizations": ["acme"], **{f: True for f in flags}}
+    before = set(subject_problems(subject, like, config))
+    after = set(subject_problems(subject, like, {**config, extra: True}))
+    assert after <= before
+
+
+@given(subjects, st.sets(st.sampled_from(FLAGS)))
+def test_a_pattern_is_never_judged_more_leniently_than_the_same_text_taken_literally(subject: str,
+                                                                                     flags: set[str]) -> None:
+    config = {f: True for f in flags}
+    assert len(subject_problems(subject, True, config)) >= len(subject_problems(subject, False, config))
