@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rules.common import (
     GROUP_POLICY,
     GROUP_POLICY_ATTACHMENT,
@@ -389,3 +391,25 @@ def test_defaults_allow_only_the_ecr_read_policies_and_do_not_require_passed_to_
     assert managed_policy_problem(f"{AWS}/AmazonEC2ContainerRegistryPowerUser", config) is not None
     assert statement_problems(allow("iam:PassRole", f"{ROLE_ARN}/t"), config) == []
     assert trust_principal_problems(trust(assume({"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"})), config) == []
+
+
+# --- invariants ---------------------------------------------------------------------------------------
+
+POOL = [dict(s, Sid=f"S{i}") for i, (s, _, _) in enumerate(STATEMENTS) if "Effect" in s]
+
+
+@given(st.lists(st.sampled_from(POOL), max_size=6, unique_by=lambda s: s["Sid"]), st.randoms())
+def test_problems_do_not_depend_on_statement_order_or_on_deny_statements(chosen: list[dict[str, Any]],
+                                                                        shuffle: Any) -> None:
+    problems = sorted(document_problems(doc(*chosen)))
+    reordered = list(chosen)
+    shuffle.shuffle(reordered)
+    assert sorted(document_problems(doc(*reordered))) == problems
+    denies = [dict(s, Effect="Deny", Sid=f"D{i}") for i, s in enumerate(chosen)]
+    assert sorted(document_problems(doc(*reordered, *denies))) == problems
+
+
+@given(st.sampled_from([s for s, _, _ in STATEMENTS if "Condition" not in s and "Effect" in s]))
+def test_a_resource_tag_condition_never_adds_a_problem(statement: dict[str, Any]) -> None:
+    narrowed = dict(statement, Condition=TAGGED)
+    assert set(statement_problems(narrowed)) <= set(statement_problems(statement))
