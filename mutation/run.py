@@ -55,6 +55,8 @@ class Equivalent:
     reason: str
     mutant: str | None = None
     """The mutated line (stripped), when the operator applies more than once on `line`."""
+    function: str | None = None
+    """The enclosing function, when the same line appears in several."""
     matched: int = 0
 
 
@@ -93,7 +95,7 @@ def load_equivalents() -> list[Equivalent]:
             raise SystemExit(f"mutation/equivalent.toml: entry {entry} needs module, operator, line and a reason")
         mutant = entry.get("mutant")
         out.append(Equivalent(entry["module"], entry["operator"], entry["line"].strip(), entry["reason"],
-                              mutant.strip() if mutant else None))
+                              mutant.strip() if mutant else None, entry.get("function")))
     return out
 
 
@@ -177,8 +179,9 @@ def skip_uncounted(module: Module, tree: Path, session: Path, equivalents: list[
             line = lines[mutation.start_pos[0] - 1].strip()
             reason = "annotation" if _inside(mutation.start_pos, spans) else None
             for entry in mine if reason is None else []:
-                if entry.operator == mutation.operator_name and entry.line == line and (
-                        entry.mutant is None or entry.mutant == mutated_line(source, mutation)):
+                if entry.operator == mutation.operator_name and entry.line == line \
+                        and entry.function in (None, mutation.definition_name) \
+                        and (entry.mutant is None or entry.mutant == mutated_line(source, mutation)):
                     entry.matched += 1
                     reason = "equivalent: " + entry.reason
                     break

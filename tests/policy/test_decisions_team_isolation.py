@@ -140,6 +140,21 @@ CASES = [
     # a writer exempt as shared, then one that is not: still judged
     ([role("shared"), inline("shared", OWN), role("ci", "zeta"), inline("ci", OWN)], {"sharedWriters": ["shared"]},
      "tagged for team 'zeta'"),
+    # a principal that writes nothing, then one that writes where it must not
+    ([role("reader", "payments"), inline("reader", allow("ecr:BatchGetImage", f"{PREFIX}/*")),
+      role("ci", "zeta"), inline("ci", OWN)], {}, "tagged for team 'zeta'"),
+    # a pattern that reaches every namespace, then another team's: both reported
+    ([role("ci", "payments"), inline("ci", allow("ecr:PutImage", [f"{PREFIX}/*", f"{PREFIX}/zeta/*"]))], {},
+     "tagged for team 'payments' but can write to 1 ECR repositories of team 'zeta'"),
+    ([role("ci", "payments"), inline("ci", allow("ecr:PutImage", [f"{PREFIX}/*", f"{PREFIX}/zeta/*"]))], {},
+     "every namespace"),
+    # roles are not repositories, whatever their name and tags
+    ([role("ci", "billing"), role("w", "payments"), inline("w", allow("ecr:PutImage", f"{PREFIX}/ci"))], {}, None),
+    # a role the stack only names, holding only what ECR's own creation role holds, is still a writer
+    ([resource(POLICY_ATTACHMENT, "att", roles=["eks-node"], policyArn=f"arn:aws:iam::{ACCOUNT}:policy/create"),
+      resource("aws:iam/policy:Policy", "create", name="create",
+               policy=dumps(doc(allow("ecr:CreateRepository", f"{PREFIX}/payments/*"))))], {},
+     "IAM role 'eks-node' (not declared in this stack) belongs to no team"),
     # an absent document, then one that writes
     ([role("ci", "payments", inlinePolicies=[{"name": "none", "policy": None},
                                              {"name": "w", "policy": doc(allow("ecr:PutImage", f"{PREFIX}/zeta/*"))}])],
@@ -167,6 +182,22 @@ def test_the_registry_finding_lists_up_to_three_actions() -> None:
     (found,) = judge(stack(role("ci", "payments"), inline("ci", allow(actions))))
     assert "('ecr:PutRegistryPolicy', 'ecr:PutRegistryScanningConfiguration', 'ecr:PutReplicationConfiguration')" \
         in found
+    (found,) = judge(stack(role("ci", "payments"), inline("ci", allow([*actions, "ecr:CreatePullThroughCacheRule"]))))
+    assert "('ecr:CreatePullThroughCacheRule', 'ecr:PutRegistryPolicy', 'ecr:PutRegistryScanningConfiguration' " \
+           "and 1 more)" in found
+
+
+def test_the_team_tag_key_comes_from_the_config() -> None:
+    owned = resource(REPOSITORY, "api", name="payments/api", tags={"owner": fresh("payments")})
+    writer = resource(ROLE, "ci", name="ci", tags={"owner": fresh("billing"), "team": fresh("payments")})
+    found = judge([owned, writer, inline("ci", OWN)], tagKey="owner")
+    assert len(found) == 1 and "tagged for team 'billing'" in found[0]
+
+
+def test_a_repository_without_a_team_is_not_waited_for() -> None:
+    notes = skipped()
+    untagged = resource(REPOSITORY, "new", name=UNKNOWN, tags={})
+    assert check_team_isolation([untagged], defaults(POLICIES), notes) == [] and notes.paths == []
 
 
 def test_findings_about_several_resources_name_the_last_one() -> None:
@@ -242,9 +273,12 @@ def test_placement_of_lifecycle_and_repository_policies() -> None:
     assert len(found) == 1 and found[0].startswith("The repository policy 'rp' targets the ECR repository "
                                                    "'payments/api' but is declared outside the component that owns "
                                                    "it (urn:component-payments)")
-    elsewhere = resource(LIFECYCLE_POLICY, "lc-x", repository="payments/api")
-    elsewhere.parent = "urn:component-billing"
-    assert judge([owned, elsewhere])[0].startswith("The lifecycle policy 'lc-x' targets the ECR repository")
+    for parent in ("urn:component-billing", "urn:component-zeta"):   # sorting before and after the owner's
+        elsewhere = resource(LIFECYCLE_POLICY, "lc-x", repository="payments/api")
+        elsewhere.parent = parent
+        unknown = resource(LIFECYCLE_POLICY, "lc-u", repository=UNKNOWN)
+        found = judge([owned, unknown, elsewhere])
+        assert len(found) == 1 and found[0].startswith("The lifecycle policy 'lc-x' targets the ECR repository"), found
     copies = []
     for n in ("lc2", "lc3"):
         copies.append(resource(LIFECYCLE_POLICY, n, repository="payments/api"))
@@ -291,6 +325,7 @@ SCOPES = [
     (f"arn:aws:ecr:us-west-2:{ACCOUNT}:x*", (False, True)),
     (f"arn:aws:ECR:us-west-2:{ACCOUNT}:repository/*", (True, False)),    # judged as ECR: fail closed
     (f"{PREFIX}/pay:x*", (True, False)),
+    (f"arn:aws:ecr:us-west-2:{ACCOUNT}", (False, True)),
 ]
 
 
@@ -315,6 +350,7 @@ REACHED = [
     ("*", {"payments/api", "payments/worker", "billing/api", "pay", "zeta"}),
     ("*/zeta", {"zeta"}),
     (f"arn:aws-cn:ecr:us-west-2:{ACCOUNT}:repository/zeta", {"zeta"}),
+    (f"arn:aws:ecr:us-west-2:{ACCOUNT}", set()),
 ]
 
 
