@@ -194,6 +194,19 @@ def test_the_team_tag_key_comes_from_the_config() -> None:
     assert len(found) == 1 and "tagged for team 'billing'" in found[0]
 
 
+def test_each_way_in_shows_up_to_three_actions() -> None:
+    push = ["ecr:PutImage", "ecr:UploadLayerPart", "ecr:InitiateLayerUpload", "ecr:CompleteLayerUpload"]
+    (found,) = judge(stack(role("ci", "payments"), inline("ci", allow(push, f"{PREFIX}/zeta/*"))))
+    assert "('ecr:CompleteLayerUpload', 'ecr:InitiateLayerUpload', 'ecr:PutImage' and 1 more on " in found
+
+
+def test_attachments_whose_principal_is_unknown_are_noted() -> None:
+    notes = skipped()
+    attach = resource(POLICY_ATTACHMENT, "att", roles=[UNKNOWN], policyArn=f"arn:aws:iam::{ACCOUNT}:policy/x")
+    assert check_team_isolation(stack(attach), defaults(POLICIES), notes) == []
+    assert notes.paths == ["att.roles"]
+
+
 def test_a_repository_without_a_team_is_not_waited_for() -> None:
     notes = skipped()
     untagged = resource(REPOSITORY, "new", name=UNKNOWN, tags={})
