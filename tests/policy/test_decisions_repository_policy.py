@@ -73,6 +73,8 @@ CASES = [
     ([grant("*", "s3:GetObject"), grant({"AWS": "ci"})], {}, "statement #2 names the principal 'ci'"),
     ([grant("*"), grant({"AWS": "ci"})], {}, "statement #2 names the principal 'ci'"),
     ([grant("*", Condition=ORG), grant({"AWS": "ci"})], {}, "statement #2 names the principal 'ci'"),
+    ([grant({"AWS": ["*", "ci"]}, Condition={"StringEquals": {"aws:PrincipalAccount": OTHER_ACCOUNT}})], {},
+     "names the principal 'ci'"),
 ]
 
 
