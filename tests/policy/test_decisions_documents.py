@@ -51,6 +51,7 @@ PRINCIPALS = [
     (None, {}),
     ("*", {"*": ["*"]}),
     (f"arn:aws:iam::{ACCOUNT}:root", {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]}),
+    ("#ci", {"AWS": ["#ci"]}),                      # sorts before the star
     (["junk"], {}),
     ({"AWS": 210987654321, "Service": ["a", True]}, {"AWS": ["210987654321"], "Service": ["a", "true"]}),
 ]
@@ -70,9 +71,11 @@ PUBLIC = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "value", "public"), PUBLIC)
+@pytest.mark.parametrize(("kind", "value", "public"), [*PUBLIC, ("AWS", "#ci", False), ("Service", "!x", False),
+                                                      ("AWS", "2109876543?1", True)])
 def test_public_principals(kind: str, value: str, public: bool) -> None:
-    assert is_public_principal(kind, value) is public
+    fresh = "".join(list(kind))  # as parsed from JSON: equal to the literal, not the same object
+    assert is_public_principal(fresh, value) is public
 
 
 @pytest.mark.parametrize(("value", "account"), [
@@ -113,6 +116,11 @@ SCOPING = [
     ({"StringEquals": {"aws:SourceAccount": ACCOUNT}}, False),
     ({"StringEquals": {"aws:SourceIp": ACCOUNT}, "ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:root"}},
      True),
+    # a condition that does not confine never hides one that does
+    ({"ForAllValues:StringEquals": {"aws:PrincipalOrgID": ORG}, "StringEquals": {"aws:PrincipalOrgID": ORG}}, True),
+    ({"Bool": {"aws:PrincipalOrgID": ORG}, "StringEquals": {"aws:PrincipalOrgID": ORG}}, True),
+    ({"StringEquals": {"aws:PrincipalOrgID": "o-*"}, "StringLike": {"aws:PrincipalOrgID": ORG}}, True),
+    ({"Junk:ForAnyValue:StringEquals": {"aws:PrincipalOrgID": ORG}}, False),
 ]
 
 
@@ -133,6 +141,8 @@ def test_accounts_and_organisations_a_statement_is_confined_to() -> None:
                                         ArnLike={"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/*"})) == {ACCOUNT}
     assert condition_accounts(statement(ArnLike={"aws:PrincipalArn": f"arn:aws:iam::{OTHER_ACCOUNT}:role/*"})) == {
         OTHER_ACCOUNT}
+    assert condition_accounts(statement(StringEquals={"aws:PrincipalOrgID": ORG,
+                                                      "aws:PrincipalAccount": OTHER_ACCOUNT})) == {OTHER_ACCOUNT}
     assert condition_organizations(statement(StringEquals={"aws:PrincipalOrgID": ORG,
                                                            "aws:PrincipalOrgPaths": "o-xyz789/r-1/"})) == {
         ORG, "o-xyz789"}
@@ -229,13 +239,13 @@ def test_open_document_in_every_state() -> None:
     broken = open_document("{", IDENTITY, notes, "p")
     assert broken is not None and broken.statements == [] and broken.malformed[0].startswith("is not valid JSON")
     assert open_document("[1]", IDENTITY, notes, "p").malformed == ["is not a JSON object"]  # type: ignore[union-attr]
-    document = open_document({"Statement": [{"Sid": "Bad", "Action": "x", "Resource": "*"}, "junk", GOOD_IDENTITY,
+    document = open_document({"Statement": [{"Sid": "Bad", "Action": "x", "Resource": "*"}, GOOD_IDENTITY, "junk",
                                             {"Effect": "Allow", "Resource": "*"}]}, IDENTITY, notes, "p")
     assert document is not None
-    assert document.malformed == ["statement 'Bad' has Effect None, not Allow or Deny", "statement #2 is not an object",
+    assert document.malformed == ["statement 'Bad' has Effect None, not Allow or Deny", "statement #3 is not an object",
                                   "statement #4 has no Action"]
-    assert document.statements == [(2, GOOD_IDENTITY)]
-    assert document.labelled() == [("statement #3", GOOD_IDENTITY)]
+    assert document.statements == [(1, GOOD_IDENTITY)]
+    assert document.labelled() == [("statement #2", GOOD_IDENTITY)]
     assert notes.paths == []
     partial = open_document({"Statement": [GOOD_IDENTITY | {"Resource": ["a", UNKNOWN]}]}, IDENTITY, notes, "q")
     assert partial is not None and partial.statements == [(0, GOOD_IDENTITY | {"Resource": ["a"]})]

@@ -348,6 +348,7 @@ WIDE = doc(allow("ecr:*", REPO))
     (ROLE, {"inlinePolicies": [{"name": "inline", "policy": dumps(WIDE)}]},
      "The inline policy 'inline' of IAM role 'p'"),
     (ROLE, {"inlinePolicies": ["junk", {"policy": WIDE}]}, "The inline policy 'inlinePolicies[1]' of IAM role 'p'"),
+    (ROLE, {"inlinePolicies": [{"name": 5, "policy": WIDE}]}, "The inline policy 'inlinePolicies[0]' of IAM role 'p'"),
 ])
 def test_every_identity_document_is_judged(kind: str, props: dict[str, Any], subject: str) -> None:
     found = messages(check_least_privilege(resource(kind, "p", **props), {}, skipped()))
