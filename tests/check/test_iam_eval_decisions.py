@@ -32,6 +32,11 @@ from ecr_platform_tools.iam_eval import (
 )
 
 T, F, U = Tri.TRUE, Tri.FALSE, Tri.UNKNOWN
+
+
+def fresh(text: str) -> str:
+    """Equal to `text` but another object, as every string parsed from a policy's JSON is."""
+    return "".join(list(text))
 ROLE = "arn:aws:iam::111111111111:role/ci"
 REPO = "arn:aws:ecr:us-east-1:111111111111:repository/dc43/app"
 
@@ -47,6 +52,8 @@ OPERATORS = [
     ("StringNotEquals", "abc", ["xyz"], T),
     ("StringNotEquals", "abc", (), T),
     ("StringNotEquals", "abc", None, U),
+    ("StringNotEquals", "a*", ["abc"], T),    # not a pattern: compared literally
+    ("StringNotEqualsIgnoreCase", "A*", ["abc"], T),
     ("StringEqualsIgnoreCase", "abc", ["ABC"], T),
     ("StringEqualsIgnoreCase", "abc", ["abd"], F),
     ("StringEqualsIgnoreCase", "abc", (), F),
@@ -111,7 +118,7 @@ OPERATORS = [
 @pytest.mark.parametrize(("operator", "values", "request_values", "expected"), OPERATORS)
 def test_condition_operators(operator: str, values: Any, request_values: Any, expected: Tri) -> None:
     context = {} if request_values is None else {"k": request_values}
-    truth, unknown = evaluate_condition({operator: {"k": values}}, context)
+    truth, unknown = evaluate_condition({fresh(operator): {"k": values}}, context)
     assert truth is expected
     assert bool(unknown) is (expected is U)
 
@@ -152,6 +159,7 @@ def test_condition_blocks_are_an_and_and_report_what_is_unknown() -> None:
     assert evaluate_condition({"StringEquals": {"other": "x"}, "StringLike": {"known": "b*"}}, context) == (F, ())
     assert evaluate_condition({"StringEquals": "junk"}, context) == (U, ("StringEquals (malformed)",))
     assert describe_condition("Bool", "aws:SecureTransport", True) == "aws:SecureTransport Bool True"
+    assert describe_condition("Null", "k", []) == "k Null "
 
 
 # ---------------------------------------------------------------- wildcards
@@ -169,6 +177,16 @@ OVERLAPS = [
 def test_glob_overlap(a: str, b: str, overlap: bool) -> None:
     assert globs_overlap(a, b) is overlap
     assert globs_overlap(b, a) is overlap
+
+
+def test_glob_overlap_of_long_values() -> None:
+    # past 256, lengths are no longer cached int objects: compared by value all the same
+    assert globs_overlap("*", "x" * 300) and globs_overlap("x" * 300, "*x")
+
+
+def test_only_star_and_question_mark_are_wildcards() -> None:
+    for char in "!#$%&'() ":
+        assert not glob_match(f"a{char}b", "axyzb") and glob_match(f"a{char}b", f"a{char}b")
 
 
 def test_glob_overlap_and_cover_with_case() -> None:
@@ -239,6 +257,7 @@ NOT_APPLYING = [
     allow(Effect="Maybe"),
     deny(Action="ecr:BatchGetImage"),
     deny(Condition={"StringEquals": {"k": "no"}}),
+    {"Action": "ecr:PutImage", "Resource": REPO},           # no Effect: grants nothing
 ]
 
 
@@ -317,12 +336,15 @@ PRINCIPALS = [
     ({"Service": "ecs.amazonaws.com"}, Principal("Service", "lambda.amazonaws.com"), False),
     ({"AWS": "ecs.amazonaws.com"}, Principal("Service", "ecs.amazonaws.com"), False),
     ({"Service": ROLE}, ACCOUNT_ROLE, False),
+    ({"AWS": "#ci"}, ACCOUNT_ROLE, False),
     (["junk"], ACCOUNT_ROLE, False),
 ]
 
 
 @pytest.mark.parametrize(("spec", "principal", "applies"), PRINCIPALS)
 def test_principals(spec: Any, principal: Principal, applies: bool) -> None:
+    if isinstance(spec, dict):
+        spec = {fresh(kind): values for kind, values in spec.items()}
     assert decide(allow(Principal=spec), principal=principal).effect is (Effect.ALLOW if applies else Effect.NONE)
     statement = {k: v for k, v in allow().items()} | {"NotPrincipal": spec}
     assert decide(statement, principal=principal).effect is (Effect.NONE if applies else Effect.ALLOW)
