@@ -93,6 +93,7 @@ ECR_MATCHES = [
     ("ecr:", set()),
     ("s3:*", set()),
     ("ecrx:PutImage", set()),
+    ("", set()),
 ]
 
 
@@ -126,6 +127,12 @@ EVERY = [
     ("arn:aws:nosuch:r:1:a/b:*", False),
     ("arn:aws:nosuch:r:1:thing", False),
     ("arn:aws:nosuch:r:1:*", True),
+    ("arn:aws:nosuch:r:1:a/*/x", False),
+    ("arn:aws:ecr:us-west-2:1", False),
+    ("arn:aws:logs:us-west-2:1:log-group:*", True),     # a resource type whose prefix holds a colon
+    ("arn:aws:logs:us-west-2:1:log-group:app", False),
+    ("arn:aws:iam::1:ro?e/x", True),                    # a wildcard before the prefix is complete
+    ("arn:aws:s3:::/x", True),                          # an empty bucket name
 ]
 
 
