@@ -75,6 +75,7 @@ OPERATORS = [
     ("ArnLike", ROLE, (), F),
     ("ArnNotEquals", "arn:aws:iam::*:role/ci", [ROLE], F),
     ("ArnNotEquals", "arn:aws:iam::2*:role/ci", [ROLE], T),
+    ("ArnNotEquals", "arn:aws:iam::*:role/CI", [ROLE], T),   # ARNs compare case-sensitively
     ("ArnNotLike", "arn:aws:iam::*:role/*", [ROLE], F),
     ("ArnNotLike", "arn:aws:iam::*:user/*", [ROLE], T),
     ("ArnNotLike", ROLE, (), T),
@@ -170,6 +171,7 @@ OVERLAPS = [
     ("", "", True), ("a", "", False), ("", "a", False), ("ab", "a", False), ("a", "ab", False),
     ("a*c", "a*d", False), ("*a*", "*b*", True), ("a**", "*", True), ("?", "", False), ("?", "*", True),
     ("x*", "*y", True), ("abc", "a*c", True), ("a*", "a", True), ("*a", "b", False), ("b", "*a", False),
+    ("a", "!", False), ("!", "a", False),         # characters that sort before the star are literals
 ]
 
 
@@ -182,6 +184,8 @@ def test_glob_overlap(a: str, b: str, overlap: bool) -> None:
 def test_glob_overlap_of_long_values() -> None:
     # past 256, lengths are no longer cached int objects: compared by value all the same
     assert globs_overlap("*", "x" * 300) and globs_overlap("x" * 300, "*x")
+    assert not globs_overlap("*a", "x" * 300) and not globs_overlap("x" * 300 + "y", "x" * 300)
+    assert not globs_overlap("x" * 300, "x" * 300 + "y")
 
 
 def test_only_star_and_question_mark_are_wildcards() -> None:

@@ -131,6 +131,7 @@ EVERY = [
     ("arn:aws:ecr:us-west-2:1", False),
     ("arn:aws:logs:us-west-2:1:log-group:*", True),     # a resource type whose prefix holds a colon
     ("arn:aws:logs:us-west-2:1:log-group:app", False),
+    ("arn:aws:logs:us-west-2:1:log-group:a/*", False),
     ("arn:aws:iam::1:ro?e/x", True),                    # a wildcard before the prefix is complete
     ("arn:aws:s3:::/x", True),                          # an empty bucket name
 ]
