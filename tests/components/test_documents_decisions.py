@@ -120,6 +120,7 @@ def test_push_policy_optional_rights() -> None:
     one = push_policy(team(services=services[:1]), ACCOUNT, REGION, "aws")["Statement"][2]
     assert one["Resource"] == services[0]
     assert len(push_policy(team(), ACCOUNT, REGION, "aws")["Statement"]) == 2
+    assert push_policy(team("", ()), ACCOUNT, REGION, "aws")["Statement"][1]["Resource"] == []
 
 
 def pull_statement(teams: list[Any], cache: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -144,10 +145,9 @@ def teams_of_size(size: int) -> list[Any]:
     return teams
 
 
-@pytest.mark.parametrize(("size", "tagged"), [(MANAGED_POLICY_MAX_CHARS // 2, False),
-                                              (MANAGED_POLICY_MAX_CHARS // 2 + 1, True),
-                                              (2500, False), (4000, True)])
+@pytest.mark.parametrize(("size", "tagged"), [(3072, False), (3073, True), (2500, False), (4000, True)])
 def test_node_pull_policy_lists_arns_up_to_half_the_quota_then_selects_by_tag(size: int, tagged: bool) -> None:
+    assert MANAGED_POLICY_MAX_CHARS == 6144, "AWS's quota for a managed policy"
     teams = teams_of_size(size)
     statement = pull_statement(teams)
     if tagged:
