@@ -42,6 +42,7 @@ RULES = [
     ([rule(count_type="sinceImageTransitioned")], True, None),
     ([rule(count_type="since")], True, "selection.countType 'since' is not imageCountMoreThan"),
     ([rule(count_type="sinceImagePushed", countUnit="hours")], True, "needs countUnit 'days' (got 'hours')"),
+    ([rule(count_type="sinceImagePushed", countUnit="day")], True, "needs countUnit 'days' (got 'day')"),
     ([rule(1, "any", "imageCountMoreThan", 5, countUnit="days")], True, "countUnit is only allowed with a days"),
     ([rule(count=0)], True, "selection.countNumber 0 is not an integer >= 1"),
     ([rule(count=2.5)], True, "countNumber 2.5 is not"),
@@ -70,11 +71,29 @@ RULES = [
 
 @pytest.mark.parametrize(("rules", "allow_age", "expected"), RULES)
 def test_rule_verdicts(rules: list[Any], allow_age: bool, expected: str | None) -> None:
-    problems = lifecycle_problems({"rules": rules}, allow_age)
+    problems = lifecycle_problems(dumps({"rules": rules}), allow_age)    # values parsed from JSON, as ECR's are
     if expected is None:
         assert problems == []
     else:
         assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("rules", "problems"), [
+    # 'all' is no tag status, and sorts before 'any': it does not count as a second `any` rule
+    ([rule(1, "all", "imageCountMoreThan", 5), rule(2, "any", "imageCountMoreThan", 5)],
+     ["rule 1 selection.tagStatus 'all' is not one of tagged, untagged, any"]),
+    # a repeated priority past 256 is still the highest
+    ([rule(1000), rule(1000, "any", "imageCountMoreThan", 5)], ["rulePriority values must be unique (1000 repeated)"]),
+    ([rule(999), rule(1000, "any", "imageCountMoreThan", 5)], []),
+])
+def test_exact_problems(rules: list[Any], problems: list[str]) -> None:
+    assert lifecycle_problems(dumps({"rules": rules})) == problems
+
+
+def test_tagged_expiry_by_age_is_allowed_unless_the_caller_says_otherwise() -> None:
+    tagged = {"rules": [rule(1, "tagged", tagPrefixList=["v"])]}
+    assert lifecycle_problems(tagged) == []
+    assert lifecycle_problems(tagged, False) != []
 
 
 def test_documents_without_rules_or_not_json() -> None:
@@ -106,12 +125,24 @@ def test_every_repository_needs_a_lifecycle_policy() -> None:
     assert judge([repo, by_urn]) == []
 
 
+def test_unknown_and_absent_documents_never_hide_the_next_one() -> None:
+    bad = {"rules": [rule(0)]}
+    found = judge([policy("payments/api", UNKNOWN, "unknown"), policy("payments/api", bad, "bad")])
+    assert len(found) == 1 and found[0].startswith("The lifecycle policy 'bad'")
+    templates = [resource(CREATION_TEMPLATE, "t1", prefix="a", lifecyclePolicy=UNKNOWN),
+                 resource(CREATION_TEMPLATE, "t2", prefix="b", lifecyclePolicy=None),
+                 resource(CREATION_TEMPLATE, "t3", prefix="c", lifecyclePolicy=bad)]
+    found = judge(templates)
+    assert [f.split("'")[1] for f in found] == ["b", "c"]
+
+
 def test_the_defaults_refuse_tagged_expiry_by_age() -> None:
     repo = resource(REPOSITORY, "api", name="payments/api")
     document = {"rules": [rule(1, "tagged", tagPrefixList=["v"])]}
     (found,) = judge([repo, policy("payments/api", document)])
     assert found.startswith("The lifecycle policy 'lc' of ECR repository 'payments/api' is not valid: rule 1 expires")
     assert judge([repo, policy("payments/api", document)], allowTaggedExpiryByAge=True) == []
+    assert len(judge([repo, policy("payments/api", document)], allowTaggedExpiryByAge="yes")) == 1
 
 
 def test_unknowns_are_noted() -> None:

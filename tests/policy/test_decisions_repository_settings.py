@@ -72,6 +72,8 @@ def test_encryption_messages_name_the_fix_for_the_minimum() -> None:
     (cmk,) = messages(check_encryption(repository(CREATION_TEMPLATE, prefix="payments"),
                                        {"minimum": "customer-managed-key"}, skipped()))
     assert cmk.startswith("The ECR repository creation template 'payments' (repositories it creates) is encrypted")
+    (unnamed,) = messages(check_encryption(repository(CREATION_TEMPLATE, prefix=5), {}, skipped()))
+    assert unnamed.startswith("The ECR repository creation template 'repo' (repositories it creates)")
     assert "with a customer-managed key" in cmk
     notes = skipped()
     assert check_encryption(repository(encryptionConfigurations=UNKNOWN), {}, notes) == []
@@ -91,6 +93,8 @@ MUTABILITY = [
 
 @pytest.mark.parametrize(("value", "config", "expected"), MUTABILITY)
 def test_tag_immutability(value: Any, config: dict[str, Any], expected: str | None) -> None:
+    if isinstance(value, str):
+        value = "".join(list(value))   # as the engine sends it: equal to the literal, not the same object
     found = messages(check_tag_immutability(repository(imageTagMutability=value), defaults(IMMUTABILITY, **config),
                                             skipped()))
     if expected is None:
@@ -115,7 +119,7 @@ def test_exclusions_are_listed_in_the_message_and_unknowns_are_skipped() -> None
 @pytest.mark.parametrize(("protect", "force_delete", "expected"), [
     (True, None, []), (True, False, []), (False, None, ["is not protected"]),
     (True, True, ["has forceDelete set to true"]), (False, True, ["is not protected", "has forceDelete"]),
-    (True, "true", []), (True, UNKNOWN, []),
+    (True, "true", []), (True, UNKNOWN, []), (True, 1, []),
 ])
 def test_protection(protect: bool, force_delete: Any, expected: list[str]) -> None:
     r = repository(forceDelete=force_delete)
