@@ -85,6 +85,10 @@ def test_rule_verdicts(rules: list[Any], allow_age: bool, expected: str | None) 
     # a repeated priority past 256 is still the highest
     ([rule(1000), rule(1000, "any", "imageCountMoreThan", 5)], ["rulePriority values must be unique (1000 repeated)"]),
     ([rule(999), rule(1000, "any", "imageCountMoreThan", 5)], []),
+    # two `any` rules: the first one named is the one checked for coming last
+    ([rule(1, "any", "imageCountMoreThan", 5), rule(2), rule(3, "any", "imageCountMoreThan", 9)],
+     ["only one rule may select tagStatus 'any' (rule 1, rule 3 do)",
+      "rule 1 selects tagStatus 'any' but is not the highest rulePriority (3): ECR must evaluate it last"]),
 ])
 def test_exact_problems(rules: list[Any], problems: list[str]) -> None:
     assert lifecycle_problems(dumps({"rules": rules})) == problems
