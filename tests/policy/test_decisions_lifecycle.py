@@ -64,6 +64,9 @@ RULES = [
                                                       "included"),
     ([rule(1, "any", count_type="sinceImagePulled")], False, "rule 1 expires any images 7 days after pulled"),
     ([rule(1, "tagged", action="transition", tagPrefixList=["v"])], False, None),
+    ([rule(1, "tagged", action="zap", tagPrefixList=["v"])], False, "rule 1 expires tagged images"),
+    (["junk"], False, "rules[0] is not an object"),
+    ([{"rulePriority": 1, "action": {"type": "expire"}}], False, "rule 1 has no selection"),
     ([rule(1, "untagged")], False, None),
     ([KEEP], False, None),
 ]
@@ -124,6 +127,10 @@ def test_every_repository_needs_a_lifecycle_policy() -> None:
     assert judge([repo, policy("payments/api", dumps({"rules": [rule()]}))]) == []
     (found,) = judge([repo, policy("payments/other", {"rules": [rule()]})])
     assert found.startswith("The ECR repository 'payments/api' has no lifecycle policy")
+    other = resource(REPOSITORY, "web", name="payments/web")
+    unnamed = resource(REPOSITORY, "new", name=UNKNOWN)
+    found = judge([repo, unnamed, other, policy("payments/api", {"rules": [rule()]})])
+    assert len(found) == 1 and found[0].startswith("The ECR repository 'payments/web' has no lifecycle policy")
     by_urn = policy(UNKNOWN, {"rules": [rule()]})
     by_urn.property_dependencies = {"repository": [repo.urn]}
     assert judge([repo, by_urn]) == []
