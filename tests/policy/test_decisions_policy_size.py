@@ -55,6 +55,8 @@ def test_each_quota_at_its_limits(kind: str, key: str, low: int, high: int, prop
     if low > 8:
         (under,) = judge([resource(kind, "r", **props, **{key: sized(low - 1)})])
         assert f"is {low - 1} characters, under the AWS minimum of {low} ({key})" in under
+    else:   # a blank document counts 0 characters: not this policy's to judge (the others call it malformed)
+        assert judge([resource(kind, "r", **props, **{key: " \n"})]) == []
 
 
 def test_subjects_name_the_resource() -> None:
@@ -71,6 +73,8 @@ def test_the_trust_quota_comes_from_the_config() -> None:
     assert judge([role], trustPolicyMaxChars=4096) == []
     assert len(judge([role], trustPolicyMaxChars=4095)) == 1
     assert len(judge([role])) == 1
+    assert len(judge([role], trustPolicyMaxChars="big")) == 1      # an invalid quota falls back to 2048
+    assert judge([resource(ROLE, "r", name="ci", assumeRolePolicy=sized(2048))], trustPolicyMaxChars="big") == []
 
 
 @pytest.mark.parametrize(("kind", "owner_key", "limit", "owner_kind"), [
@@ -82,7 +86,7 @@ def test_inline_policies_add_up_per_owner(kind: str, owner_key: str, limit: int,
     fits = [resource(kind, "a", **{owner_key: "ci", "policy": sized(half)}),
             resource(kind, "b", **{owner_key: "ci", "policy": sized(limit - half)}),
             resource(kind, "c", **{owner_key: "other", "policy": sized(limit)})]
-    assert judge(fits) == []
+    assert judge([*fits, resource(kind, "e", **{owner_key: "small", "policy": sized(100)})]) == []
     over = [*fits, resource(kind, "d", **{owner_key: "ci", "policy": sized(8)})]
     (found,) = judge(over)
     assert found.startswith(f"The inline policies of {owner_kind} 'ci' (a, b, d) add up to {limit + 8} characters "
@@ -97,6 +101,15 @@ def test_a_roles_own_inline_policies_count_with_its_role_policies() -> None:
     assert len(found) == 1 and "(inlinePolicies[0], p) add up to 10241" in found[0].message
     assert found[0].urn == role.urn
     assert check_sizes([role, resource(ROLE_POLICY, "p", role="ci", policy=sized(4240))], {}, skipped()) == []
+
+
+def test_the_finding_names_the_role_even_with_same_named_policies_around() -> None:
+    role = resource(ROLE, "r", name="ci")
+    policies = [resource(ROLE_POLICY, n, role="ci", policy=sized(6000)) for n in ("a", "b")]
+    namesakes = [resource(MANAGED_POLICY, "m", name="ci", policy=sized(10)),
+                 resource(USER_POLICY, "u", name="ci", user="dev", policy=sized(10))]
+    (found,) = check_sizes([role, *policies, *namesakes], {}, skipped())
+    assert found.urn == role.urn
 
 
 def test_an_owner_unknown_at_preview_is_found_through_the_property_dependency() -> None:
