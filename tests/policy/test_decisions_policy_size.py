@@ -75,6 +75,7 @@ def test_the_trust_quota_comes_from_the_config() -> None:
     assert len(judge([role])) == 1
     assert len(judge([role], trustPolicyMaxChars="big")) == 1      # an invalid quota falls back to 2048
     assert judge([resource(ROLE, "r", name="ci", assumeRolePolicy=sized(2048))], trustPolicyMaxChars="big") == []
+    assert len(judge([resource(ROLE, "r", name="ci", assumeRolePolicy=sized(2049))], trustPolicyMaxChars="big")) == 1
 
 
 @pytest.mark.parametrize(("kind", "owner_key", "limit", "owner_kind"), [
