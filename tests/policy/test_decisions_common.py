@@ -25,6 +25,7 @@ from rules.common import (
     glob_match,
     has_wildcard,
     is_allow,
+    is_unknown,
     load_document,
     plain,
     provider_region,
@@ -81,6 +82,7 @@ def test_plain_values_keep_what_is_known_and_mark_each_unknown() -> None:
     assert contains_unknown({"a": [1, {"b": UNKNOWN}]}) and not contains_unknown({"a": [1, {"b": 2}]})
     assert contains_unknown(UNKNOWN) and not contains_unknown("x") and contains_unknown([UNKNOWN])
     assert repr(UNKNOWN) == "UNKNOWN"
+    assert is_unknown(UNKNOWN) and not any(is_unknown(v) for v in (None, "", 0, 5, "x", [], {}, UNKNOWN_STRING_VALUE))
 
 
 def test_documents_and_statements() -> None:
@@ -96,6 +98,7 @@ def test_documents_and_statements() -> None:
     assert statements({"Statement": [{"Sid": "a"}, "junk"]}) == [{"Sid": "a"}]
     assert statement_label({"Sid": "Push"}, 0) == "statement 'Push'"
     assert statement_label({"Sid": ""}, 2) == "statement #3" and statement_label({"Sid": 5}, 0) == "statement #1"
+    assert statement_label({}, 1) == "statement #2" and statement_label({}, 3) == "statement #4"
     assert is_allow({"Effect": "Allow"}) and is_allow({"Effect": "ALLOW"})
     assert not is_allow({"Effect": "Deny"}) and not is_allow({}) and not is_allow({"Effect": True})
 
@@ -109,7 +112,7 @@ def test_text_and_sizes_as_aws_counts_them() -> None:
 @pytest.mark.parametrize(("pattern", "value", "case_sensitive", "matches"), [
     ("a*", "abc", True, True), ("a*", "ABC", True, False), ("a*", "ABC", False, True), ("a?c", "abc", True, True),
     ("a?c", "ac", True, False), ("a.c", "abc", True, False), ("a*", "a\nb", False, True), ("a", "ab", True, False),
-    ("*", "", True, True),
+    ("*", "", True, True), ("a b", "axxb", True, False), ("a!b", "axb", True, False), ("a(b", "a(b", True, True),
 ])
 def test_glob_matching(pattern: str, value: str, case_sensitive: bool, matches: bool) -> None:
     assert glob_match(pattern, value, case_sensitive) is matches
@@ -118,6 +121,9 @@ def test_glob_matching(pattern: str, value: str, case_sensitive: bool, matches: 
 
 def test_wildcards_and_quoting() -> None:
     assert has_wildcard("a*") and has_wildcard("a?") and not has_wildcard("a")
+    assert glob_match("a*", "abc") and not glob_match("a*", "ABC")             # case-sensitive unless told
+    assert quoted("abcdefgh", 3) == "'a', 'b', 'c' and 5 more"
+    assert quoted("abcdef") == "'a', 'b', 'c', 'd', 'e' and 1 more" and quoted("abcde") == "'a', 'b', 'c', 'd', 'e'"
     assert quoted(["a", "b"]) == "'a', 'b'"
     assert quoted("abcdef", 5) == "'a', 'b', 'c', 'd', 'e' and 1 more"
     assert quoted("abcde", 5) == "'a', 'b', 'c', 'd', 'e'"
@@ -129,6 +135,7 @@ CONFIG = [
     (config_bool, {"k": "yes"}, (False,), False),
     (config_bool, {}, (True,), True),
     (config_int, {"k": 5}, (1,), 5),
+    (config_int, {"k": 1}, (7,), 1),
     (config_int, {"k": 2.9}, (1,), 2),
     (config_int, {"k": 0}, (1,), 1),
     (config_int, {"k": -3}, (1,), 1),
@@ -164,6 +171,7 @@ def test_resource_labels_tags_and_regions() -> None:
     assert tag_value({"tags": {"x": ""}}, "x") is None and tag_value({"tags": "junk"}, "team") is None
     assert tag_value({"tagsAll": {"team": "a"}}, "team", "tagsAll") == "a"
     assert urn_name("urn:pulumi:s::p::t::name") == "name" and urn_name("") == ""
+    assert urn_name("plain") == "plain"
     own = Resource(REPOSITORY, "r", "u", {"region": "eu-west-1"}, provider_region="us-west-2")
     assert (own.region, own.label) == ("eu-west-1", "r")
     inherited = Resource(REPOSITORY, "r", "u", {"region": "", "name": "n"}, provider_region="us-west-2")
@@ -174,6 +182,14 @@ def test_resource_labels_tags_and_regions() -> None:
     assert provider_region(SimpleNamespace(props=["junk"])) is None
     assert provider_region(SimpleNamespace(props=Proxy({"region": "raise"}))) is UNKNOWN
     assert provider_region(SimpleNamespace(props={"region": UNKNOWN_STRING_VALUE})) is UNKNOWN
+
+    class Unknowable:
+        @property
+        def props(self) -> Any:
+            raise UnknownValueError(UNKNOWN_STRING_VALUE, ["props"])
+
+    assert provider_region(Unknowable()) is UNKNOWN
+    assert Resource(REPOSITORY, "r", "u", {}).protect is False     # unprotected unless the options say so
 
 
 def engine_resource(resource_type: str, name: str, **extra: Any) -> Any:
@@ -191,8 +207,10 @@ def test_stack_resources_converts_only_the_wanted_types() -> None:
                         provider=SimpleNamespace(props={"region": "eu-west-1"})),
         engine_resource("other", "b"),
         engine_resource(REPOSITORY, "c", opts=SimpleNamespace(protect=False, parent="urn::from-opts")),
+        engine_resource(REPOSITORY, "d", opts=SimpleNamespace(parent=None)),
     ], frozenset({REPOSITORY}))
-    assert [r.name for r in found] == ["a", "c"]
+    assert [r.name for r in found] == ["a", "c", "d"]
+    assert found.pop().protect is False                         # options without protect: unprotected
     first, second = found
     assert (first.protect, first.parent, first.dependencies, first.property_dependencies, first.region) == (
         True, "urn::component", ["urn::dep"], {"x": ["urn::dep"]}, "eu-west-1")
@@ -219,6 +237,11 @@ def test_a_resource_policy_filters_by_type_reports_findings_and_then_the_unknown
                                opts=SimpleNamespace(protect=True), provider=None, get_config=lambda: {"k": True})
 
     policy.validate(args("other"), lambda message, urn: reported.append(message))
+    bare = args(REPOSITORY)
+    bare.opts = SimpleNamespace()
+    with pytest.raises(UnknownValueError):
+        policy.validate(bare, lambda message, urn: None)
+    assert seen.pop() == ("r", False, {"k": True})
     assert seen == [] and reported == []
     with pytest.raises(UnknownValueError) as raised:
         policy.validate(args(REPOSITORY), lambda message, urn: reported.append((message, urn)))
