@@ -23,6 +23,7 @@ from rules.common import (
     config_strings,
     contains_unknown,
     glob_match,
+    glob_regex,
     has_wildcard,
     is_allow,
     is_unknown,
@@ -101,6 +102,7 @@ def test_documents_and_statements() -> None:
     assert statement_label({}, 1) == "statement #2" and statement_label({}, 3) == "statement #4"
     assert is_allow({"Effect": "Allow"}) and is_allow({"Effect": "ALLOW"})
     assert not is_allow({"Effect": "Deny"}) and not is_allow({}) and not is_allow({"Effect": True})
+    assert not is_allow({"Effect": ""}) and not is_allow({"Effect": "all"})        # sorting before 'allow'
 
 
 def test_text_and_sizes_as_aws_counts_them() -> None:
@@ -122,6 +124,7 @@ def test_glob_matching(pattern: str, value: str, case_sensitive: bool, matches: 
 def test_wildcards_and_quoting() -> None:
     assert has_wildcard("a*") and has_wildcard("a?") and not has_wildcard("a")
     assert glob_match("a*", "abc") and not glob_match("a*", "ABC")             # case-sensitive unless told
+    assert glob_regex("a*").fullmatch("ABC") is None and glob_regex("a*", False).fullmatch("ABC")
     assert quoted("abcdefgh", 3) == "'a', 'b', 'c' and 5 more"
     assert quoted("abcdef") == "'a', 'b', 'c', 'd', 'e' and 1 more" and quoted("abcde") == "'a', 'b', 'c', 'd', 'e'"
     assert quoted(["a", "b"]) == "'a', 'b'"
