@@ -38,6 +38,7 @@ REPOSITORIES = [
     ([repository(scan=False)], "sets imageScanningConfiguration.scanOnPush to false"),
     ([repository(scan=None)], "has no imageScanningConfiguration"),
     ([repository(scan="true")], "sets imageScanningConfiguration.scanOnPush to false"),
+    ([repository(scan=1)], "sets imageScanningConfiguration.scanOnPush to false"),
     ([repository(), registry("payments/*")], None),
     ([repository(), registry("payments/api")], None),
     ([repository(), registry("*")], None),
@@ -78,6 +79,11 @@ TEMPLATES = [
     ("payments", ["payments/**"], "covers every repository under 'payments/'"),
     ("payments", ["billing/*"], "Add a registry scanning rule with the repository filter 'payments/*'"),
     ("payments", [], "covers every repository under 'payments/'"),
+    ("payments", ["#"], "covers every repository under 'payments/'"),          # sorts before the star
+    ("Apps", ["Apps/*"], None),                                                 # sorts before ROOT
+    ("Apps", [], "Add a registry scanning rule with the repository filter 'Apps/*'"),
+    ("".join(list("ROOT")), ["ROOT/*"], "covers every repository under '(all)'"),   # ROOT as the engine sends it
+    ("".join(list("ROOT")), [], "with the repository filter '*'"),
     ("ROOT", ["*"], None),
     ("ROOT", ["a*"], "covers every repository under '(all)'. Add a registry scanning rule with the repository "
                      "filter '*'"),
@@ -101,14 +107,43 @@ def test_a_template_in_another_region_is_not_covered() -> None:
 
 
 def test_two_configurations_for_one_region_replace_each_other() -> None:
-    found = check_scan_on_push([registry("*", logical="a"), registry("*", logical="b"),
+    found = check_scan_on_push([registry("*", logical="a"), registry("*", logical="b"), registry("*", logical="d"),
                                 registry("*", logical="c", region="eu-west-1")], {}, skipped())
     assert len(found) == 1 and found[0].message.startswith(
-        "2 registry scanning configurations ('a', 'b') are declared for region (the default provider region)")
-    assert found[0].urn.endswith("::b")
+        "3 registry scanning configurations ('a', 'b', 'd') are declared for region (the default provider region)")
+    assert found[0].urn.endswith("::d")
     (other,) = judge(registry("*", logical="a", region="eu-west-1"), registry("*", logical="b", region="eu-west-1"))
     assert "for region eu-west-1:" in other
     assert judge(registry("*", logical="a", region=UNKNOWN), registry("*", logical="b", region=UNKNOWN)) == []
+
+
+def test_every_early_exit_is_followed_by_a_resource_that_is_still_judged() -> None:
+    skipping = [
+        registry("payments/*"),
+        repository("a/one", scan=True), repository("b/one", region=UNKNOWN), repository("c/one", scan=UNKNOWN),
+        repository(UNKNOWN), repository("payments/api"),
+        template(UNKNOWN), template(""), template("payments"),
+    ]
+    found = judge(*skipping, repository("zeta/api"), template("zeta"))
+    assert len(found) == 2, found
+    assert found[0].startswith("The ECR repository 'zeta/api'") and "creation template 'zeta'" in found[1]
+
+
+def test_rules_that_cannot_be_read_never_hide_the_next_one() -> None:
+    notes = skipped()
+    rules = ["junk", {"scanFrequency": UNKNOWN}, {"scanFrequency": "MANUAL", "repositoryFilters": ["*"]},
+             {"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": ["payments/*"]}]
+    resources = [repository(), resource(REGISTRY_SCANNING, "lost", rules=[], region=UNKNOWN),
+                 resource(REGISTRY_SCANNING, "scan", rules=rules)]
+    assert check_scan_on_push(resources, {}, notes) == []
+    assert notes.paths == ["lost.region", "scan.rules.scanFrequency"]    # covered: no coverage note
+    notes = skipped()
+    uncovered = [repository("a/api"), repository("b/api"), template("a"), template("b"),
+                 resource(REGISTRY_SCANNING, "scan", rules=UNKNOWN)]
+    assert check_scan_on_push(uncovered, {}, notes) == []
+    assert notes.paths == ["scan.rules", "payments-api: registry scanning coverage",
+                           "payments-api: registry scanning coverage", "tpl: registry scanning coverage",
+                           "tpl: registry scanning coverage"]
 
 
 def test_unknowns_defer_the_verdict_instead_of_failing() -> None:
