@@ -138,6 +138,10 @@ def test_rules_that_cannot_be_read_never_hide_the_next_one() -> None:
     assert check_scan_on_push(resources, {}, notes) == []
     assert notes.paths == ["lost.region", "scan.rules.scanFrequency"]    # covered: no coverage note
     notes = skipped()
+    second = [repository(), resource(REGISTRY_SCANNING, "first", rules=UNKNOWN), registry("payments/*", logical="two")]
+    (found,) = messages(check_scan_on_push(second, {}, notes))
+    assert found.startswith("2 registry scanning configurations") and notes.paths == ["first.rules"]
+    notes = skipped()
     uncovered = [repository("a/api"), repository("b/api"), template("a"), template("b"),
                  resource(REGISTRY_SCANNING, "scan", rules=UNKNOWN)]
     assert check_scan_on_push(uncovered, {}, notes) == []
