@@ -46,6 +46,7 @@ OPERATORS = [
     ("StringEquals", "abc", ["ABC"], F),
     ("StringEquals", "a*", ["abc"], F),
     ("StringEquals", ["x", "abc"], ["abc"], T),
+    ("StringEquals", ["a"], ["a", "x"], T),        # plain operators: any request value may match
     ("StringEquals", "abc", (), F),
     ("StringEquals", "abc", None, U),
     ("StringNotEquals", "abc", ["abc"], F),
@@ -57,6 +58,7 @@ OPERATORS = [
     ("StringEqualsIgnoreCase", "abc", ["ABC"], T),
     ("StringEqualsIgnoreCase", "abc", ["abd"], F),
     ("StringEqualsIgnoreCase", "abc", (), F),
+    ("StringEqualsIgnoreCase", "A*", ["abc"], F),  # not a pattern
     ("StringNotEqualsIgnoreCase", "abc", ["ABC"], F),
     ("StringNotEqualsIgnoreCase", "abc", ["abd"], T),
     ("StringNotEqualsIgnoreCase", "abc", (), T),
@@ -91,6 +93,7 @@ OPERATORS = [
     ("Null", "false", ["x"], T),
     ("Null", "false", (), F),
     ("Null", "true", None, U),
+    ("Null", "yes", (), F),                        # only 'true' asks for an absent key
     ("NumericLessThan", "5", ["3"], U),       # not modelled: never decides
     ("IpAddress", "10.0.0.0/8", ["10.1.1.1"], U),
     # IfExists: holds when the key is absent, otherwise as the plain operator
@@ -136,6 +139,7 @@ GLOBS = [
     ("StringEquals", "repo:o/x:pull_request", Glob("repo:o/r:*"), F),
     ("StringEquals", "repo:o/r:pull_request", Glob("repo:o/r:pull_request"), T),
     ("StringEquals", "repo:o/r:pull_request", Glob("repo:o/r:push"), F),
+    ("StringEquals", "repo:o/r:push", Glob("repo:o/r:pull_request"), F),
     ("StringEqualsIgnoreCase", "REPO:o/r:x", Glob("repo:o/r:*"), U),
     ("StringEqualsIgnoreCase", "REPO:O/R:X", Glob("repo:o/r:x"), T),
     ("StringNotEquals", "repo:o/r:pull_request", Glob("repo:o/r:*"), U),
@@ -186,6 +190,8 @@ def test_glob_overlap_of_long_values() -> None:
     assert globs_overlap("*", "x" * 300) and globs_overlap("x" * 300, "*x")
     assert not globs_overlap("*a", "x" * 300) and not globs_overlap("x" * 300 + "y", "x" * 300)
     assert not globs_overlap("x" * 300, "x" * 300 + "y")
+    assert not globs_overlap("x" * 300, "x" * 300 + "*y") and not globs_overlap("x" * 300 + "*y", "x" * 300)
+    assert globs_overlap("中", "中") and globs_overlap("中*", "*文") and not globs_overlap("中", "文")
 
 
 def test_only_star_and_question_mark_are_wildcards() -> None:
