@@ -166,34 +166,45 @@ def prepare(module: Module, equivalents: list[Equivalent], seed: int) -> tuple[P
 
 
 def skip_uncounted(module: Module, tree: Path, session: Path, equivalents: list[Equivalent], seed: int) -> None:
-    """Mark the pending mutants inside annotations, listed as equivalent, or sampled out as skipped."""
+    """Mark the pending mutants inside annotations, sampled out, or listed as equivalent as skipped.
+
+    The sample is drawn before the equivalent list is applied, from mutants in a stable order
+    (position, operator, occurrence), so the same seed picks the same mutants whatever the list says.
+    """
     use_db, _, WorkResult, WorkerOutcome = _db_tools()
     source = (tree / module.path).read_text()
     lines = source.splitlines()
     spans = annotation_lines(source)
     mine = [e for e in equivalents if e.module == module.path]
+
+    def position(item: Any) -> tuple[Any, ...]:
+        m = item.mutations[0]
+        return (tuple(m.start_pos), m.operator_name, m.occurrence)
+
     with use_db(str(session)) as db:
+        skipped: dict[str, str] = {}
         kept = []
-        for item in sorted(db.pending_work_items, key=lambda i: i.job_id):
+        for item in sorted(db.pending_work_items, key=position):
+            if _inside(item.mutations[0].start_pos, spans):
+                skipped[item.job_id] = "annotation"
+            else:
+                kept.append(item)
+        if module.sample and len(kept) > module.sample:
+            chosen = set(random.Random(seed).sample(range(len(kept)), module.sample))
+            skipped.update({item.job_id: "sampled out" for i, item in enumerate(kept) if i not in chosen})
+            kept = [item for i, item in enumerate(kept) if i in chosen]
+        for item in kept:
             mutation = item.mutations[0]
             line = lines[mutation.start_pos[0] - 1].strip()
-            reason = "annotation" if _inside(mutation.start_pos, spans) else None
-            for entry in mine if reason is None else []:
+            for entry in mine:
                 if entry.operator == mutation.operator_name and entry.line == line \
                         and entry.function in (None, mutation.definition_name) \
                         and (entry.mutant is None or entry.mutant == mutated_line(source, mutation)):
                     entry.matched += 1
-                    reason = "equivalent: " + entry.reason
+                    skipped[item.job_id] = "equivalent: " + entry.reason
                     break
-            if reason:
-                db.set_result(item.job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
-            else:
-                kept.append(item)
-        if module.sample and len(kept) > module.sample:
-            chosen = {i.job_id for i in random.Random(seed).sample(kept, module.sample)}
-            for item in kept:
-                if item.job_id not in chosen:
-                    db.set_result(item.job_id, WorkResult(output="sampled out", worker_outcome=WorkerOutcome.SKIPPED))
+        for job_id, reason in skipped.items():
+            db.set_result(job_id, WorkResult(output=reason, worker_outcome=WorkerOutcome.SKIPPED))
 
 
 def mutated_line(source: str, mutation: Any) -> str:
@@ -316,18 +327,17 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             scores = list(pool.map(lambda m: run_module(m, equivalents, args.seed, args.rerun_survivors), chosen))
-        stale = [e for e in equivalents if e.matched == 0 and any(m.path == e.module for m in chosen)]
-        if stale and not args.rerun_survivors:
-            print("mutation/equivalent.toml: these entries match no mutant any more; remove or update them:",
-                  *(f"  - {e.module}: {e.operator} on `{e.line}`" for e in stale), sep="\n", file=sys.stderr)
-            return 1
     text = report(scores)
     (BUILD / "report.md").write_text(text)
     print(text)
     low = [s for s in scores if s.score < s.module.threshold]
     for s in low:
         print(f"{s.module.path}: {s.score:.1f}% is below the threshold {s.module.threshold:.0f}%", file=sys.stderr)
-    return 1 if low else 0
+    stale = [] if args.report_only or args.rerun_survivors else stale_equivalents(chosen, load_equivalents())
+    if stale:
+        print("mutation/equivalent.toml: these entries match no mutant any more; remove or update them:",
+              *(f"  - {e.module}: {e.operator} on `{e.line}`" for e in stale), sep="\n", file=sys.stderr)
+    return 1 if low or stale else 0
 
 
 if __name__ == "__main__":
