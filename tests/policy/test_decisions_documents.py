@@ -242,13 +242,13 @@ def test_open_document_in_every_state() -> None:
     broken = open_document("{", IDENTITY, notes, "p")
     assert broken is not None and broken.statements == [] and broken.malformed[0].startswith("is not valid JSON")
     assert open_document("[1]", IDENTITY, notes, "p").malformed == ["is not a JSON object"]  # type: ignore[union-attr]
-    document = open_document({"Statement": [{"Sid": "Bad", "Action": "x", "Resource": "*"}, GOOD_IDENTITY, "junk",
-                                            {"Effect": "Allow", "Resource": "*"}]}, IDENTITY, notes, "p")
+    document = open_document({"Statement": [{"Sid": "Bad", "Action": "x", "Resource": "*"}, "junk", "junk",
+                                            GOOD_IDENTITY, {"Effect": "Allow", "Resource": "*"}]}, IDENTITY, notes, "p")
     assert document is not None
-    assert document.malformed == ["statement 'Bad' has Effect None, not Allow or Deny", "statement #3 is not an object",
-                                  "statement #4 has no Action"]
-    assert document.statements == [(1, GOOD_IDENTITY)]
-    assert document.labelled() == [("statement #2", GOOD_IDENTITY)]
+    assert document.malformed == ["statement 'Bad' has Effect None, not Allow or Deny", "statement #2 is not an object",
+                                  "statement #3 is not an object", "statement #5 has no Action"]
+    assert document.statements == [(3, GOOD_IDENTITY)]
+    assert document.labelled() == [("statement #4", GOOD_IDENTITY)]
     assert notes.paths == []
     partial = open_document({"Statement": [GOOD_IDENTITY | {"Resource": ["a", UNKNOWN]}]}, IDENTITY, notes, "q")
     assert partial is not None and partial.statements == [(0, GOOD_IDENTITY | {"Resource": ["a"]})]

@@ -36,6 +36,7 @@ from rules.least_privilege import (
     statement_problems,
     trust_principal_problems,
 )
+from rules.managed_policies import aws_managed_name
 
 from .decisions import ACCOUNT, OTHER_ACCOUNT, allow, defaults, deny, doc, dumps, messages, resource, skipped, verdict
 
@@ -296,6 +297,17 @@ MANAGED = [
 def test_managed_policy_verdicts(arn: Any, config: dict[str, Any], expected: str | None) -> None:
     problem = managed_policy_problem(arn, config)
     verdict([problem] if problem else [], expected)
+
+
+@pytest.mark.parametrize(("arn", "name"), [
+    (f"{AWS}/AdministratorAccess", "AdministratorAccess"),
+    (f"{AWS}/service-role/AmazonECSTaskExecutionRolePolicy", "AmazonECSTaskExecutionRolePolicy"),
+    ("arn:aws-cn:iam::aws:policy/job-function/ViewOnlyAccess", "ViewOnlyAccess"),
+    (f"{AWS}/", None), (f"arn:aws:iam::{ACCOUNT}:policy/AdministratorAccess", None),
+    ("iam::aws:policy/AdministratorAccess", None), (5, None),
+])
+def test_aws_managed_policy_names_from_arns(arn: Any, name: str | None) -> None:
+    assert aws_managed_name(arn) == name
 
 
 def test_a_managed_policy_problem_shows_the_first_problem_and_says_when_there_are_more() -> None:
