@@ -51,6 +51,7 @@ OPERATORS = [
     ("StringEquals", "abc", None, U),
     ("StringNotEquals", "abc", ["abc"], F),
     ("StringNotEquals", "abc", ["xyz"], T),
+    ("StringNotEquals", "abc", ["ABC"], T),       # case-sensitive
     ("StringNotEquals", "abc", (), T),
     ("StringNotEquals", "abc", None, U),
     ("StringNotEquals", "a*", ["abc"], T),    # not a pattern: compared literally
@@ -85,6 +86,7 @@ OPERATORS = [
     ("Bool", "True", ["true"], T),
     ("Bool", True, ["true"], T),              # a JSON true in the policy: Bool compares case-insensitively
     ("Bool", "true", ["false"], F),
+    ("Bool", "t*", ["true"], F),                  # not a pattern
     ("Bool", "true", (), F),
     ("Bool", "true", None, U),
     ("Null", "true", (), T),
@@ -163,6 +165,7 @@ def test_condition_blocks_are_an_and_and_report_what_is_unknown() -> None:
     assert evaluate_condition({"StringEquals": {"other": "x", "known": "b"}}, context) == (F, ())
     assert evaluate_condition({"StringEquals": {"other": "x"}, "StringLike": {"known": "b*"}}, context) == (F, ())
     assert evaluate_condition({"StringEquals": "junk"}, context) == (U, ("StringEquals (malformed)",))
+    assert evaluate_condition({"StringEquals": "junk", "StringLike": {"known": "b*"}}, context) == (F, ())
     assert describe_condition("Bool", "aws:SecureTransport", True) == "aws:SecureTransport Bool True"
     assert describe_condition("Null", "k", []) == "k Null "
 
@@ -312,6 +315,8 @@ POLICY_VARIABLES = [
      "dc43/app", Effect.ALLOW),
     ("arn:aws:ecr:us-east-1:111111111111:repository/dc43/${$}", "arn:aws:ecr:us-east-1:111111111111:repository/"
      "dc43/$", Effect.ALLOW),
+    ("arn:aws:ecr:us-east-1:111111111111:repository/${aws:username}", "arn:aws:ecr:us-east-1:111111111111:"
+     "repository/alice", Effect.CONDITIONAL),
 ]
 
 
@@ -358,6 +363,14 @@ def test_principals(spec: Any, principal: Principal, applies: bool) -> None:
     assert decide(allow(Principal=spec), principal=principal).effect is (Effect.ALLOW if applies else Effect.NONE)
     statement = {k: v for k, v in allow().items()} | {"NotPrincipal": spec}
     assert decide(statement, principal=principal).effect is (Effect.NONE if applies else Effect.ALLOW)
+
+
+def test_documents_and_principals_parsed_from_json_are_compared_by_value() -> None:
+    text = '{"Statement": [{"Effect": "Allow", "Action": "ecr:PutImage", "Resource": "*", "Principal": "*"},' \
+           ' {"Effect": "Deny", "Action": "ecr:PutImage", "Resource": "*", "Principal": "*"}]}'
+    principal = Principal(fresh("AWS"), ROLE, "111111111111")
+    assert evaluate([PolicyDocument.parse(text)], Request("ecr:PutImage", REPO, principal)).effect is Effect.DENY
+    assert decide(allow(Principal={"AWS": "111111111111"}), principal=principal).effect is Effect.ALLOW
 
 
 def test_identity_and_resource_statements_apply_to_the_right_requests() -> None:
