@@ -82,3 +82,12 @@ check: setup
 .PHONY: bench
 bench: setup
 	$(PY) bench/run.py --write BENCHMARKS.md
+
+# Mutation testing (not part of `make test`/CI; a scheduled workflow runs it): per module, how many
+# mutants its focused tests kill (mutation/modules.toml), without the equivalent mutants listed with a
+# reason in mutation/equivalent.toml. Slow: MODULES="github_trust access" picks modules, JOBS=2 runs
+# two side by side. Report in build/mutation/report.md.
+.PHONY: mutation
+mutation: setup
+	$(PY) -m pip install --quiet -r requirements-mutation.txt
+	$(PY) mutation/run.py $(foreach m,$(MODULES),--module $(m)) --jobs $(or $(JOBS),1)

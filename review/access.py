@@ -603,7 +603,9 @@ def subject_witness(a: str, b: str) -> str | None:
             return ""
         if i < len(a) and a[i] == "*":
             rest = step(i + 1, j, colons)
-            if rest is None and j < len(b) and b[j] != "*":
+            if rest is None and j < len(b) and b[j] == "*":
+                rest = step(i, j + 1, colons)  # b's star matches nothing; a's star stays
+            elif rest is None and j < len(b):
                 char = "x" if b[j] == "?" else b[j]
                 tail = step(i, j + 1, colons + (char == ":"))
                 rest = None if tail is None else char + tail

@@ -115,7 +115,8 @@ def globs_overlap(a: str, b: str, ignore_case: bool = False) -> bool:
         if i == len(a) and j == len(b):
             return True
         if i < len(a) and a[i] == "*":
-            return step(i + 1, j) or (j < len(b) and (step(i, j + 1) if b[j] != "*" else step(i + 1, j)))
+            # a's star matches nothing, or one more character of b (or b's star matches nothing)
+            return step(i + 1, j) or (j < len(b) and step(i, j + 1))
         if j < len(b) and b[j] == "*":
             return step(i, j + 1) or (i < len(a) and step(i + 1, j))
         if i == len(a) or j == len(b):

@@ -314,3 +314,9 @@ def test_not_principal_excludes_the_named_principal():
     )
     assert pull(document, Principal("AWS", "arn:aws:iam::222222222222:root", "222222222222")) is Effect.ALLOW
     assert pull(document, Principal("AWS", "arn:aws:iam::333333333333:root", "333333333333")) is Effect.DENY
+
+
+@pytest.mark.parametrize(("a", "b"), [("a*", "*b"), ("*a*", "*b*"), ("repo:acme/*", "*:ref:refs/heads/main")])
+def test_two_patterns_whose_stars_face_each_other_overlap(a, b):
+    # 'ab' matches both a* and *b: a subject pattern may reach a role whose trust is another pattern
+    assert globs_overlap(a, b) and globs_overlap(b, a)

@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 PLATFORM_WORKFLOWS = ("ci.yml", "deploy.yml", "drift.yml", "pull-request.yml", "pull-request-comment.yml",
-                      "pulumi-stack.yml")
+                      "pulumi-stack.yml", "mutation.yml")
 ACTIONS = ROOT / ".github" / "actions"
 
 # `owner/repo[/path]@<40 hex> # vX.Y.Z`: the pin and the release it stands for.
