@@ -10,6 +10,7 @@ after the violations already reported.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -310,41 +311,58 @@ def _raise_for_skipped(skipped: Skipped) -> None:
         raise UnknownValueError(UNKNOWN_STRING_VALUE, [", ".join(dict.fromkeys(skipped.paths))])
 
 
-def resource_policy(
+def _policy(
+    kind: str,
     *,
     name: str,
     description: str,
     resource_types: Sequence[str],
-    check: ResourceChecker,
+    check: Callable[..., list[Finding]],
     severity: Severity,
     remediation_steps: str,
     config_properties: dict[str, dict[str, Any]] | None = None,
     enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
-) -> ResourceValidationPolicy:
-    """A resource policy whose validate only filters by type, runs a pure checker and reports."""
+) -> ResourceValidationPolicy | StackValidationPolicy:
+    """A policy whose validate only picks its resource types, runs a pure checker and reports.
+
+    `kind` "resource": one resource per call (Analyze); "stack": every resource of the wanted types
+    at once, converted once (AnalyzeStack), each finding naming the resource it is about.
+    """
     wanted = frozenset(resource_types)
     properties = config_properties or {}
 
-    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if args.resource_type not in wanted:
-            return
+    def judged(args: Any, subject: Any, report_violation: ReportViolation) -> None:
         skipped = Skipped()
-        resource = Resource(args.resource_type, args.name, args.urn, plain(args.props),
-                            protect=bool(getattr(args.opts, "protect", False)),
-                            provider_region=provider_region(getattr(args, "provider", None)))
-        for finding in check(resource, with_defaults(args.get_config() or {}, properties), skipped):
-            report_violation(finding.message, None)
+        for finding in check(subject, with_defaults(args.get_config() or {}, properties), skipped):
+            report_violation(finding.message, finding.urn if kind == "stack" else None)
         _raise_for_skipped(skipped)
 
-    return ResourceValidationPolicy(
+    def validate_resource(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type in wanted:
+            judged(args, Resource(args.resource_type, args.name, args.urn, plain(args.props),
+                                  protect=bool(getattr(args.opts, "protect", False)),
+                                  provider_region=provider_region(getattr(args, "provider", None))),
+                   report_violation)
+
+    def validate_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        judged(args, stack_resources(args.resources, wanted), report_violation)
+
+    policy_class = ResourceValidationPolicy if kind == "resource" else StackValidationPolicy
+    return policy_class(
         name=name,
         description=description,
-        validate=validate,
+        validate=validate_resource if kind == "resource" else validate_stack,  # type: ignore[arg-type]
         enforcement_level=enforcement_level,
         config_schema=PolicyConfigSchema(properties=dict(properties)),
         severity=severity,
         remediation_steps=remediation_steps,
     )
+
+
+resource_policy = functools.partial(_policy, "resource")
+"""A resource policy (Analyze): keyword arguments as `_policy`, `check` a ResourceChecker."""
+stack_policy = functools.partial(_policy, "stack")
+"""A stack policy (AnalyzeStack): keyword arguments as `_policy`, `check` a StackChecker."""
 
 
 def stack_resources(resources: Iterable[Any], types: frozenset[str]) -> list[Resource]:
@@ -385,36 +403,3 @@ def provider_region(provider: Any) -> Any:
         return UNKNOWN
     region = props.get("region") if isinstance(props, dict) else None
     return region if region not in (None, "") else None
-
-
-def stack_policy(
-    *,
-    name: str,
-    description: str,
-    resource_types: Sequence[str],
-    check: StackChecker,
-    severity: Severity,
-    remediation_steps: str,
-    config_properties: dict[str, dict[str, Any]] | None = None,
-    enforcement_level: EnforcementLevel = EnforcementLevel.MANDATORY,
-) -> StackValidationPolicy:
-    """A stack policy: converts only the resource types it reads, runs a pure checker, reports."""
-    wanted = frozenset(resource_types)
-    properties = config_properties or {}
-
-    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        skipped = Skipped()
-        resources = stack_resources(args.resources, wanted)
-        for finding in check(resources, with_defaults(args.get_config() or {}, properties), skipped):
-            report_violation(finding.message, finding.urn)
-        _raise_for_skipped(skipped)
-
-    return StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=enforcement_level,
-        config_schema=PolicyConfigSchema(properties=dict(properties)),
-        severity=severity,
-        remediation_steps=remediation_steps,
-    )
