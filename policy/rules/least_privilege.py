@@ -210,7 +210,9 @@ def statement_problems(statement: Mapping[str, Any], config: Mapping[str, Any] |
                         "may change policies, trust or credentials can make itself administrator; remove them")
     selected = selects_resources(statement)
     if every and not selected:
-        scoped = sorted({a.full_name for a in expanded if a.resource_types and a.full_name not in reported})
+        # iam:PassRole has a rule of its own (5), with its own message: not reported twice
+        scoped = sorted({a.full_name for a in expanded if a.resource_types and a.full_name not in reported
+                         and a.full_name.lower() != "iam:passrole"})
         if scoped:
             reported.update(scoped)
             problems.append(f"allows {quoted(every)}, which names every resource of its type, for actions that "

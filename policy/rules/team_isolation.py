@@ -412,7 +412,7 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
         if max_writers and len(found) > max_writers:
             findings.append(Finding(
                 f"The repositories of team '{team}' can be written by {len(found)} principals "
-                f"({quoted(p.label for p in found)}), more than maxWritersPerTeam ({max_writers}): every extra "
+                f"({'; '.join(p.label for p in found)}), more than maxWritersPerTeam ({max_writers}): every extra "
                 "writer is another way in. Keep the team's push role, remove the others, or raise "
                 f"{pack_config(POLICY, 'maxWritersPerTeam')}.", found[-1].urn))
     return findings

@@ -143,7 +143,8 @@ def test_a_role_copying_a_teams_tag_is_one_writer_too_many(prod: Guard, copied: 
     copycat = role(f"{copied}-extra", trust_document(["repo:acme/payments:ref:refs/heads/main"], []), team=copied)
     violations = judge(prod, copycat, inline(statement(Action=PUSH, Resource=repo_arn(f"{copied}/*")),
                                              f"{copied}-extra"))
-    assert_violates(violations, "team-isolation", f"team '{copied}'", "2 principals", "maxWritersPerTeam")
+    assert_violates(violations, "team-isolation", f"team '{copied}'", "2 principals", "maxWritersPerTeam",
+                    f"; IAM role '{copied}-extra')")
     config = prod_config()
     config["team-isolation"]["maxWritersPerTeam"] = 2
     prod.client.configure(config)
