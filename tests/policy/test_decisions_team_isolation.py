@@ -409,3 +409,95 @@ def test_repository_index_stops_at_the_first_name_outside_the_prefix() -> None:
                                               ("payments/worker", "payments")]
     assert list(INDEX.with_prefix("b")) == [("billing/api", "billing")]
     assert list(INDEX.with_prefix("zz")) == []
+
+
+# --- becoming another principal: role chaining, shared federated subjects -----------------------------
+
+GITHUB = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+
+
+def github_trust(*subjects: str, like: bool = False) -> str:
+    key = "token.actions.githubusercontent.com:sub"
+    condition = {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}
+    condition.setdefault("StringLike" if like else "StringEquals", {})[key] = list(subjects)
+    return dumps(doc({"Effect": "Allow", "Principal": {"Federated": GITHUB},
+                      "Action": "sts:AssumeRoleWithWebIdentity", "Condition": condition}))
+
+
+def aws_trust(*arns: str) -> str:
+    return dumps(doc({"Effect": "Allow", "Principal": {"AWS": list(arns)}, "Action": "sts:AssumeRole"}))
+
+
+PAYMENTS = [role("pay", "payments", github_trust("repo:acme/pay:ref:refs/heads/main")), inline("pay", OWN)]
+BILLING_WRITE = allow("ecr:PutImage", f"{PREFIX}/billing/*")
+
+
+@pytest.mark.parametrize(("hop_trust", "hop_writes", "phrase"), [
+    (aws_trust(f"arn:aws:iam::{ACCOUNT}:role/pay"), BILLING_WRITE, "by assuming 'hop' (billing)"),
+    (aws_trust(f"arn:aws:iam::{ACCOUNT}:role/other"), BILLING_WRITE, None),          # trusts someone else
+    (aws_trust(f"arn:aws:iam::{ACCOUNT}:role/pay"), OWN, None),                      # the same team: fine
+    (aws_trust(f"arn:aws:iam::{ACCOUNT}:role/pay"), allow("ecr:BatchGetImage", f"{PREFIX}/billing/*"), None),
+    (aws_trust(f"arn:aws:iam::{ACCOUNT}:role/*"), BILLING_WRITE, None),              # no named principal
+    (aws_trust(f"arn:aws:iam::{ACCOUNT}:root"), BILLING_WRITE, None),                # an account, not a role
+])
+def test_role_chaining_is_judged_from_the_assumer(hop_trust: str, hop_writes: dict, phrase: str | None) -> None:
+    found = [m for m in judge(stack(*PAYMENTS, role("hop", "billing", hop_trust), inline("hop", hop_writes)),
+                              maxWritersPerTeam=5) if "by assuming" in m]
+    if phrase is None:
+        assert found == [], found
+    else:
+        assert len(found) == 1 and phrase in found[0] and "IAM role 'pay'" in found[0], found
+
+
+def test_role_chaining_follows_every_hop_once_and_never_reports_a_role_reaching_itself() -> None:
+    pay_arn, hop_arn = f"arn:aws:iam::{ACCOUNT}:role/pay", f"arn:aws:iam::{ACCOUNT}:role/hop"
+    chain = [*PAYMENTS, role("hop", None, aws_trust(pay_arn)), inline("hop", allow("ecr:BatchGetImage", "*")),
+             role("far", "billing", aws_trust(hop_arn, pay_arn)), inline("far", BILLING_WRITE),
+             role("self", "zeta", aws_trust(f"arn:aws:iam::{ACCOUNT}:role/self")),
+             inline("self", allow("ecr:PutImage", f"{PREFIX}/zeta/*"))]
+    found = [m for m in judge(stack(*chain), maxWritersPerTeam=5) if "by assuming" in m]
+    assert len(found) == 1 and "'far' (billing)" in found[0] and "'pay'" in found[0], found
+    already = [role("both", "payments", aws_trust(pay_arn)), inline("both", OWN, BILLING_WRITE)]
+    found = [m for m in judge(stack(*PAYMENTS, *already), maxWritersPerTeam=5) if "by assuming" in m]
+    assert len(found) == 1 and "IAM role 'pay'" in found[0], "a principal reaching 2 teams itself is reported once"
+
+
+@pytest.mark.parametrize(("subjects", "like", "shared"), [
+    (["repo:acme/pay:ref:refs/heads/main"], False, True),      # the same exact subject
+    (["repo:acme/pay:*"], True, True),                         # a pattern covering it
+    (["repo:acme/*"], True, True),
+    (["repo:acme/bill:ref:refs/heads/main"], False, False),    # another workflow
+    (["repo:acme/pay:ref:refs/heads/main"], True, True),       # StringLike without a wildcard is exact
+    (["repo:acme/pa?:ref:refs/tags/*"], True, False),          # overlaps the name, not the ref
+])
+def test_with_judge_shared_subjects_one_workflow_may_not_reach_two_teams(subjects: list[str], like: bool,
+                                                                          shared: bool) -> None:
+    resources = stack(*PAYMENTS, role("bill", "billing", github_trust(*subjects, like=like)),
+                      inline("bill", BILLING_WRITE))
+    assert not [m for m in judge(resources) if "can assume the IAM roles" in m], "off unless asked for"
+    found = [m for m in judge(resources, judgeSharedSubjects=True) if "can assume the IAM roles" in m]
+    assert (len(found) == 1) is shared, found
+    if shared:
+        assert "'bill' (billing); 'pay' (payments)" in found[0] and "2 teams ('billing', 'payments')" in found[0]
+
+
+def test_shared_subjects_of_one_team_or_of_roles_writing_nothing_are_fine() -> None:
+    same = stack(*PAYMENTS, role("pay2", "payments", github_trust("repo:acme/pay:ref:refs/heads/main")),
+                 inline("pay2", OWN))
+    assert not [m for m in judge(same, judgeSharedSubjects=True, maxWritersPerTeam=2) if "can assume" in m]
+    reader = stack(*PAYMENTS, role("look", None, github_trust("repo:acme/pay:ref:refs/heads/main")),
+                   inline("look", allow("ecr:BatchGetImage", f"{PREFIX}/billing/*")))
+    assert not [m for m in judge(reader, judgeSharedSubjects=True) if "can assume" in m]
+
+
+@pytest.mark.parametrize(("prefix", "teams"), [
+    ("payments", ["payments"]), ("payments/", ["payments"]), ("ROOT", ["billing", "payments", "zeta"]),
+    ("pay", []), ("docker-hub", []), ("", []),
+])
+def test_a_cache_prefix_over_a_team_namespace(prefix: str, teams: list[str]) -> None:
+    found = [m for m in judge(stack(resource(PULL_THROUGH_CACHE, "cache", ecrRepositoryPrefix=prefix)))
+             if "pull-through cache rule" in m]
+    if not teams:
+        assert found == [], found
+    else:
+        assert len(found) == 1 and all(f"'{t}'" in found[0] for t in teams), found
