@@ -492,7 +492,7 @@ def test_shared_subjects_of_one_team_or_of_roles_writing_nothing_are_fine() -> N
 
 @pytest.mark.parametrize(("prefix", "teams"), [
     ("payments", ["payments"]), ("payments/", ["payments"]), ("ROOT", ["billing", "payments", "zeta"]),
-    ("pay", []), ("docker-hub", []), ("", []),
+    ("pay", []), ("docker-hub", []), ("", []), ("0cache", []), ("ALPHA", []),
 ])
 def test_a_cache_prefix_over_a_team_namespace(prefix: str, teams: list[str]) -> None:
     found = [m for m in judge(stack(resource(PULL_THROUGH_CACHE, "cache", ecrRepositoryPrefix=prefix)))
@@ -501,3 +501,31 @@ def test_a_cache_prefix_over_a_team_namespace(prefix: str, teams: list[str]) -> 
         assert found == [], found
     else:
         assert len(found) == 1 and all(f"'{t}'" in found[0] for t in teams), found
+
+
+def test_shared_subject_findings_name_the_first_role_and_need_two_teams_reached() -> None:
+    resources = stack(*PAYMENTS, role("bill", "billing", github_trust("repo:acme/pay:ref:refs/heads/main")),
+                      inline("bill", BILLING_WRITE))
+    found = [f for f in check_team_isolation(resources, defaults(POLICIES, judgeSharedSubjects=True), skipped())
+             if "can assume the IAM roles" in f.message]
+    assert [f.urn for f in found] == [next(r.urn for r in resources if r.name == "bill")], "on the first role by name"
+    idle = stack(role("a", None, github_trust("repo:acme/x:ref:refs/heads/main")),
+                 role("b", None, github_trust("repo:acme/x:ref:refs/heads/main")))
+    assert judge(idle, judgeSharedSubjects=True) == [], "roles that write nothing reach no team"
+    namesake = stack(*PAYMENTS, resource("aws:iam/user:User", "pay-user", name="pay", tags={}),
+                     role("bill", "billing", github_trust("repo:acme/pay:ref:refs/heads/main")),
+                     inline("bill", BILLING_WRITE))
+    assert [m for m in judge(namesake, judgeSharedSubjects=True) if "can assume" in m], "a user is not a role"
+
+
+def test_a_root_cache_prefix_says_it_covers_every_name() -> None:
+    found = judge(stack(resource(PULL_THROUGH_CACHE, "cache", ecrRepositoryPrefix="ROOT")))
+    assert any("under '(every name)'" in m for m in found), found
+
+
+@pytest.mark.parametrize("prefix", ["0cache", "ALPHA"])
+def test_only_root_makes_cache_fills_reach_every_name(prefix: str) -> None:
+    node = [role("node"), inline("node", allow(["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+                                               f"{PREFIX}/payments/*"))]
+    cache = resource(PULL_THROUGH_CACHE, "cache", ecrRepositoryPrefix=prefix)
+    assert any("belongs to no team" in m for m in judge(stack(cache, *node))), "payments/ is not under that prefix"
