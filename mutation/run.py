@@ -139,14 +139,9 @@ def _db_tools():  # cosmic-ray is imported late: `make mutation` installs it, `m
     return use_db, WorkDB, WorkResult, WorkerOutcome
 
 
-def prepare(module: Module, equivalents: list[Equivalent], seed: int) -> tuple[Path, Path, Path]:
-    """A fresh tree copy, the cosmic-ray config and a session with the uncounted mutants skipped."""
-    work = BUILD / module.name
-    tree = work / "tree"
-    copy_tree(tree)
+def write_config(module: Module, work: Path) -> tuple[Path, str]:
+    """The cosmic-ray config for `module`, with the module's tests as they are listed now; and its test command."""
     config = work / "cosmic-ray.toml"
-    session = work / "session.sqlite"
-    session.unlink(missing_ok=True)
     command = shlex.join([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
                           "-W", "ignore::DeprecationWarning", *module.tests])
     config.write_text(
@@ -156,6 +151,17 @@ def prepare(module: Module, equivalents: list[Equivalent], seed: int) -> tuple[P
         "excluded-modules = []\n"
         f"test-command = {command!r}\n"
         "[cosmic-ray.distributor]\nname = \"local\"\n")
+    return config, command
+
+
+def prepare(module: Module, equivalents: list[Equivalent], seed: int) -> tuple[Path, Path, Path]:
+    """A fresh tree copy, the cosmic-ray config and a session with the uncounted mutants skipped."""
+    work = BUILD / module.name
+    tree = work / "tree"
+    copy_tree(tree)
+    session = work / "session.sqlite"
+    session.unlink(missing_ok=True)
+    config, command = write_config(module, work)
     baseline = subprocess.run(shlex.split(command), cwd=tree, capture_output=True, text=True)
     if baseline.returncode != 0:  # otherwise every mutant would count as killed
         raise SystemExit(f"{module.name}: the focused tests fail before any mutation:\n{baseline.stdout[-3000:]}")
@@ -256,7 +262,8 @@ def run_module(module: Module, equivalents: list[Equivalent], seed: int, rerun: 
         _forget(session, survivors)
         copy_tree(work / "tree")
         skip_uncounted(module, work / "tree", session, equivalents, seed)
-        execute(work / "tree", work / "cosmic-ray.toml", session)
+        # the module's test list may have grown since the first run: a new test file must be run too
+        execute(work / "tree", write_config(module, work)[0], session)
     else:
         execute(*prepare(module, equivalents, seed))
     return score(module, session)
