@@ -156,10 +156,6 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def statements(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
-
-
 def statement_label(statement: Mapping[str, Any], index: int) -> str:
     sid = statement.get("Sid")
     return f"statement '{sid}'" if isinstance(sid, str) and sid else f"statement #{index + 1}"

@@ -12,7 +12,6 @@ from .common import (
     MANAGED_POLICY,
     ROLE,
     ROLE_POLICY,
-    UNKNOWN,
     USER_POLICY,
     DocumentError,
     Resource,
@@ -282,7 +281,7 @@ def judged_statements(document: Mapping[str, Any]) -> tuple[list[tuple[int, dict
         if not isinstance(statement, dict):
             partial = partial or is_unknown(statement)
             continue
-        if any(has_unknown(statement.get(k)) for k in ("Effect", "Principal", "NotPrincipal", "Condition")):
+        if any(contains_unknown(statement.get(k)) for k in ("Effect", "Principal", "NotPrincipal", "Condition")):
             partial = True
             continue
         cleaned: dict[str, Any] = {}
@@ -298,10 +297,6 @@ def judged_statements(document: Mapping[str, Any]) -> tuple[list[tuple[int, dict
                 cleaned[key] = value
         out.append((index, cleaned))
     return out, partial
-
-
-def has_unknown(document: Any) -> bool:
-    return document is UNKNOWN or contains_unknown(document)
 
 
 @dataclass

@@ -38,12 +38,12 @@ from .common import (
     Resource,
     Skipped,
     config_bool,
+    contains_unknown,
     is_unknown,
     load_document,
     pack_config,
     stack_policy,
 )
-from .documents import has_unknown
 
 TAG_STATUSES = ("tagged", "untagged", "any")
 DAY_COUNT_TYPES = ("sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned")
@@ -170,7 +170,7 @@ def check_lifecycle(resources: list[Resource], config: Mapping[str, Any], skippe
             unknown_target = unknown_target or not policy.property_dependencies.get("repository")
         shown = target if isinstance(target, str) else policy.name
         document = policy.props.get("policy")
-        if has_unknown(document):
+        if contains_unknown(document):
             skipped.add(f"{policy.name}.policy")
             continue
         problems = lifecycle_problems(document, allow_age)
@@ -195,7 +195,7 @@ def check_lifecycle(resources: list[Resource], config: Mapping[str, Any], skippe
             prefix = resource.props.get("prefix")
             shown = prefix if isinstance(prefix, str) else resource.name
             document = resource.props.get("lifecyclePolicy")
-            if has_unknown(document):
+            if contains_unknown(document):
                 skipped.add(f"{resource.name}.lifecyclePolicy")
                 continue
             if document in (None, ""):

@@ -32,10 +32,10 @@ from .common import (
     Skipped,
     compact_size,
     config_int,
+    contains_unknown,
     pack_config,
     stack_policy,
 )
-from .documents import has_unknown
 
 MANAGED_MAX = 6144
 INLINE_MAX = {ROLE_POLICY: 10240, USER_POLICY: 2048, GROUP_POLICY: 5120}
@@ -73,7 +73,7 @@ def check_sizes(resources: list[Resource], config: Mapping[str, Any], skipped: S
 
     def judge(resource: Resource, key: str, what: str, low: int, high: int, fix: str) -> None:
         value = resource.props.get(key)
-        if has_unknown(value):
+        if contains_unknown(value):
             skipped.add(f"{resource.name}.{key}")
             return
         size = _size(value)
@@ -95,7 +95,7 @@ def check_sizes(resources: list[Resource], config: Mapping[str, Any], skipped: S
             entries = r.props.get("inlinePolicies")
             for index, entry in enumerate(entries if isinstance(entries, list) else []):
                 document = entry.get("policy") if isinstance(entry, dict) else None
-                if has_unknown(document):
+                if contains_unknown(document):
                     skipped.add(f"{r.name}.inlinePolicies[{index}]")
                 elif (size := _size(document)) is not None:
                     add_inline(ROLE_POLICY, r.label, r.urn, f"inlinePolicies[{index}]", size)
@@ -106,7 +106,7 @@ def check_sizes(resources: list[Resource], config: Mapping[str, Any], skipped: S
                 deps = [roles_by_urn[u] for u in r.property_dependencies.get(owner_key, ()) if u in roles_by_urn]
                 owner = deps[0].label if deps else None
             document = r.props.get("policy")
-            if owner is None or has_unknown(document):
+            if owner is None or contains_unknown(document):
                 skipped.add(f"{r.name}.{owner_key if owner is None else 'policy'}")
                 continue
             if (size := _size(document)) is not None:

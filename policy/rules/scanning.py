@@ -33,11 +33,11 @@ from .common import (
     Resource,
     Skipped,
     as_list,
+    contains_unknown,
     glob_regex,
     is_unknown,
     stack_policy,
 )
-from .documents import has_unknown
 
 SCANNING_FREQUENCIES = ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
 
@@ -60,7 +60,7 @@ def scanning_filters(resources: list[Resource], skipped: Skipped) -> tuple[dict[
             complete = False
             continue
         for rule in as_list(rules):
-            if has_unknown(rule) and not isinstance(rule, dict):
+            if contains_unknown(rule) and not isinstance(rule, dict):
                 skipped.add(f"{config.name}.rules")
                 complete = False
                 continue

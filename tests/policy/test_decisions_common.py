@@ -36,7 +36,6 @@ from rules.common import (
     stack_policy,
     stack_resources,
     statement_label,
-    statements,
     tag_value,
     to_text,
     urn_name,
@@ -95,8 +94,6 @@ def test_documents_and_statements() -> None:
         load_document("[1]")
     assert load_document(f'{{"a": "{UNKNOWN_STRING_VALUE}"}}') == {"a": UNKNOWN}
     assert as_list(None) == [] and as_list("a") == ["a"] and as_list(["a"]) == ["a"] and as_list(0) == [0]
-    assert statements({"Statement": {"Sid": "a"}}) == [{"Sid": "a"}]
-    assert statements({"Statement": [{"Sid": "a"}, "junk"]}) == [{"Sid": "a"}]
     assert statement_label({"Sid": "Push"}, 0) == "statement 'Push'"
     assert statement_label({"Sid": ""}, 2) == "statement #3" and statement_label({"Sid": 5}, 0) == "statement #1"
     assert statement_label({}, 1) == "statement #2" and statement_label({}, 3) == "statement #4"
