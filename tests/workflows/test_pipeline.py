@@ -163,6 +163,20 @@ def approval_problems(stack: dict[str, Any]) -> list[str]:
     return problems
 
 
+@pytest.mark.parametrize("job_name", ["preview", "up"])
+def test_only_the_tip_of_main_is_previewed_and_deployed(job_name: str) -> None:
+    # a re-run of an old deploy run, or a late queued one, would apply an older commit's plan
+    job = workflow("pulumi-stack.yml")["jobs"][job_name]
+    names = [str(s.get("name") or s.get("uses") or s.get("run")) for s in job["steps"]]
+    (guard,) = [s for s in job["steps"] if "scripts/deploy_guard.sh" in str(s.get("run", ""))]
+    assert guard["run"] == 'bash scripts/deploy_guard.sh "$GITHUB_SHA" "$STACK"'
+    assert guard["env"]["STACK"] == "${{ inputs.stack }}"
+    position = job["steps"].index(guard)
+    assert position < names.index(SETUP_ACTION), "the guard runs before any credentials"
+    assert all(not str(s.get("uses", "")).startswith(PULUMI) for s in job["steps"][:position])
+    assert (ROOT / "scripts" / "deploy_guard.sh").is_file()
+
+
 def test_the_approver_sees_the_preview_and_up_applies_exactly_its_plan() -> None:
     assert approval_problems(workflow("pulumi-stack.yml")) == []
 
