@@ -276,6 +276,17 @@ def test_drift_is_checked_every_day_read_only_and_reported_as_issues() -> None:
         assert call in posted
 
 
+def test_drift_runs_from_main_only_and_says_so_elsewhere() -> None:
+    # the preview roles trust main: from another branch every check would fail at AssumeRole
+    drift = workflow("drift.yml")
+    for name in ("preview", "report"):
+        assert "github.ref == 'refs/heads/main'" in drift["jobs"][name]["if"], name
+    elsewhere = drift["jobs"]["main-only"]
+    assert elsewhere["if"] == "github.ref != 'refs/heads/main'" and elsewhere["permissions"] == {}
+    script = elsewhere["steps"][0]["run"]
+    assert "::error::" in script and "run it from main" in script and script.rstrip().endswith("exit 1")
+
+
 # --- Dependabot and CODEOWNERS -------------------------------------------------------------------------
 
 
