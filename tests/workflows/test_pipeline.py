@@ -311,7 +311,8 @@ def test_codeowners_guard_the_pack_and_the_pipeline() -> None:
             owners[pattern] = teams
             assert teams and all(t.startswith("@") for t in teams), line
             assert list(ROOT.glob(pattern.strip("/"))), f"CODEOWNERS pattern {pattern} matches nothing"
-    assert {"/policy/", "/.github/"} <= set(owners)
+    assert {"/policy/", "/.github/", "/Pulumi.yaml", "/devtools/templates/", "/scripts/deploy_guard.sh",
+            "/.pulumi-version"} <= set(owners)
 
 
 def test_every_local_reference_resolves() -> None:
