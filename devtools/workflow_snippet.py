@@ -489,9 +489,9 @@ def unreviewed_writers(run: ProgramRun) -> dict[str, set[str]]:
     report = access.build_access_report(run.resources)
     subjects: dict[str, set[str]] = {}
     for entry in report.trusts:
-        if entry.kind == "github" and entry.subject and entry.effect == Effect.ALLOW.value and entry.match != "literal":
-            if unreviewed(Subject(entry.subject, pattern=entry.match == "pattern")):
-                subjects.setdefault(entry.role, set()).add(entry.subject)
+        usable = entry.kind == "github" and entry.subject and entry.effect == Effect.ALLOW.value
+        if usable and entry.match != "literal" and unreviewed(Subject(str(entry.subject), entry.match == "pattern")):
+            subjects.setdefault(entry.role, set()).add(str(entry.subject))
     found: dict[str, set[str]] = {}
     for role, unreviewed_subjects in subjects.items():
         for repository in report.repositories_of(role, "push") if role in report.roles else ():

@@ -37,7 +37,8 @@ if [[ "$1 $2" == "stack output" ]]; then echo '{}'; fi
 """
 PINNED = (ROOT / ".pulumi-version").read_text().strip()
 # `pulumi version` answers the pinned version, as the CLI the installer puts in place would
-STUB_PULUMI = STUB_PULUMI.replace("#!/usr/bin/env bash\n", f"#!/usr/bin/env bash\nif [[ $1 == version ]]; then echo v{PINNED}; exit; fi\n", 1)
+STUB_PULUMI = STUB_PULUMI.replace(
+    "#!/usr/bin/env bash\n", f"#!/usr/bin/env bash\nif [[ $1 == version ]]; then echo v{PINNED}; exit; fi\n", 1)
 STUB_CURL = """#!/usr/bin/env bash
 printf 'curl %s\\n' "$*" >> "$STUB_LOG"
 exit 22

@@ -92,10 +92,10 @@ def evaluate(expression: str, context: Mapping[str, Any]) -> Any:
                 return {"true": True, "false": False, "null": None}[text]
             if peek() == ("op", "("):
                 raise ValueError(f"function {text}() is not supported by this runner")
-            value: Any = context
+            found: Any = context
             for part in text.split("."):
-                value = value.get(part) if isinstance(value, Mapping) else None
-            return value
+                found = found.get(part) if isinstance(found, Mapping) else None
+            return found
         raise ValueError(f"unexpected {text!r} in {expression!r}")
 
     def comparison() -> Any:

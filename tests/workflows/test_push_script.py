@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 import yaml
 
-from devtools.emulator import MotoServer, aws_environment, free_port
 from devtools import workflow_snippet
+from devtools.emulator import MotoServer, aws_environment, free_port
 from devtools.workflow_snippet import Subject, plan_for, render
 
 from . import runner
@@ -251,7 +251,8 @@ def github(event: str = "push", ref: str = "refs/heads/main", sha: str = SHA1,
         "ref_type": "tag" if ref.startswith("refs/tags/") else "branch", "repository": "acme/app",
         "run_id": "7", "run_attempt": "1", "event": {}}
     if event == "pull_request":
-        context["event"] = {"pull_request": {"number": 1, "head": {"sha": HEAD, "repo": {"full_name": head_repository}}}}
+        head = {"sha": HEAD, "repo": {"full_name": head_repository}}
+        context["event"] = {"pull_request": {"number": 1, "head": head}}
     return {"github": context,
             "vars": {"AWS_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/github-push-app", "AWS_REGION": REGION}}
 
@@ -278,8 +279,13 @@ def run_workflow(tmp_path: Path, text: str, context: dict[str, Any], *aws: dict[
     env = {"PATH": os.pathsep.join([str(bin_dir), os.environ["PATH"]]), "RUNNER_TEMP": str(tmp_path),
            "STUB_LOG": str(tmp_path / "calls.jsonl"), "STUB_SCRIPT": str(tmp_path / "answers.json")}
     checkouts: list[dict[str, str]] = []
+
+    def checkout(inputs: dict[str, str], _: Any) -> dict[str, str]:
+        checkouts.append(inputs)
+        return {}
+
     actions: dict[str, runner.Action] = {
-        "actions/checkout": lambda inputs, _: checkouts.append(inputs) or {},
+        "actions/checkout": checkout,
         "aws-actions/configure-aws-credentials": lambda inputs, _: {},
         "aws-actions/amazon-ecr-login": lambda inputs, _: {"registry": REGISTRY},
     }

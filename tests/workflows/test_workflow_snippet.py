@@ -397,7 +397,8 @@ def test_the_generated_workflows_use_exactly_the_pinned_actions(
 
 def test_a_pin_without_its_release_comment_is_refused(tmp_path: Path) -> None:
     broken = tmp_path / "action.yml"
-    broken.write_text(re.sub(r"(amazon-ecr-login@[0-9a-f]{40}) # v[\d.]+", r"\1", workflow_snippet.PINS_FILE.read_text()))
+    pins = workflow_snippet.PINS_FILE.read_text()
+    broken.write_text(re.sub(r"(amazon-ecr-login@[0-9a-f]{40}) # v[\d.]+", r"\1", pins))
     with pytest.raises(SnippetError, match=r"'aws-actions/amazon-ecr-login@[0-9a-f]{40}' is not pinned as"):
         workflow_snippet.read_pins(broken)
     missing = tmp_path / "missing.yml"
