@@ -11,6 +11,11 @@ trigger gives a subject the role does not trust fails at AssumeRoleWithWebIdenti
 - otherwise the triggers are exactly the trusted branches and tags (and `pull_request` when
   trusted), never `workflow_dispatch`, which could run on any branch;
 - `repo:<owner>/<repo>:*` (`anyRef`) gets every push and manual runs.
+
+An image already in ECR for the commit is reused (and tagged for a release) only where no code
+without a release's review (pull requests, pushes to any branch, any environment: `unreviewed`)
+can push to the workflow's repositories through any role; elsewhere every run builds its own. The
+actions it uses are pinned in `.github/actions/ecr-push-pins/action.yml`, where Dependabot moves them.
 """
 
 from __future__ import annotations
