@@ -4,7 +4,9 @@ standing in for the job's checkout."""
 
 from __future__ import annotations
 
+import base64
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,3 +92,21 @@ def test_main_that_cannot_be_fetched_refuses(repos: Repositories) -> None:
 def test_the_guard_passes_shellcheck() -> None:
     result = subprocess.run([tool("shellcheck"), str(GUARD)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
+
+
+def test_the_jobs_token_authenticates_the_fetch_and_only_it(repos: Repositories, tmp_path: Path) -> None:
+    # the workflows check out without persisted credentials: the token is handed to this one
+    # fetch through git's environment config, never written to .git/config
+    real_git = shutil.which("git")
+    assert real_git is not None
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/usr/bin/env bash\nprintf "%s|%s|%s\\n" "$1" "${{GIT_CONFIG_KEY_0-}}" '
+                       f'"${{GIT_CONFIG_VALUE_0-}}" >> "{tmp_path}/git.log"\nexec {real_git} "$@"\n')
+    wrapper.chmod(0o755)
+    result = guard(repos.job, git(repos.job, "rev-parse", "HEAD"), GH_TOKEN="s3cret",
+                   GITHUB_SERVER_URL="https://github.example", PATH=f"{wrapper.parent}:{os.environ['PATH']}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    header = "AUTHORIZATION: basic " + base64.b64encode(b"x-access-token:s3cret").decode()
+    assert f"fetch|http.https://github.example/.extraheader|{header}" in (tmp_path / "git.log").read_text()
+    assert "s3cret" not in (repos.job / ".git" / "config").read_text() and "s3cret" not in result.stdout
