@@ -7,6 +7,7 @@ whether the role's trust policy (as the program declared it) allows AssumeRoleWi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -34,6 +35,15 @@ def runs() -> dict[str, ProgramRun]:
 @pytest.fixture(scope="module")
 def generated(runs: dict[str, ProgramRun]) -> dict[str, list[workflow_snippet.Snippet]]:
     return {stack: workflow_snippet.snippets(run) for stack, run in runs.items()}
+
+
+@pytest.fixture(scope="module")
+def linted(generated: dict[str, list[workflow_snippet.Snippet]]) -> dict[str, list[workflow_snippet.Snippet]]:
+    """The stacks' workflows and those of examples/everything.yaml, whose roles trust pull requests."""
+    example = run_stack("dev", config_file=Path(__file__).resolve().parents[2] / "examples" / "everything.yaml")
+    found = {**generated, "everything": workflow_snippet.snippets(example)}
+    assert any("pull_request:" in s.text for s in found["everything"]), "no pull-request workflow is linted"
+    return found
 
 
 # --- what GitHub would put in the token ------------------------------------------------------------
@@ -174,12 +184,13 @@ def test_each_workflow_assumes_its_role_and_pushes_its_repositories(
             (configure,) = [s for s in job["steps"] if "configure-aws-credentials@" in s.get("uses", "")]
             assert configure["with"] == {"role-to-assume": "${{ vars.AWS_ROLE_ARN }}",
                                          "aws-region": "${{ vars.AWS_REGION }}",
+                                         "mask-aws-account-id": True,
                                          "role-session-name": "ecr-push-${{ github.run_id }}-${{ github.run_attempt }}"}
             assert any("amazon-ecr-login@" in s.get("uses", "") for s in job["steps"])
             pushed = [entry["repository"] for entry in job["strategy"]["matrix"]["include"]]
             assert pushed == variables[snippet.repository]["ECR_REPOSITORIES"].split(",")
             assert variables[snippet.repository]["AWS_ROLE_ARN"] in snippet.text, "the header names the role"
-            assert 'docker push "$IMAGE:$GITHUB_SHA"' in snippet.text
+            assert re.search(r'docker push "\$IMAGE:\$(COMMIT|tag)"', snippet.text)
 
 
 def test_runs_of_one_commit_queue_and_runs_of_different_commits_do_not(
@@ -235,12 +246,12 @@ def written(tmp_path: Path, generated: dict[str, list[workflow_snippet.Snippet]]
     return workflows
 
 
-@pytest.mark.parametrize("persona", ["regular", "pedantic"])
+@pytest.mark.parametrize("persona", ["regular", "pedantic", "auditor"])
 def test_generated_workflows_pass_zizmor(persona: str, tmp_path: Path,
-                                         generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
-    workflows = written(tmp_path, generated)
+                                         linted: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    workflows = written(tmp_path, linted)
     run = zizmor([workflows], persona, cwd=tmp_path)
-    assert len(run.audited) == sum(map(len, generated.values())) >= 14
+    assert len(run.audited) == sum(map(len, linted.values())) >= 14
     assert run.findings == [], "\n".join(map(str, run.findings))
 
 
@@ -265,17 +276,17 @@ def test_the_role_permits_what_the_workflow_does(stack: str, runs: dict[str, Pro
             assert evaluate(documents, Request("ecr:DeleteRepository", arn)).effect is Effect.NONE
 
 
-def test_generated_workflows_follow_the_platform_rules(generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+def test_generated_workflows_follow_the_platform_rules(linted: dict[str, list[workflow_snippet.Snippet]]) -> None:
     # pinned actions, no workflow-wide grants, id-token only beside configure-aws-credentials,
     # timeouts, checkout without persisted credentials
-    for stack, found in generated.items():
+    for stack, found in linted.items():
         for snippet in found:
             assert all_problems(snippet.text) == [], f"{stack} {snippet.repository}"
 
 
 def test_generated_workflows_pass_actionlint(tmp_path: Path,
-                                             generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
-    workflows = written(tmp_path, generated)
+                                             linted: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    workflows = written(tmp_path, linted)
     findings = actionlint(sorted(workflows.iterdir()), cwd=tmp_path)
     assert not findings, "\n".join(map(str, findings))
 
@@ -349,3 +360,92 @@ def test_cli_falls_back_to_the_owner_wide_entry(capsys: pytest.CaptureFixture[st
 def test_cli_refuses_an_unknown_repository(capsys: pytest.CaptureFixture[str]) -> None:
     assert workflow_snippet.main(["--stack", "dev", "--repository", "elsewhere/app"]) == 2
     assert "elsewhere/app: no team lists this GitHub repository" in capsys.readouterr().err
+
+
+# --- the pins Dependabot moves ----------------------------------------------------------------------
+
+
+def test_a_dependabot_bump_of_the_pins_file_moves_every_generated_workflow(
+        tmp_path: Path, runs: dict[str, ProgramRun], generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    # What a Dependabot pull request does to the pins file: a new SHA and its release comment.
+    before = workflow_snippet.read_pins()
+    bumped = tmp_path / "action.yml"
+    text = workflow_snippet.PINS_FILE.read_text()
+    for action, new_sha in ((workflow_snippet.AMAZON_ECR_LOGIN, "a" * 40), (workflow_snippet.CHECKOUT, "b" * 40)):
+        old = before[action]
+        text = text.replace(f"{action}@{old.sha} # {old.version}", f"{action}@{new_sha} # v99.0.0")
+    bumped.write_text(text)
+    pins = workflow_snippet.read_pins(bumped)
+    assert str(pins[workflow_snippet.AMAZON_ECR_LOGIN]) == f"{workflow_snippet.AMAZON_ECR_LOGIN}@{'a' * 40} # v99.0.0"
+    for stack, run in runs.items():
+        moved = {s.repository: s.text for s in workflow_snippet.snippets(run, pins=pins)}
+        for snippet in generated[stack]:
+            assert moved[snippet.repository] != snippet.text, f"{stack} {snippet.repository} did not move"
+            for action in (workflow_snippet.AMAZON_ECR_LOGIN, workflow_snippet.CHECKOUT):
+                assert f"uses: {pins[action]}" in moved[snippet.repository]
+                assert str(before[action]) not in moved[snippet.repository]
+
+
+def test_the_generated_workflows_use_exactly_the_pinned_actions(
+        generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    pins = {str(p) for p in workflow_snippet.read_pins().values()}
+    for found in generated.values():
+        for snippet in found:
+            used = {line.split("uses:", 1)[1].strip() for line in snippet.text.splitlines() if "uses:" in line}
+            assert used == pins, snippet.repository
+
+
+def test_a_pin_without_its_release_comment_is_refused(tmp_path: Path) -> None:
+    broken = tmp_path / "action.yml"
+    pins = workflow_snippet.PINS_FILE.read_text()
+    broken.write_text(re.sub(r"(amazon-ecr-login@[0-9a-f]{40}) # v[\d.]+", r"\1", pins))
+    with pytest.raises(SnippetError, match=r"'aws-actions/amazon-ecr-login@[0-9a-f]{40}' is not pinned as"):
+        workflow_snippet.read_pins(broken)
+    missing = tmp_path / "missing.yml"
+    missing.write_text(re.sub(r".*amazon-ecr-login@.*\n", "", workflow_snippet.PINS_FILE.read_text()))
+    with pytest.raises(SnippetError, match="no pin for aws-actions/amazon-ecr-login"):
+        workflow_snippet.read_pins(missing)
+
+
+# --- trust levels kept apart ------------------------------------------------------------------------
+
+
+def test_subjects_of_unreviewed_code_are_told_apart_from_release_refs() -> None:
+    unreviewed = workflow_snippet.unreviewed
+    for value, pattern in (("repo:a/b:pull_request", False), ("repo:a/b:*", True), ("repo:a/*:*", True),
+                           ("repo:a/b:ref:refs/heads/*", True), ("repo:a/b:environment:*", True),
+                           ("repo:a/b:pull_*", True)):
+        assert unreviewed(Subject(value, pattern)), value
+    for value, pattern in (("repo:a/b:ref:refs/heads/main", False), ("repo:a/b:ref:refs/tags/v*", True),
+                           ("repo:a/b:environment:release", False), ("repo:a/b:ref:refs/heads/release/*", True),
+                           ("repo:a/b:*", False)):
+        assert not unreviewed(Subject(value, pattern)), value
+
+
+def test_images_are_reused_only_where_no_unreviewed_code_can_push(
+        generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    def build(text: str) -> str:
+        (step,) = [s for s in load(text)["jobs"]["push"]["steps"] if s.get("name") == "Build and push"]
+        return str(step["run"])
+
+    dev = {s.repository: s.text for s in generated["dev"]}
+    # chatgpt-web's role trusts every ref: whatever is in ECR may come from any branch
+    assert "describe-images" not in build(dev["acme/chatgpt-web"])
+    assert "repo:acme/chatgpt-web:*" in dev["acme/chatgpt-web"].split("\nname:", 1)[0]
+    assert "never takes an image already in ECR" in dev["acme/chatgpt-web"]
+    # jwt-pizza's role trusts main of two repositories only
+    assert "describe-images" in build(dev["pizza-labs/jwt-pizza"])
+    assert "never takes an image" not in dev["pizza-labs/jwt-pizza"]
+
+
+def test_a_repository_another_roles_unreviewed_subjects_can_push_to_is_not_reused(
+        runs: dict[str, ProgramRun]) -> None:
+    # the writers are read from what every role may do, not from the workflow's own role
+    writers = workflow_snippet.unreviewed_writers(runs["dev"])
+    assert writers.get("chatgpt-web") == {"repo:acme/chatgpt-web:*"}
+    assert "service" not in writers and "jwt-pizza/service" not in writers
+    trust = Trust("acme/app", "r", (Subject("repo:acme/app:ref:refs/heads/main", False),),
+                  branches=(Subject("main", False),), unreviewed_writers=("repo:acme/other:pull_request",))
+    plan = plan_for(trust)
+    assert not plan.reuse and any("repo:acme/other:pull_request" in note for note in plan.notes)
+    assert plan_for(dataclasses.replace(trust, unreviewed_writers=())).reuse
