@@ -295,7 +295,10 @@ def test_dependabot_watches_every_pin_and_every_lock() -> None:
     updates = {u["package-ecosystem"]: u for u in config["updates"]}
     assert set(updates) == {"github-actions", "pip"}
     action_dirs = updates["github-actions"]["directories"]
-    assert "/" in action_dirs and "/.github/actions/*" in action_dirs and list(ACTIONS.glob("*/action.yml"))
+    listed = {"/" + p.parent.relative_to(ROOT).as_posix() for p in ACTIONS.glob("*/action.yml")}
+    assert listed, "no composite action found"
+    assert "/" in action_dirs and listed <= set(action_dirs), (
+        f"Dependabot would never bump the pins in {sorted(listed - set(action_dirs))}: list each action folder")
     lock_dirs = {"/" + p.parent.relative_to(ROOT).as_posix().removeprefix(".")
                  for p in [*ROOT.glob("requirements*.txt"), *ROOT.glob("*/requirements*.txt")]}
     assert lock_dirs == {"/", "/policy"} == set(updates["pip"]["directories"])
