@@ -7,10 +7,13 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 
 from review.check import judge, run_program_for
 from review.markdown import render_markdown
 from review.report import CheckResult, compare, render_text, to_json
+
+from .conftest import run_cli
 
 FIXTURE = {
     "aws:region": "us-west-2",
@@ -67,3 +70,17 @@ def test_adding_ids_shows_the_subjects_per_form(name_only: CheckResult, with_ids
     assert comparison.moved == [], "a name gaining its first ID is no move"
 
 
+
+
+def test_a_malformed_id_stops_the_check_with_one_line_at_the_key_path(tmp_path) -> None:
+    config: dict[str, Any] = json.loads(json.dumps(FIXTURE))
+    config["ecr-platform:teams"]["dc43"]["github"][0]["repository"] = "acme@1000001/dc43@two"
+    stack = tmp_path / "Pulumi.fixture.yaml"
+    stack.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+    run = run_cli("--stack", "prod", "--config-file", str(stack), "--no-policy")
+    assert run.returncode == 2 and run.stdout == "", run.stdout + run.stderr
+    problems = [line for line in run.stderr.splitlines() if line.lstrip().startswith("- ")]
+    assert problems == ["  - teams.dc43.github[0].repository: \"acme@1000001/dc43@two\" is not GitHub's immutable "
+                        "form <owner>@<owner id>/<repo>@<repo id> (both IDs positive integers); get them with: "
+                        "gh api repos/acme/dc43 --jq '.owner.id, .id'"], run.stderr
+    assert "Traceback" not in run.stderr
