@@ -29,6 +29,7 @@ from typing import Any
 import jinja2
 import pulumi
 
+from components.documents import github_repository_name
 from engine.program import ProgramRun, run_stack
 from review import access
 from review.iam_eval import PolicyDocument, has_wildcard
@@ -70,6 +71,8 @@ class Trust:
     environments: tuple[str, ...] = ()
     pull_requests: bool = False
     any_ref: bool = False
+    repository_id: str | None = None
+    """The repository ID its immutable-form subjects name (then both forms are trusted); None: name form only."""
 
 
 @dataclass(frozen=True)
@@ -116,14 +119,14 @@ def trusted_subjects(policy: str | Mapping[str, Any]) -> list[Subject]:
 
 def trust_for(repository: str, role_name: str, subjects: Iterable[Subject]) -> Trust:
     """The subjects of `repository` (exactly as the policy names it), sorted into ref kinds."""
-    prefix = f"repo:{repository}:"
-    mine = tuple(s for s in subjects if s.value.startswith(prefix))
+    contexts = {s: _context(s.value, repository) for s in subjects}
+    mine = tuple(s for s, rest in contexts.items() if rest is not None)
     branches: list[Subject] = []
     tags: list[Subject] = []
     environments: list[str] = []
     pull_requests = any_ref = False
     for subject in mine:
-        rest = subject.value[len(prefix):]
+        rest = contexts[subject] or ""
         if rest == "*" and subject.pattern:
             any_ref = True
         elif rest.startswith("ref:refs/heads/"):
@@ -134,8 +137,17 @@ def trust_for(repository: str, role_name: str, subjects: Iterable[Subject]) -> T
             environments.append(rest[len("environment:"):])
         elif rest == "pull_request":
             pull_requests = True
-    return Trust(repository, role_name, mine, tuple(branches), tuple(tags), tuple(environments),
-                 pull_requests, any_ref)
+    ids = sorted({github_repository_name(s.value.split(":")[1]).repo_id or "" for s in mine} - {""})
+    return Trust(repository, role_name, mine, tuple(dict.fromkeys(branches)), tuple(dict.fromkeys(tags)),
+                 tuple(dict.fromkeys(environments)), pull_requests, any_ref, ", ".join(ids) or None)
+
+
+def _context(value: str, repository: str) -> str | None:
+    """What follows `repo:<repository>:` in a subject of either form (`repo:acme@1/app@2:...` is acme/app's)."""
+    if not value.startswith("repo:") or value.count(":") < 2:
+        return None
+    names, _, rest = value[len("repo:"):].partition(":")
+    return rest if github_repository_name(names).name == repository else None
 
 
 def github_filter(ref: Subject) -> str | None:
