@@ -59,7 +59,7 @@ def lookup(api_url: str, repository: str, token: str | None) -> str:
         "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
         "User-Agent": "ecr-platform-github-ids", **({"Authorization": f"Bearer {token}"} if token else {})})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (the URL is the API's)
+        with urllib.request.urlopen(request, timeout=30) as response:
             body: Any = json.load(response)
     except urllib.error.HTTPError as error:
         why = "not found, or the token cannot see it" if error.code == 404 else f"HTTP {error.code} {error.reason}"
@@ -78,7 +78,7 @@ def rewrite(stack_text: str, replacements: dict[str, str]) -> str:
     """The stack text with each `repository: <name>` value replaced, quoting and everything else kept."""
     for name, immutable in replacements.items():
         pattern = re.compile(rf"(\brepository:\s*)(['\"]?){re.escape(name)}\2(?=\s|,|}}|#|$)", re.MULTILINE)
-        stack_text = pattern.sub(lambda m: f"{m[1]}{m[2]}{immutable}{m[2]}", stack_text)
+        stack_text = pattern.sub(rf"\g<1>\g<2>{immutable}\g<2>", stack_text)
     return stack_text
 
 

@@ -163,8 +163,9 @@ def _github_repository(value: str, info: ValidationInfo) -> str:
         if name.repo == "*" and GITHUB_OWNER.match(name.owner):
             raise ValueError(f'"{value}": a whole organisation ({name.owner}/*) has no repository ID to pin; list '
                              "its repositories, each as <owner>@<owner id>/<repo>@<repo id>")
+        ids = (name.owner_id or "", name.repo_id or "")
         if not (GITHUB_OWNER.match(name.owner) and GITHUB_REPO.match(name.repo) and value.count("@") == 2
-                and name.owner_id and GITHUB_ID.match(name.owner_id) and name.repo_id and GITHUB_ID.match(name.repo_id)):
+                and all(GITHUB_ID.match(i) for i in ids)):
             raise ValueError(f'"{value}" is not GitHub\'s immutable form <owner>@<owner id>/<repo>@<repo id> (both IDs '
                              f"positive integers); {_ids_hint(name.owner, name.repo)}")
     elif not name.repo or not GITHUB_OWNER.match(name.owner) or not GITHUB_REPO.match(name.repo):

@@ -35,7 +35,7 @@ def token(sub: str, repository_id: str, audience: str = "sts.amazonaws.com",
 def may_assume(policy: dict, claims: dict[str, list[str]]) -> bool:
     decision = evaluate([PolicyDocument.parse(policy)],
                         Request("sts:AssumeRoleWithWebIdentity", "*", Principal("Federated", PROVIDER), claims))
-    assert decision.effect in (Effect.ALLOW, Effect.NONE), f"every claim is known, so the answer is yes or no: {decision}"
+    assert decision.effect in (Effect.ALLOW, Effect.NONE), f"every claim is known, so yes or no: {decision}"
     return decision.effect is Effect.ALLOW
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from rules.github_trust import repository_id_problems, trust_problems
-from rules.team_isolation import POLICIES as ISOLATION, check_team_isolation
+from rules.team_isolation import POLICIES as ISOLATION
+from rules.team_isolation import check_team_isolation
 
 from .conftest import Guard, assert_passes, assert_violates
 from .decisions import defaults, messages, skipped

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -48,9 +49,9 @@ config:
 
 
 class Stub(BaseHTTPRequestHandler):
-    seen: list[tuple[str, str | None]] = []
+    seen: ClassVar[list[tuple[str, str | None]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         Stub.seen.append((self.path, self.headers.get("Authorization")))
         body = REPOSITORIES.get(self.path.removeprefix("/api/v3/repos/"))
         self.send_response(200 if body else 404)
