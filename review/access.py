@@ -500,16 +500,10 @@ def _github_entry(role: str, document: PolicyDocument, trusted: TrustedSubject) 
     return TrustEntry("github", issuer, role, value, match, decision.effect.value, conditions, tuple(notes))
 
 
-_PINS = {"repository_id StringEquals ": "repository ID ", "job_workflow_ref StringEquals ": "workflow ",
-         "job_workflow_ref StringLike ": "workflow "}
-
-
 def _github_claim(condition: str, issuer: str) -> str:
-    """`repository ID 2000001` for `<issuer>:repository_id StringEquals 2000001` (and the workflow pin)."""
-    for written, shown in _PINS.items():
-        if condition.lower().startswith(f"{issuer}:{written}".lower()):
-            return shown + condition[len(issuer) + 1 + len(written):]
-    return condition
+    """`repository ID 2000001` for `<issuer>:repository_id StringEquals 2000001`; other conditions as written."""
+    written = f"{issuer}:repository_id StringEquals "
+    return "repository ID " + condition[len(written):] if condition.lower().startswith(written.lower()) else condition
 
 
 def repository_ids(report: AccessReport) -> dict[str, set[str]]:

@@ -15,6 +15,7 @@ from rules.team_isolation import check_team_isolation
 from .conftest import Guard, assert_passes, assert_violates
 from .decisions import defaults, messages, skipped
 from .fixtures import ISSUER, github_statement, role, trust_document
+from .test_attacks import prod_config
 from .test_decisions_team_isolation import BILLING_WRITE, PAYMENTS, github_trust, inline, stack
 from .test_decisions_team_isolation import role as team_role
 
@@ -51,7 +52,9 @@ def test_a_statement_without_a_repository_id_pin_names_the_setting(guard: Guard)
 
 def test_the_program_s_name_only_trust_fails_when_ids_are_required(guard: Guard) -> None:
     guard.configure(**{POLICY: {"requireRepositoryId": True}})
-    assert_violates(guard.analyze(role(trust=trust_document())), POLICY, "does not pin the repository by its ID")
+    assert_violates(guard.analyze(role(trust=trust_document(repository_id=None))), POLICY,
+                    "does not pin the repository by its ID")
+    assert_passes(guard.analyze(role(trust=trust_document())), POLICY)
 
 
 @pytest.mark.parametrize(("pin", "operator", "phrase"), [
@@ -94,3 +97,8 @@ def test_a_shared_subject_is_found_in_either_form(subject: str, shared: bool) ->
     config = defaults(ISOLATION, judgeSharedSubjects=True)
     found = [m for m in messages(check_team_isolation(resources, config, skipped())) if "can assume the IAM roles" in m]
     assert (len(found) == 1) is shared, found
+
+
+def test_prod_s_guard_refuses_a_role_that_trusts_names_only(guard: Guard) -> None:
+    guard.client.configure(prod_config())
+    assert_violates(guard.analyze(role(trust=trust_document(repository_id=None))), POLICY, "requireRepositoryId")
