@@ -66,7 +66,7 @@ class Stub(BaseHTTPRequestHandler):
 @pytest.fixture
 def api() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     Stub.seen.clear()
     yield f"http://127.0.0.1:{server.server_address[1]}/api/v3"
