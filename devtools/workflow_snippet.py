@@ -35,6 +35,7 @@ import jinja2
 import pulumi
 import yaml
 
+from components.documents import github_repository_name
 from engine.program import ProgramRun, run_stack
 from review import access
 from review.iam_eval import Effect, PolicyDocument, glob_match, has_wildcard
@@ -134,6 +135,8 @@ class Trust:
     unreviewed_writers: tuple[str, ...] = ()
     """Subjects (of this or any other role) that pull requests or pushes to any branch get and that
     may push to this workflow's ECR repositories: code no release review saw."""
+    repository_id: str | None = None
+    """The repository ID its immutable-form subjects name (then both forms are trusted); None: name form only."""
 
 
 @dataclass(frozen=True)
@@ -183,14 +186,14 @@ def trusted_subjects(policy: str | Mapping[str, Any]) -> list[Subject]:
 
 def trust_for(repository: str, role_name: str, subjects: Iterable[Subject]) -> Trust:
     """The subjects of `repository` (exactly as the policy names it), sorted into ref kinds."""
-    prefix = f"repo:{repository}:"
-    mine = tuple(s for s in subjects if s.value.startswith(prefix))
+    contexts = {s: _context(s.value, repository) for s in subjects}
+    mine = tuple(s for s, rest in contexts.items() if rest is not None)
     branches: list[Subject] = []
     tags: list[Subject] = []
     environments: list[str] = []
     pull_requests = any_ref = False
     for subject in mine:
-        rest = subject.value[len(prefix):]
+        rest = contexts[subject] or ""
         if rest == "*" and subject.pattern:
             any_ref = True
         elif rest.startswith("ref:refs/heads/"):
@@ -201,8 +204,18 @@ def trust_for(repository: str, role_name: str, subjects: Iterable[Subject]) -> T
             environments.append(rest[len("environment:"):])
         elif rest == "pull_request":
             pull_requests = True
-    return Trust(repository, role_name, mine, tuple(branches), tuple(tags), tuple(environments),
-                 pull_requests, any_ref)
+    ids = sorted({github_repository_name(s.value.split(":")[1]).repo_id or "" for s in mine} - {""})
+    return Trust(repository, role_name, mine, tuple(dict.fromkeys(branches)), tuple(dict.fromkeys(tags)),
+                 tuple(dict.fromkeys(environments)), pull_requests, any_ref,
+                 repository_id=", ".join(ids) or None)
+
+
+def _context(value: str, repository: str) -> str | None:
+    """What follows `repo:<repository>:` in a subject of either form (`repo:acme@1/app@2:...` is acme/app's)."""
+    if not value.startswith("repo:") or value.count(":") < 2:
+        return None
+    names, _, rest = value[len("repo:"):].partition(":")
+    return rest if github_repository_name(names).name == repository else None
 
 
 def github_filter(ref: Subject) -> str | None:

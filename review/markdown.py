@@ -277,7 +277,9 @@ def _md_comparison(comparison: Comparison) -> list[_Part]:
                    + (["", f"_{_prose(comparison.base_note)}_"] if comparison.base_note else [])
                    + (["", "No change in access or violations."] if comparison.unchanged else [])
                    + (["", "No stateful resource is deleted or replaced."]
-                      if comparison.deletions_known and not comparison.deletions else []))]
+                      if comparison.deletions_known and not comparison.deletions else [])
+                   + [line for m in comparison.moved
+                      for line in ("", f"⚠️ **Trust moves to another repository:** {_prose(m.line())}")])]
     if comparison.overlaps:
         rows = [_row([ADDED if o.gained else REMOVED, code_span(o.subject), _roles(o.after), _roles(o.before)])
                 for o in comparison.overlaps]

@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
+from ..documents import github_repository_name
 from .messages import did_you_mean, problem_at
 
 # ECR repository names: lowercase path segments joined by `/` (AWS CreateRepository regex).
@@ -27,6 +28,7 @@ REPOSITORY_NAME_MAX = 256
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 GITHUB_REPO = re.compile(r"^(?:[A-Za-z0-9._-]{1,100}|\*)$")
+GITHUB_ID = re.compile(r"^[1-9][0-9]{0,19}$")
 DEFAULT_ISSUER = "token.actions.githubusercontent.com"
 _ARN = r"arn:aws(?:-cn|-us-gov)?"
 OIDC_PROVIDER_ARN = re.compile(rf"^{_ARN}:iam::\d{{12}}:oidc-provider/(?P<issuer>.+)$")
@@ -151,10 +153,25 @@ AccountName = Annotated[str, AfterValidator(_declared_account)]
 """A name from `accounts`."""
 
 
+def _ids_hint(owner: str, repo: str) -> str:
+    return f"get them with: gh api repos/{owner or 'OWNER'}/{repo or 'REPO'} --jq '.owner.id, .id'"
+
+
 def _github_repository(value: str, info: ValidationInfo) -> str:
-    owner, _, repo = value.partition("/")
-    if not repo or not GITHUB_OWNER.match(owner) or not GITHUB_REPO.match(repo):
-        raise ValueError(f'"{value}" is not <owner>/<repo> (or <owner>/* for a whole organisation)')
+    name = github_repository_name(value)
+    if "@" in value:
+        if name.repo == "*" and GITHUB_OWNER.match(name.owner):
+            raise ValueError(f'"{value}": a whole organisation ({name.owner}/*) has no repository ID to pin; list '
+                             "its repositories, each as <owner>@<owner id>/<repo>@<repo id>")
+        ids = (name.owner_id or "", name.repo_id or "")
+        if not (GITHUB_OWNER.match(name.owner) and GITHUB_REPO.match(name.repo) and value.count("@") == 2
+                and all(GITHUB_ID.match(i) for i in ids)):
+            raise ValueError(f'"{value}" is not GitHub\'s immutable form <owner>@<owner id>/<repo>@<repo id> (both IDs '
+                             f"positive integers); {_ids_hint(name.owner, name.repo)}")
+    elif not name.repo or not GITHUB_OWNER.match(name.owner) or not GITHUB_REPO.match(name.repo):
+        raise ValueError(f'"{value}" is not <owner>/<repo> (or <owner>/* for a whole organisation, or '
+                         "<owner>@<owner id>/<repo>@<repo id> with GitHub's immutable IDs)")
+    owner = name.owner
     owners = _declared(info).organizations
     if owners is not None and owner.lower() not in owners:
         raise ValueError(f'owner "{owner}" of "{value}" is not in github.organizations ({", ".join(sorted(owners))}); '
@@ -163,4 +180,6 @@ def _github_repository(value: str, info: ValidationInfo) -> str:
 
 
 GitHubRepository = Annotated[str, AfterValidator(_github_repository)]
-"""`<owner>/<repo>` or `<owner>/*`, the owner one of `github.organizations`."""
+"""`<owner>/<repo>`, `<owner>/*` or `<owner>@<owner id>/<repo>@<repo id>`, the owner one of `github.organizations`."""
+WorkflowPath = Annotated[str, matching(r"^\.github/workflows/[\w.-]+\.ya?ml$",
+                                       "a workflow file of the repository such as .github/workflows/release.yml")]

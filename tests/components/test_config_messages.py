@@ -22,7 +22,7 @@ def test_a_typo_in_a_github_entry_lists_the_keys_of_that_entry():
 
     assert problems(config) == [
         'teams.payments.github[0].enviroments: unknown key; did you mean "environments"? expected one of: '
-        "repository, branches, tags, environments, pullRequests, anyRef, reviewers"
+        "repository, branches, tags, environments, pullRequests, anyRef, reviewers, workflow"
     ], "the keys listed must be a github entry's, not those of the top-level github: section"
 
 
@@ -131,4 +131,4 @@ def test_a_misspelt_required_key_is_one_problem_not_also_a_missing_one():
 
     assert problems(config) == [
         'teams.payments.github[0].repostory: unknown key; did you mean "repository"? expected one of: '
-        "repository, branches, tags, environments, pullRequests, anyRef, reviewers"]
+        "repository, branches, tags, environments, pullRequests, anyRef, reviewers, workflow"]

@@ -99,8 +99,9 @@ def role_policy(run: ProgramRun, role_arn: str) -> dict[str, Any]:
     return json.loads(policy) if isinstance(policy, str) else policy
 
 
-def untrusted(policy: Mapping[str, Any], subjects: list[str]) -> list[str]:
-    """The subjects for which AssumeRoleWithWebIdentity is not unconditionally allowed."""
+def untrusted(policy: Mapping[str, Any], subjects: list[str], repository_id: str = "") -> list[str]:
+    """The subjects for which AssumeRoleWithWebIdentity is not unconditionally allowed (for a token of
+    the repository with `repository_id`, the claim every GitHub token carries)."""
     (statement, *_) = policy["Statement"]
     provider = statement["Principal"]["Federated"]
     issuer = provider.split("oidc-provider/", 1)[1]
@@ -111,7 +112,8 @@ def untrusted(policy: Mapping[str, Any], subjects: list[str]) -> list[str]:
         request = Request(
             action="sts:AssumeRoleWithWebIdentity",
             principal=Principal("Federated", provider),
-            context={f"{issuer}:sub": [value], f"{issuer}:aud": ["sts.amazonaws.com"]},
+            context={f"{issuer}:sub": [value], f"{issuer}:aud": ["sts.amazonaws.com"],
+                     f"{issuer}:repository_id": [repository_id]},
         )
         if evaluate([document], request).effect is not Effect.ALLOW:
             refused.append(subject)
@@ -130,7 +132,8 @@ def test_every_trigger_of_every_workflow_is_trusted_by_its_role(
         subjects = token_subjects(load(snippet.text), snippet.repository)
         assert subjects, snippet.repository
         policy = role_policy(runs[stack], variables[snippet.repository]["AWS_ROLE_ARN"])
-        assert untrusted(policy, subjects) == [], (
+        ids = re.findall(r"pinned to repository ID (\d+)", snippet.text)
+        assert untrusted(policy, subjects, *ids) == [], (
             f"{snippet.repository} ({stack}): these runs would fail at AssumeRoleWithWebIdentity")
 
 
