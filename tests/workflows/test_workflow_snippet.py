@@ -20,6 +20,7 @@ from devtools.workflow_snippet import SnippetError, Subject, Trust, github_filte
 from engine.program import ProgramRun, run_stack
 from review.iam_eval import Effect, Glob, PolicyDocument, Principal, Request, evaluate
 
+from .. import fixtures
 from .lint import actionlint, zizmor
 from .rules import all_problems, load
 
@@ -111,6 +112,7 @@ def untrusted(policy: Mapping[str, Any], subjects: list[str]) -> list[str]:
 # --- the generated workflows -----------------------------------------------------------------------
 
 
+@pytest.mark.live_stacks
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_trigger_of_every_workflow_is_trusted_by_its_role(
         stack: str, runs: dict[str, ProgramRun], generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
@@ -250,6 +252,7 @@ WORKFLOW_ACTIONS = ("ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetDownloadU
                     "ecr:CompleteLayerUpload", "ecr:PutImage")
 
 
+@pytest.mark.live_stacks
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_role_permits_what_the_workflow_does(stack: str, runs: dict[str, ProgramRun]) -> None:
     run = runs[stack]
@@ -333,7 +336,8 @@ def test_trust_is_read_from_the_policy_subjects_of_that_repository() -> None:
 
 
 def test_cli_writes_one_file_per_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert workflow_snippet.main(["--stack", "dev", "--out-dir", str(tmp_path)]) == 0
+    assert workflow_snippet.main(["--stack", "dev", "--config-file", str(fixtures.stack_file("dev")),
+                                  "--out-dir", str(tmp_path)]) == 0
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.yml"))
     assert written == ["acme/@every-repository.yml", "acme/chatgpt-web.yml", "acme/dc43.yml", "acme/idp.yml",
                        "pizza-labs/jwt-pizza-service.yml", "pizza-labs/jwt-pizza.yml"]
@@ -341,7 +345,8 @@ def test_cli_writes_one_file_per_repository(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_cli_falls_back_to_the_owner_wide_entry(capsys: pytest.CaptureFixture[str]) -> None:
-    assert workflow_snippet.main(["--stack", "dev", "--repository", "acme/new-service"]) == 0
+    assert workflow_snippet.main(["--stack", "dev", "--config-file", str(fixtures.stack_file("dev")),
+                                  "--repository", "acme/new-service"]) == 0
     out = capsys.readouterr().out
     assert "for every repository of acme" in out and "role/ecr-shared-data-push" in out
 
