@@ -35,9 +35,9 @@ def dev_pack(dev_guard: Guard) -> Iterator[PolicyPack]:
         yield pack
 
 
-def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """The check as a user runs it: a fresh process, exit code and both streams."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run_cli(*args: str, cwd: Path = ROOT, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The check as a user runs it: a fresh process, exit code and both streams (`environ`: instead of ours)."""
+    env = {**(os.environ if environ is None else environ), "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "review.check", *args],
         cwd=cwd,
