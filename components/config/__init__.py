@@ -36,6 +36,7 @@ from .models import (
     StackConfig,
     Team,
 )
+from .provider import home_of, provider_problems
 from .registry import (
     PullThroughCache,
     RegistryConfig,
@@ -45,7 +46,6 @@ from .registry import (
     Scanning,
     ScanRule,
 )
-from .provider import home_of, provider_problems
 from .resolve import BUILT_IN, ResolvedRepository, ResolvedRole, ResolvedTeam, Settings, resolve
 from .rules import stack_problems
 from .values import Declared

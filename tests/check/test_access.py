@@ -1,4 +1,5 @@
-"""The access report for the fixture dev stack (tests/fixtures), asserted as facts, and what it shows when a document changes."""
+"""The access report for the fixture dev stack (tests/fixtures), asserted as facts, and what a changed
+document shows."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.program import ROOT, ProgramRun, load_stack_config, run_stack
+from engine.program import ProgramRun
 from review.check import judge, run_program_for
 from review.deletions import find_deletions
 from review.markdown import render_markdown
