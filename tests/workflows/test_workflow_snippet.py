@@ -37,6 +37,17 @@ def generated(runs: dict[str, ProgramRun]) -> dict[str, list[workflow_snippet.Sn
     return {stack: workflow_snippet.snippets(run) for stack, run in runs.items()}
 
 
+@pytest.fixture(scope="module")
+def fixture_runs() -> dict[str, ProgramRun]:
+    """The fixture stacks (tests/fixtures): for tests that name a team's repositories."""
+    return {stack: fixtures.run_fixture(stack) for stack in ("dev", "prod")}
+
+
+@pytest.fixture(scope="module")
+def fixture_generated(fixture_runs: dict[str, ProgramRun]) -> dict[str, list[workflow_snippet.Snippet]]:
+    return {stack: workflow_snippet.snippets(run) for stack, run in fixture_runs.items()}
+
+
 # --- what GitHub would put in the token ------------------------------------------------------------
 
 
@@ -126,9 +137,10 @@ def test_every_trigger_of_every_workflow_is_trusted_by_its_role(
             f"{snippet.repository} ({stack}): these runs would fail at AssumeRoleWithWebIdentity")
 
 
-def test_a_trigger_the_role_does_not_trust_is_caught(runs: dict[str, ProgramRun],
-                                                     generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+def test_a_trigger_the_role_does_not_trust_is_caught(
+        fixture_runs: dict[str, ProgramRun], fixture_generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
     # the judge above is not vacuous: a widened trigger and a dropped environment are refused
+    runs, generated = fixture_runs, fixture_generated
     by_repo = {s.repository: load(s.text) for s in generated["dev"]}
     variables = runs["dev"].outputs["githubActionsVariables"]
 
@@ -145,7 +157,8 @@ def test_a_trigger_the_role_does_not_trust_is_caught(runs: dict[str, ProgramRun]
 
 
 def test_environment_scoped_trust_gets_a_job_in_that_environment(
-        generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+        fixture_generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    generated = fixture_generated
     for stack in ("dev", "prod"):
         dc43 = next(load(s.text) for s in generated[stack] if s.repository == "acme/dc43")
         assert dc43["jobs"]["push"]["environment"] == "release"
@@ -155,7 +168,8 @@ def test_environment_scoped_trust_gets_a_job_in_that_environment(
 
 
 def test_the_git_tag_is_pushed_only_where_tags_can_trigger(
-        generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+        fixture_generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    generated = fixture_generated
     prod = {s.repository: s.text for s in generated["prod"]}
     assert "GIT_TAG: ${{ github.ref_type == 'tag' && github.ref_name || '' }}" in prod["acme/data-pipelines"]
     assert load(prod["acme/data-pipelines"])["on"]["push"] == {"branches": ["main"], "tags": ["v*"]}
@@ -164,6 +178,7 @@ def test_the_git_tag_is_pushed_only_where_tags_can_trigger(
     assert "GIT_TAG" in dev_chatgpt, "anyRef trusts tag pushes too"
 
 
+@pytest.mark.live_stacks
 def test_each_workflow_assumes_its_role_and_pushes_its_repositories(
         runs: dict[str, ProgramRun], generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
     for stack in STACKS:
@@ -219,9 +234,10 @@ def test_mutability_descriptions_say_what_a_second_push_does() -> None:
         "MUTABLE_WITH_EXCLUSION (tags move, except those matching v*, which never do)")
 
 
-def test_a_dev_repository_that_is_mutable_is_said_to_be(generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+def test_a_dev_repository_that_is_mutable_is_said_to_be(
+        fixture_generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
     idp = {stack: next(s.text for s in found if s.repository == "acme/idp")
-           for stack, found in generated.items() if stack != "local"}
+           for stack, found in fixture_generated.items()}
     assert "#   idp/build-cache: MUTABLE (pushing an existing tag moves it to the new image)" in idp["dev"]
     assert "#   idp/build-cache: IMMUTABLE (a tag, once pushed, always names the same image)" in idp["prod"]
 
