@@ -47,9 +47,15 @@ def test_an_unknown_aws_key_gets_did_you_mean(tmp_path):
     ], "a misspelt provider key must not send the check to a default region (said once, as the typo)"
 
 
-def test_a_stack_without_a_region_stops_naming_the_key(tmp_path):
+def prod_without(key: str) -> dict[str, Any]:
+    """The fixture prod stack's config without `key`."""
     config = fixtures.stack_config("prod")
-    del config["aws:region"]
+    del config[key]
+    return config
+
+
+def test_a_stack_without_a_region_stops_naming_the_key(tmp_path):
+    config = prod_without("aws:region")
     assert problems(check(tmp_path, config)) == [
         "aws:region: is required: the region the stack deploys to, e.g. `pulumi config set aws:region us-west-2` "
         "(or AWS_REGION in the environment)"]
@@ -59,9 +65,7 @@ def test_a_stack_without_a_region_stops_naming_the_key(tmp_path):
 
 
 def test_prod_without_allowed_account_ids_stops_naming_the_key(tmp_path):
-    config = fixtures.stack_config("prod")
-    del config["aws:allowedAccountIds"]
-    assert problems(check(tmp_path, config)) == [
+    assert problems(check(tmp_path, prod_without("aws:allowedAccountIds"))) == [
         'aws:allowedAccountIds: is required in prod: list the account the stack deploys to, e.g. ["210987654321"], '
         "so the provider refuses any other account's credentials and the check judges that account"]
 
