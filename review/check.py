@@ -159,11 +159,15 @@ def base_config(ref: str, config_path: Path) -> tuple[dict[str, Any] | None, str
 
 
 DELETION_LEVELS = (MANDATORY, "advisory")
+DISABLED = "disabled"
 
 
 def deletion_level(pack: PolicyPack, guard: Guard) -> str:
-    """How the guard reports an unretired deletion: its `protect-registries.deletions` setting. A pack
-    that predates the setting declares no default, and the check fails closed."""
+    """How the guard reports an unretired deletion: its `protect-registries.deletions` setting, or `disabled`
+    (listed in the report, no violation) where the guard disables `protect-registries`. A pack that predates
+    the setting declares no default, and the check fails closed."""
+    if pack.setting(POLICY, "enforcementLevel") == DISABLED:
+        return DISABLED
     level = pack.setting(POLICY, "deletions") or MANDATORY
     if level not in DELETION_LEVELS:
         raise InvalidInput(f"{guard.config_shown}: {POLICY}.deletions is {json.dumps(level)}; set it to "
@@ -289,7 +293,7 @@ def _run(args: argparse.Namespace) -> int:
                     base_result = judge(args.stack, base or {}, base_run.resources, pack, guard, base_run.simulated)
                     deletions = deletions_between(base_run, run, config, pack, guard)
                     head.violations += [Violation(POLICY, d.enforcement, d.message(), d.urn)
-                                        for d in deletions if d.enforcement]
+                                        for d in deletions if d.enforcement in DELETION_LEVELS]
                 comparison = compare(base_result, head, args.compare, base_note, _guard_change_against(args, head),
                                      deletions)
         done = time.perf_counter()

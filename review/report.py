@@ -395,6 +395,8 @@ def deletion_verdict(deletion: Deletion, q: Quote) -> str:
     """`retired (retire.repositories)`, the level the guard gave it, or that no guard judged it."""
     if deletion.retired_by:
         return f"retired ({q(deletion.retired_by)})"
+    if deletion.enforcement == "disabled":
+        return f"not retired; not judged: {q('protect-registries')} is disabled here"
     return deletion.enforcement or "not judged (--no-policy)"
 
 

@@ -34,6 +34,7 @@ from .values import (
     IssuerHost,
     KmsKey,
     Namespace,
+    OidcProviderSetting,
     PolicyArn,
     RoleArn,
     RoleName,
@@ -232,7 +233,7 @@ class GitHubSettings(Model):
     organizations: list[GitHubOwner] = Field(
         min_length=1, description="GitHub owners; every GitHub repository a team lists must belong to one."
     )
-    oidc_provider: str = Field(
+    oidc_provider: OidcProviderSetting = Field(
         "create", description="`create`, `existing` (look it up by issuer URL) or an OIDC provider ARN."
     )
     issuer: IssuerHost = Field(DEFAULT_ISSUER, description="Token issuer host (GitHub Enterprise: its own issuer).")

@@ -21,6 +21,7 @@ from devtools.workflow_snippet import SnippetError, Subject, Trust, github_filte
 from engine.program import ProgramRun, run_stack
 from review.iam_eval import Effect, Glob, PolicyDocument, Principal, Request, evaluate
 
+from .. import fixtures
 from .lint import actionlint, zizmor
 from .rules import all_problems, load
 
@@ -44,6 +45,17 @@ def linted(generated: dict[str, list[workflow_snippet.Snippet]]) -> dict[str, li
     found = {**generated, "everything": workflow_snippet.snippets(example)}
     assert any("pull_request:" in s.text for s in found["everything"]), "no pull-request workflow is linted"
     return found
+
+
+@pytest.fixture(scope="module")
+def fixture_runs() -> dict[str, ProgramRun]:
+    """The fixture stacks (tests/fixtures): for tests that name a team's repositories."""
+    return {stack: fixtures.run_fixture(stack) for stack in ("dev", "prod")}
+
+
+@pytest.fixture(scope="module")
+def fixture_generated(fixture_runs: dict[str, ProgramRun]) -> dict[str, list[workflow_snippet.Snippet]]:
+    return {stack: workflow_snippet.snippets(run) for stack, run in fixture_runs.items()}
 
 
 # --- what GitHub would put in the token ------------------------------------------------------------
@@ -123,6 +135,7 @@ def untrusted(policy: Mapping[str, Any], subjects: list[str], repository_id: str
 # --- the generated workflows -----------------------------------------------------------------------
 
 
+@pytest.mark.live_stacks
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_trigger_of_every_workflow_is_trusted_by_its_role(
         stack: str, runs: dict[str, ProgramRun], generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
@@ -137,9 +150,10 @@ def test_every_trigger_of_every_workflow_is_trusted_by_its_role(
             f"{snippet.repository} ({stack}): these runs would fail at AssumeRoleWithWebIdentity")
 
 
-def test_a_trigger_the_role_does_not_trust_is_caught(runs: dict[str, ProgramRun],
-                                                     generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+def test_a_trigger_the_role_does_not_trust_is_caught(
+        fixture_runs: dict[str, ProgramRun], fixture_generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
     # the judge above is not vacuous: a widened trigger and a dropped environment are refused
+    runs, generated = fixture_runs, fixture_generated
     by_repo = {s.repository: load(s.text) for s in generated["dev"]}
     variables = runs["dev"].outputs["githubActionsVariables"]
 
@@ -156,7 +170,8 @@ def test_a_trigger_the_role_does_not_trust_is_caught(runs: dict[str, ProgramRun]
 
 
 def test_environment_scoped_trust_gets_a_job_in_that_environment(
-        generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+        fixture_generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    generated = fixture_generated
     for stack in ("dev", "prod"):
         dc43 = next(load(s.text) for s in generated[stack] if s.repository == "acme/dc43")
         assert dc43["jobs"]["push"]["environment"] == "release"
@@ -166,7 +181,8 @@ def test_environment_scoped_trust_gets_a_job_in_that_environment(
 
 
 def test_the_git_tag_is_pushed_only_where_tags_can_trigger(
-        generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+        fixture_generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+    generated = fixture_generated
     prod = {s.repository: s.text for s in generated["prod"]}
     assert "GIT_TAG: ${{ github.ref_type == 'tag' && github.ref_name || '' }}" in prod["acme/data-pipelines"]
     assert load(prod["acme/data-pipelines"])["on"]["push"] == {"branches": ["main"], "tags": ["v*"]}
@@ -175,6 +191,7 @@ def test_the_git_tag_is_pushed_only_where_tags_can_trigger(
     assert "GIT_TAG" in dev_chatgpt, "anyRef trusts tag pushes too"
 
 
+@pytest.mark.live_stacks
 def test_each_workflow_assumes_its_role_and_pushes_its_repositories(
         runs: dict[str, ProgramRun], generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
     for stack in STACKS:
@@ -231,9 +248,10 @@ def test_mutability_descriptions_say_what_a_second_push_does() -> None:
         "MUTABLE_WITH_EXCLUSION (tags move, except those matching v*, which never do)")
 
 
-def test_a_dev_repository_that_is_mutable_is_said_to_be(generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
+def test_a_dev_repository_that_is_mutable_is_said_to_be(
+        fixture_generated: dict[str, list[workflow_snippet.Snippet]]) -> None:
     idp = {stack: next(s.text for s in found if s.repository == "acme/idp")
-           for stack, found in generated.items() if stack != "local"}
+           for stack, found in fixture_generated.items()}
     assert "#   idp/build-cache: MUTABLE (pushing an existing tag moves it to the new image)" in idp["dev"]
     assert "#   idp/build-cache: IMMUTABLE (a tag, once pushed, always names the same image)" in idp["prod"]
 
@@ -264,6 +282,7 @@ WORKFLOW_ACTIONS = ("ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetDownloadU
                     "ecr:CompleteLayerUpload", "ecr:PutImage")
 
 
+@pytest.mark.live_stacks
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_role_permits_what_the_workflow_does(stack: str, runs: dict[str, ProgramRun]) -> None:
     run = runs[stack]
@@ -347,7 +366,8 @@ def test_trust_is_read_from_the_policy_subjects_of_that_repository() -> None:
 
 
 def test_cli_writes_one_file_per_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert workflow_snippet.main(["--stack", "dev", "--out-dir", str(tmp_path)]) == 0
+    assert workflow_snippet.main(["--stack", "dev", "--config-file", str(fixtures.stack_file("dev")),
+                                  "--out-dir", str(tmp_path)]) == 0
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.yml"))
     assert written == ["acme/@every-repository.yml", "acme/chatgpt-web.yml", "acme/dc43.yml", "acme/idp.yml",
                        "pizza-labs/jwt-pizza-service.yml", "pizza-labs/jwt-pizza.yml"]
@@ -355,7 +375,8 @@ def test_cli_writes_one_file_per_repository(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_cli_falls_back_to_the_owner_wide_entry(capsys: pytest.CaptureFixture[str]) -> None:
-    assert workflow_snippet.main(["--stack", "dev", "--repository", "acme/new-service"]) == 0
+    assert workflow_snippet.main(["--stack", "dev", "--config-file", str(fixtures.stack_file("dev")),
+                                  "--repository", "acme/new-service"]) == 0
     out = capsys.readouterr().out
     assert "for every repository of acme" in out and "role/ecr-shared-data-push" in out
 
