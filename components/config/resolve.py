@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..documents import signing_profile_arn
 from .models import Deploy, Encryption, GitHubAccess, GitHubSettings, Lifecycle, RepositorySettings, StackConfig, Team
 from .registry import RegistryConfig
 from .retire import Retire
@@ -98,6 +99,14 @@ class Settings:
     @property
     def creating_teams(self) -> tuple[ResolvedTeam, ...]:
         return tuple(team for team in self.teams if team.allow_create_repositories)
+
+    def signing_profiles(self, team: str, account: str, region: str, partition: str) -> list[str]:
+        """The ARNs of the Signer profiles that sign `team`'s repositories: what its push role may sign with."""
+        signing = self.registry.signing
+        name = signing.profile_of(team) if signing else None
+        if signing is None or name is None:
+            return []
+        return [signing.profiles[name].arn or signing_profile_arn(partition, region, account, name)]
 
 
 def resolve(config: StackConfig, stack: str) -> Settings:
