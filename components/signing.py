@@ -16,7 +16,7 @@ import pulumi_aws_native as aws_native
 from .config import Settings
 from .config.registry import SIGNING_PLATFORM
 from .context import AwsContext, tags
-from .documents import signing_rules, team_repository_filters
+from .documents import signing_profile_arn, signing_rules, team_repository_filters
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class ImageSigning(pulumi.ComponentResource):
         assert signing is not None, "ImageSigning needs registry.signing"
         rules = signing_rules(settings.teams, signing.profile_of, team_repository_filters)
         arns: dict[str, pulumi.Input[str]] = {}
+        created: list[pulumi.Resource] = []
         for profile, spec in signing.profiles.items():
             if spec.arn:
                 arns[profile] = spec.arn
@@ -45,14 +46,16 @@ class ImageSigning(pulumi.ComponentResource):
             validity = (aws.signer.SigningProfileSignatureValidityPeriodArgs(type="MONTHS",
                                                                              value=spec.signature_validity_months)
                         if spec.signature_validity_months else None)
-            arns[profile] = aws.signer.SigningProfile(
+            created.append(aws.signer.SigningProfile(
                 f"{name}-{profile}",
                 name=profile,
                 platform_id=SIGNING_PLATFORM,
                 signature_validity_period=validity,
                 tags=tags(settings.environment),
                 opts=pulumi.ResourceOptions(parent=self),
-            ).arn
+            ))
+            # The ARN Signer gives a named profile: known at preview, so the guard sees real rules.
+            arns[profile] = signing_profile_arn(ctx.partition, ctx.region, ctx.account, profile)
         # The one aws-native provider: same account guard and region as the aws provider.
         native = aws_native.Provider(
             f"{name}-aws-native",
@@ -68,7 +71,7 @@ class ImageSigning(pulumi.ComponentResource):
                     filter=f, filter_type=aws_native.ecr.SigningConfigurationFilterType.WILDCARD_MATCH)
                     for f in filters] if filters is not None else None,
             ) for profile, filters in rules.items()],
-            opts=pulumi.ResourceOptions(parent=self, provider=native),
+            opts=pulumi.ResourceOptions(parent=self, provider=native, depends_on=created),
         )
         self.profile_arns = pulumi.Output.all(arns).apply(lambda values: values[0])
         self.register_outputs({"profileArns": self.profile_arns})
