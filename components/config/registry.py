@@ -144,10 +144,10 @@ class Signing(Model):
         min_length=1, description="Signer profiles by name, e.g. `prod_release: {}` (created) or "
         "`{arn: arn:aws:signer:...}` (existing)."
     )
-    default: SigningProfileName | None = Field(
+    default: str | None = Field(  # a key of `profiles`: a bad name is said once, there
         None, description="The profile that signs every team not listed in `teams`; omit to sign only those teams."
     )
-    teams: dict[TeamName, SigningProfileName] = Field(
+    teams: dict[TeamName, str] = Field(
         default_factory=dict, description="Team -> profile, for teams signed with their own profile."
     )
 

@@ -166,7 +166,7 @@ def layer(*levels: RepositorySettings) -> RepositorySettings:
                 lifecycle.update({f: getattr(value, f) for f in value.model_fields_set})
             elif value is not None:
                 merged[name] = value
-    merged["lifecycle"] = Lifecycle(**lifecycle)
+    merged["lifecycle"] = Lifecycle.model_construct(**lifecycle)  # cross-level rules: rules.py
     # Each level was validated on its own; an inherited exclusion list is simply unused by a repository
     # whose own mode has none, so the combination is not re-validated.
     return RepositorySettings.model_construct(**merged)
