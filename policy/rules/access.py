@@ -15,7 +15,9 @@ pre-existing node role). Its documents come from every way IAM lets a policy rea
 - groups: a user gets the documents of the groups it is a member of (`GroupMembership`,
   `UserGroupMembership`);
 - resource policies: an ECR repository policy statement naming a principal's ARN grants it
-  that repository directly, without any identity policy.
+  that repository directly, without any identity policy; so does a registry policy statement once
+  the stack sets `REGISTRY_POLICY_SCOPE: V2` (the registry policy then covers every ECR action,
+  on the repositories its Resource names).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .common import (
     GROUP_POLICY_ATTACHMENT,
     MANAGED_POLICY,
     POLICY_ATTACHMENT,
+    REGISTRY_POLICY,
     REPOSITORY_POLICY,
     ROLE,
     ROLE_POLICY,
@@ -51,6 +54,8 @@ from .common import (
 )
 from .documents import conditions, judged_statements, principals
 from .managed_policies import aws_managed_document, aws_managed_name
+from .registry_settings import MODELLED_TYPES as REGISTRY_SETTINGS
+from .registry_settings import registry_policy_scope_v2
 
 KINDS = {ROLE: "role", USER: "user", GROUP: "group"}
 KIND_LABELS = {"role": "IAM role", "user": "IAM user", "group": "IAM group"}
@@ -58,7 +63,7 @@ INLINE = {ROLE_POLICY: "role", USER_POLICY: "user", GROUP_POLICY: "group"}
 ATTACH = {ROLE_POLICY_ATTACHMENT: "role", USER_POLICY_ATTACHMENT: "user", GROUP_POLICY_ATTACHMENT: "group"}
 TYPES = (ROLE, USER, GROUP, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, ROLE_POLICY_ATTACHMENT,
          USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT, POLICY_ATTACHMENT, GROUP_MEMBERSHIP, USER_GROUP_MEMBERSHIP,
-         REPOSITORY_POLICY)
+         REPOSITORY_POLICY, REGISTRY_POLICY, *REGISTRY_SETTINGS)
 
 
 @dataclass
@@ -127,6 +132,7 @@ class AccessModel:
 def build_access_model(resources: Iterable[Resource]) -> AccessModel:
     """Every principal with every document that reaches it; linear in the resources."""
     resources = list(resources)
+    scope_v2 = registry_policy_scope_v2(resources)
     by_key: dict[tuple[str, str], Principal] = {}
     by_urn: dict[str, Principal] = {}
     policies_by_urn: dict[str, Resource] = {}
@@ -227,6 +233,8 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
                 user.groups.extend(owners(r, "group", "groups"))
         elif kind == REPOSITORY_POLICY:
             _resource_policy_grants(r, named)
+        elif kind == REGISTRY_POLICY and scope_v2:
+            _registry_policy_grants(r, named)
     return AccessModel(list(by_key.values()), unresolved)
 
 
@@ -249,6 +257,25 @@ def _resource_policy_grants(r: Resource, named: Callable[[str, Any], Principal |
                         single.pop("Principal", None)
                         target.sources.append(Source(f"the repository policy of '{repository}'",
                                                      {"Statement": [single]}))
+
+
+def _registry_policy_grants(r: Resource, named: Callable[[str, Any], Principal | None]) -> None:
+    """Under REGISTRY_POLICY_SCOPE V2 a registry policy statement naming a role or user grants it its Resource."""
+    document = r.props.get("policy")
+    if is_unknown(document) or document in (None, ""):
+        return
+    try:
+        parsed = load_document(document)
+    except DocumentError:
+        return
+    for _, statement in judged_statements(parsed)[0]:
+        for value in principals(statement).get("AWS", []):
+            for kind in ("role", "user"):
+                target = named(kind, value) if f":{kind}/" in value else None
+                if target is not None:
+                    granted = {k: v for k, v in statement.items() if k != "Principal"}
+                    target.sources.append(Source(f"the registry policy '{r.name}' (scope V2)",
+                                                 {"Statement": [granted]}))
 
 
 # --- who can become whom ------------------------------------------------------------------------
