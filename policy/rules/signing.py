@@ -180,12 +180,12 @@ def signer_findings(resources: list[Resource], rules: list[SigningRule], skipped
         if not reached:
             continue
         writable = set(principal_writes(principal, index, [], skipped).teams)
-        for profile, via in sorted(reached.items()):
+        for profile, routes in sorted(reached.items()):
             covered = [rule for rule in rules if rule.profile == profile]
             if any(rule.covers(name) for rule in covered for name in writable):
                 continue
             findings.append(Finding(
-                f"The {principal.label} may sign with the Signer profile '{profile}' ({'; '.join(sorted(via))}), "
+                f"The {principal.label} may sign with the Signer profile '{profile}' ({'; '.join(sorted(routes))}), "
                 f"but that profile signs none of the repositories it can push to"
                 f"{' (' + quoted(sorted(writable)) + ')' if writable else ''}: it could sign images as another team. "
                 "Allow signer:SignPayload only on the profile whose signing rule covers its own repositories.",
