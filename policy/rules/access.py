@@ -240,28 +240,21 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
 
 def _resource_policy_grants(r: Resource, named: Callable[[str, Any], Principal | None]) -> None:
     """A repository policy statement naming a role or user ARN grants it that repository directly."""
-    repository, document = r.props.get("repository"), r.props.get("policy")
-    if not isinstance(repository, str) or is_unknown(document) or document in (None, ""):
-        return
-    try:
-        parsed = load_document(document)
-    except DocumentError:
-        return
-    for _, statement in judged_statements(parsed)[0]:
-        for value in principals(statement).get("AWS", []):
-            for kind in ("role", "user"):
-                if f":{kind}/" in value:
-                    target = named(kind, value)
-                    if target is not None:
-                        single = {**statement, "Resource": f"arn:aws:ecr:*:*:repository/{repository}"}
-                        single.pop("Principal", None)
-                        target.sources.append(Source(f"the repository policy of '{repository}'",
-                                                     {"Statement": [single]}))
+    repository = r.props.get("repository")
+    if isinstance(repository, str):
+        _grants_to_named(r.props.get("policy"), named, f"the repository policy of '{repository}'",
+                         f"arn:aws:ecr:*:*:repository/{repository}")
 
 
 def _registry_policy_grants(r: Resource, named: Callable[[str, Any], Principal | None]) -> None:
     """Under REGISTRY_POLICY_SCOPE V2 a registry policy statement naming a role or user grants it its Resource."""
-    document = r.props.get("policy")
+    _grants_to_named(r.props.get("policy"), named, f"the registry policy '{r.name}' (scope V2)", None)
+
+
+def _grants_to_named(document: Any, named: Callable[[str, Any], Principal | None], where: str,
+                     resource: str | None) -> None:
+    """Each statement of a resource-based `document` becomes a source of the roles and users it names,
+    on `resource` (None: the statement's own Resource)."""
     if is_unknown(document) or document in (None, ""):
         return
     try:
@@ -274,8 +267,9 @@ def _registry_policy_grants(r: Resource, named: Callable[[str, Any], Principal |
                 target = named(kind, value) if f":{kind}/" in value else None
                 if target is not None:
                     granted = {k: v for k, v in statement.items() if k != "Principal"}
-                    target.sources.append(Source(f"the registry policy '{r.name}' (scope V2)",
-                                                 {"Statement": [granted]}))
+                    if resource is not None:
+                        granted["Resource"] = resource
+                    target.sources.append(Source(where, {"Statement": [granted]}))
 
 
 # --- who can become whom ------------------------------------------------------------------------

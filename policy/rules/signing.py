@@ -50,6 +50,7 @@ from .common import (
     stack_policy,
 )
 from .documents import IDENTITY, open_document
+from .scanning import _covers_all_under
 from .team_isolation import RepositoryIndex, principal_writes
 
 POLICY = "ecr-image-signing"
@@ -102,12 +103,6 @@ def signing_rules(resources: list[Resource], skipped: Skipped) -> tuple[list[Sig
                 continue
             rules.append(SigningRule(entry["signingProfileArn"], filters))
     return rules, findings, complete
-
-
-def _covers_all_under(pattern: str, prefix: str) -> bool:
-    """Whether a wildcard covers every repository name that begins with `prefix`."""
-    return pattern == "*" or (pattern.endswith("*") and pattern.count("*") == 1 and "?" not in pattern
-                              and prefix.startswith(pattern[:-1]))
 
 
 def coverage_findings(resources: list[Resource], rules: list[SigningRule], skipped: Skipped) -> list[Finding]:
