@@ -13,13 +13,12 @@ name neither share the default provider's). An account and region has one scanni
 configuration, and each `pulumi up` of a second one replaces the first, so two in the same
 region are a violation, not double coverage.
 
-All filters of a region are compiled into one regular expression, so the check is linear in the
-resources.
+Filters are matched with `common.glob_match`, which never backtracks, so a filter with many
+wildcards costs no more than one with a few.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,7 +33,7 @@ from .common import (
     Skipped,
     as_list,
     contains_unknown,
-    glob_regex,
+    glob_match,
     is_unknown,
     stack_policy,
 )
@@ -107,8 +106,7 @@ def _covers_all_under(pattern: str, prefix: str) -> bool:
 
 def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
     filters, complete = scanning_filters(resources, skipped)
-    combined = {region: re.compile("|".join(f"(?:{glob_regex(f).pattern})" for f in found))
-                for region, found in filters.items() if found}
+    combined = {region: found for region, found in filters.items() if found}
     findings = singleton_findings(resources)
     for resource in resources:
         region = resource.region
@@ -128,8 +126,7 @@ def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], ski
             if is_unknown(name):
                 skipped.add(f"{resource.name}.name")
                 continue
-            matcher = combined.get(region)
-            if isinstance(name, str) and matcher is not None and matcher.fullmatch(name):
+            if isinstance(name, str) and any(glob_match(f, name) for f in combined.get(region, ())):
                 continue
             if not complete:
                 skipped.add(f"{resource.name}: registry scanning coverage")
