@@ -8,6 +8,7 @@ from __future__ import annotations
 from pulumi_policy import Policy
 
 from . import (
+    closed_world,
     github_trust,
     least_privilege,
     lifecycle,
@@ -27,4 +28,5 @@ ALL_POLICIES: list[Policy] = [
     *least_privilege.POLICIES,
     *policy_size.POLICIES,
     *team_isolation.POLICIES,
+    *closed_world.POLICIES,
 ]

@@ -51,6 +51,7 @@ GROUP_MEMBERSHIP = "aws:iam/groupMembership:GroupMembership"
 USER_GROUP_MEMBERSHIP = "aws:iam/userGroupMembership:UserGroupMembership"
 REGISTRY_POLICY = "aws:ecr/registryPolicy:RegistryPolicy"
 PULL_THROUGH_CACHE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
+OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 
 
 class _Unknown:
@@ -487,7 +488,7 @@ def _judge_one(policy: str, check: Callable[..., list[Finding]], resource: Resou
         return check(resource, config, skipped)
     except (UnknownValueError, KeyboardInterrupt):
         raise
-    except Exception as error:  # noqa: BLE001 - any crash on input is a verdict, not a lost RPC
+    except Exception as error:
         return [unjudgeable(policy, resource.resource_type, resource.name, error)]
 
 
@@ -499,7 +500,7 @@ def _judge_stack(policy: str, check: Callable[..., list[Finding]], resources: li
         return check(resources, config, skipped)
     except (UnknownValueError, KeyboardInterrupt):
         raise
-    except Exception:  # noqa: BLE001 - narrowed to the resources below
+    except Exception:
         pass
     failing: list[Finding] = []
     rest: list[Resource] = []
@@ -508,7 +509,7 @@ def _judge_stack(policy: str, check: Callable[..., list[Finding]], resources: li
             check([resource], config, Skipped())
         except UnknownValueError:
             pass
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             failing.append(unjudgeable(policy, resource.resource_type, resource.name, error, resource.urn))
             continue
         rest.append(resource)
@@ -516,7 +517,7 @@ def _judge_stack(policy: str, check: Callable[..., list[Finding]], resources: li
         return [*failing, *check(rest, config, skipped)]
     except (UnknownValueError, KeyboardInterrupt):
         raise
-    except Exception as error:  # noqa: BLE001 - resources that fail only together: the policy as a whole
+    except Exception as error:
         return [*failing, Finding(f"The stack could not be judged by {policy} ({type(error).__name__}): the guard "
                                   "refuses what it cannot judge. Check the shapes of the resources it reads.")]
 

@@ -44,6 +44,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .common import (
+    OIDC_PROVIDER,
     ROLE,
     Finding,
     Resource,
@@ -52,6 +53,7 @@ from .common import (
     config_strings,
     has_wildcard,
     is_allow,
+    is_unknown,
     pack_config,
     resource_policy,
 )
@@ -218,7 +220,24 @@ def trust_problems(document: Mapping[str, Any] | Document, config: Mapping[str, 
     return problems
 
 
+def check_oidc_provider(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    """An OIDC provider grants nothing by itself (roles that trust it are judged); its issuer must be one we trust."""
+    url = resource.props.get("url")
+    if is_unknown(url):
+        skipped.add(f"{resource.name}.url")
+        return []
+    extra = frozenset(issuer_host(i) for i in config_strings(config, "issuers"))
+    allowed = frozenset(config_strings(config, "allowedFederated"))
+    if isinstance(url, str) and (is_github_issuer(url, extra) or url in allowed or issuer_host(url) in allowed):
+        return []
+    return [Finding(f"The IAM OIDC provider '{resource.name}' registers the issuer {url!r}, which is not GitHub's "
+                    f"({GITHUB_ISSUER}) nor listed in issuers or allowedFederated: roles could be made to trust "
+                    f"its tokens; register GitHub's issuer, or list the issuer in {pack_config(POLICY, 'issuers')}.")]
+
+
 def check_github_trust(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    if resource.resource_type == OIDC_PROVIDER:
+        return check_oidc_provider(resource, config, skipped)
     subject = f"The trust policy (assumeRolePolicy) of IAM role '{resource.label}'"
     document = open_document(resource.props.get("assumeRolePolicy"), RESOURCE_BASED, skipped,
                              f"{resource.name}.assumeRolePolicy")
@@ -229,12 +248,15 @@ def check_github_trust(resource: Resource, config: Mapping[str, Any], skipped: S
     return findings
 
 
+MODELLED_TYPES: frozenset[str] = frozenset({ROLE, OIDC_PROVIDER})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
+
 POLICIES = [
     resource_policy(
         name=POLICY,
         description="IAM roles may trust only GitHub's OIDC issuer (or configured providers); GitHub-trusted roles "
                     "must pin the STS audience and name the allowed repositories and refs.",
-        resource_types=(ROLE,),
+        resource_types=sorted(MODELLED_TYPES),
         check=check_github_trust,
         severity=Severity.CRITICAL,
         remediation_steps="In every statement that trusts token.actions.githubusercontent.com: StringEquals "

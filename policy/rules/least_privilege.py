@@ -353,6 +353,8 @@ def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped
 
 
 ATTACHMENTS = (ROLE_POLICY_ATTACHMENT, USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT, POLICY_ATTACHMENT)
+MODELLED_TYPES: frozenset[str] = frozenset({ROLE, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, *ATTACHMENTS})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
 
 
 POLICIES = [
@@ -360,7 +362,7 @@ POLICIES = [
         name=POLICY,
         description="IAM policies must grant named actions on named resources, never wildcards, "
                     "permissions management or privilege escalation.",
-        resource_types=(ROLE, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, *ATTACHMENTS),
+        resource_types=sorted(MODELLED_TYPES),
         check=check_least_privilege,
         severity=Severity.CRITICAL,
         remediation_steps="List the exact actions (no '*', no 'service:*', no NotAction/NotResource) and the exact "

@@ -197,12 +197,15 @@ def check_repository_policy(resource: Resource, config: Mapping[str, Any], skipp
     return findings
 
 
+MODELLED_TYPES: frozenset[str] = frozenset({REPOSITORY_POLICY, CREATION_TEMPLATE, REPLICATION, REGISTRY_POLICY})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
+
 POLICIES = [
     resource_policy(
         name=POLICY,
         description="ECR repository and registry policies must grant only named, allowed accounts: pull to allowed "
                     "accounts, push to allowed push accounts, management to none.",
-        resource_types=(REPOSITORY_POLICY, CREATION_TEMPLATE, REPLICATION, REGISTRY_POLICY),
+        resource_types=sorted(MODELLED_TYPES),
         check=check_repository_policy,
         severity=Severity.CRITICAL,
         remediation_steps="Grant principals 'arn:aws:iam::<account>:root' of the accounts that need images: pull "

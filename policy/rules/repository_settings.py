@@ -152,6 +152,9 @@ def check_protected(resource: Resource, config: Mapping[str, Any], skipped: Skip
     return findings
 
 
+MODELLED_TYPES: frozenset[str] = frozenset({REPOSITORY, CREATION_TEMPLATE})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
+
 POLICIES = [
     resource_policy(
         name="ecr-tag-immutability",

@@ -161,11 +161,14 @@ def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], ski
     return findings
 
 
+MODELLED_TYPES: frozenset[str] = frozenset({REPOSITORY, CREATION_TEMPLATE, REGISTRY_SCANNING})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
+
 POLICIES = [
     stack_policy(
         name="ecr-scan-on-push",
         description="Every ECR repository must scan images on push, itself or through a registry scanning rule.",
-        resource_types=(REPOSITORY, CREATION_TEMPLATE, REGISTRY_SCANNING),
+        resource_types=sorted(MODELLED_TYPES),
         check=check_scan_on_push,
         severity=Severity.HIGH,
         remediation_steps="Set imageScanningConfiguration.scanOnPush to true on the repository, or declare an "

@@ -418,12 +418,15 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
     return findings
 
 
+MODELLED_TYPES: frozenset[str] = frozenset({*ACCESS_TYPES, REPOSITORY, LIFECYCLE_POLICY, PULL_THROUGH_CACHE})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
+
 POLICIES = [
     stack_policy(
         name=POLICY,
         description="Every principal may write (push, delete, tag, set policies, create) inside one team's "
                     "namespace at most, never across teams, never registry-wide.",
-        resource_types=(*ACCESS_TYPES, REPOSITORY, LIFECYCLE_POLICY, PULL_THROUGH_CACHE),
+        resource_types=sorted(MODELLED_TYPES),
         check=check_team_isolation,
         severity=Severity.HIGH,
         remediation_steps="Scope every write statement to the team's own namespace "
