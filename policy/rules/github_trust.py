@@ -62,6 +62,7 @@ from .documents import (
     Condition,
     Document,
     conditions,
+    conditions_known,
     judged_statements,
     malformed_message,
     open_document,
@@ -191,7 +192,7 @@ def trust_problems(document: Mapping[str, Any] | Document, config: Mapping[str, 
         if not is_allow(statement):
             continue
         problems.extend(federated_problems(statement, label, extra, allowed))
-        if not trusts_github(statement, extra):
+        if not trusts_github(statement, extra) or not conditions_known(statement):
             continue
         claims = [(c, _claim(c, extra)) for c in conditions(statement)]
         audiences = [c for c, claim in claims if claim == "aud"]
@@ -203,7 +204,7 @@ def trust_problems(document: Mapping[str, Any] | Document, config: Mapping[str, 
                             f"'<issuer>:aud': '{AUDIENCE}'{ignored}")
         for condition in pinned:
             wrong = [v for v in condition.values if v != AUDIENCE]
-            if wrong or not condition.values:
+            if wrong or not (condition.values or condition.partial):
                 problems.append(f"{label} accepts the audience {', '.join(repr(v) for v in wrong) or 'of any value'}"
                                 f" ('{condition.key}'); the only audience for AWS is '{AUDIENCE}'")
         constraining = [c for c in subjects if _counts(c, ("StringEquals", "StringLike"))]
@@ -212,7 +213,7 @@ def trust_problems(document: Mapping[str, Any] | Document, config: Mapping[str, 
             problems.append(f"{label} does not constrain the subject: any GitHub workflow could assume the role; "
                             f"add StringEquals or StringLike '<issuer>:sub': 'repo:<owner>/<repo>:<ref>'{ignored}")
         for condition in constraining:
-            if not condition.values:
+            if not (condition.values or condition.partial):
                 problems.append(f"{label} has an empty '{condition.key}' list")
             for value in condition.values:
                 for problem in subject_problems(value, condition.operator == "StringLike", config):

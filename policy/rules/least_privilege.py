@@ -65,6 +65,7 @@ from .common import (
 )
 from .documents import (
     ACCOUNT_ID,
+    UNKNOWN_KEY,
     IDENTITY,
     RESOURCE_BASED,
     Condition,
@@ -146,14 +147,15 @@ def positive(condition: Condition) -> bool:
 
 def selects_resources(statement: Mapping[str, Any]) -> bool:
     """Whether a condition narrows which resources the statement reaches (resource tags, kms:ViaService)."""
-    return any(_SELECTING_KEY.match(c.key) and positive(c) and c.values and all(v.strip("*?") for v in c.values)
-               for c in conditions(statement))
+    return any(c.key == UNKNOWN_KEY or (_SELECTING_KEY.match(c.key) and positive(c) and (c.values or c.partial)
+                                        and all(v.strip("*?") for v in c.values)) for c in conditions(statement))
 
 
 def passed_to_service(statement: Mapping[str, Any]) -> bool:
     """Whether an `iam:PassedToService` condition names AWS services (no wildcard-only value, positive operator)."""
-    return any(c.key == "iam:passedtoservice" and positive(c) and c.values
-               and all(_SERVICE_PRINCIPAL.match(v) for v in c.values) for c in conditions(statement))
+    return any(c.key == UNKNOWN_KEY or (c.key == "iam:passedtoservice" and positive(c) and (c.values or c.partial)
+                                        and all(_SERVICE_PRINCIPAL.match(v) for v in c.values))
+               for c in conditions(statement))
 
 
 def _role_account(resource: str) -> str | None:
