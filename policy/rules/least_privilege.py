@@ -65,9 +65,9 @@ from .common import (
 )
 from .documents import (
     ACCOUNT_ID,
-    UNKNOWN_KEY,
     IDENTITY,
     RESOURCE_BASED,
+    UNKNOWN_KEY,
     Condition,
     Document,
     condition_accounts,
