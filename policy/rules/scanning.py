@@ -96,6 +96,46 @@ def singleton_findings(resources: list[Resource]) -> list[Finding]:
         for region, found in by_region.items() if len(found) > 1]
 
 
+def rule_shape_problems(rules: Any) -> list[str]:
+    """(field: problem) phrases for registry scanning rules ECR would not read as written (unknowns are not problems)."""
+    if is_unknown(rules) or rules is None:
+        return []
+    if not isinstance(rules, list):
+        return ["rules is not a list"]
+    problems = []
+    for index, rule in enumerate(rules):
+        where = f"rules[{index}]"
+        if is_unknown(rule):
+            continue
+        if not isinstance(rule, dict):
+            problems.append(f"{where} is not an object")
+            continue
+        frequency = rule.get("scanFrequency")
+        if not is_unknown(frequency) and not isinstance(frequency, str):
+            problems.append(f"{where}.scanFrequency is {frequency!r}, not a string")
+        filters = rule.get("repositoryFilters")
+        if is_unknown(filters) or filters is None:
+            continue
+        if not isinstance(filters, list):
+            problems.append(f"{where}.repositoryFilters is not a list")
+            continue
+        for f_index, entry in enumerate(filters):
+            value = entry.get("filter") if isinstance(entry, dict) else entry
+            if not is_unknown(entry) and not is_unknown(value) and not (isinstance(entry, dict)
+                                                                         and isinstance(value, str)):
+                problems.append(f"{where}.repositoryFilters[{f_index}] is not an object with a string filter")
+    return problems
+
+
+def shape_findings(resources: list[Resource]) -> list[Finding]:
+    """Registry scanning configurations whose rules have the wrong shape: refused, never read as 'no rule'."""
+    return [Finding(f"The registry scanning configuration '{r.name}' cannot be judged, and the guard refuses what "
+                    f"it cannot judge: {'; '.join(problems)}. Give rules the shape the provider documents "
+                    "([{scanFrequency, repositoryFilters: [{filter, filterType}]}]).", r.urn)
+            for r in resources if r.resource_type == REGISTRY_SCANNING
+            and (problems := rule_shape_problems(r.props.get("rules")))]
+
+
 def _covers_all_under(pattern: str, prefix: str) -> bool:
     """Whether a WILDCARD filter matches every repository name beginning with `prefix`."""
     if pattern == "*":
@@ -107,7 +147,7 @@ def _covers_all_under(pattern: str, prefix: str) -> bool:
 def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
     filters, complete = scanning_filters(resources, skipped)
     combined = {region: found for region, found in filters.items() if found}
-    findings = singleton_findings(resources)
+    findings = [*singleton_findings(resources), *shape_findings(resources)]
     for resource in resources:
         region = resource.region
         if resource.resource_type in (REPOSITORY, CREATION_TEMPLATE) and is_unknown(region):
