@@ -97,7 +97,7 @@ def singleton_findings(resources: list[Resource]) -> list[Finding]:
 
 
 def rule_shape_problems(rules: Any) -> list[str]:
-    """(field: problem) phrases for registry scanning rules ECR would not read as written (unknowns are not problems)."""
+    """'field problem' phrases for scanning rules ECR would not read as written (unknowns are not problems)."""
     if is_unknown(rules) or rules is None:
         return []
     if not isinstance(rules, list):

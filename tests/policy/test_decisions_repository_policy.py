@@ -165,7 +165,8 @@ REPLICATION_SHAPES = [
     ({"rules": []}, None),
     ({"rules": None}, None),
     ({}, None),
-    ("rules", "cannot be judged, and the guard refuses what it cannot judge: replicationConfiguration is not an object"),
+    ("rules", "cannot be judged, and the guard refuses what it cannot judge: replicationConfiguration is not an "
+              "object"),
     ([{"destinations": []}], "replicationConfiguration is not an object with rules"),
     ({"rules": "x"}, "replicationConfiguration.rules is not a list"),
     ({"rules": {"destinations": []}}, "replicationConfiguration.rules is not a list"),
@@ -178,8 +179,10 @@ REPLICATION_SHAPES = [
     ({"rules": [{"destinations": [{"registryId": "*"}]}]}, "registryId is '*', not a 12-digit account id"),
     ({"rules": [{"destinations": [{"registryId": None}]}]}, "registryId is None, not a 12-digit account id"),
     ({"rules": [{"destinations": [{"registryId": ACCOUNT}]}]}, None),
-    ({"rules": [{"destinations": [UNKNOWN, {"registryId": OTHER_ACCOUNT}]}]}, f"copies images to account {OTHER_ACCOUNT}"),
-    ({"rules": [UNKNOWN, {"destinations": [{"registryId": OTHER_ACCOUNT}]}]}, f"copies images to account {OTHER_ACCOUNT}"),
+    ({"rules": [{"destinations": [UNKNOWN, {"registryId": OTHER_ACCOUNT}]}]},
+     f"copies images to account {OTHER_ACCOUNT}"),
+    ({"rules": [UNKNOWN, {"destinations": [{"registryId": OTHER_ACCOUNT}]}]},
+     f"copies images to account {OTHER_ACCOUNT}"),
     ({"rules": [{"destinations": [{"registryId": UNKNOWN}, {"registryId": OTHER_ACCOUNT}]}]},
      "(rules[0].destinations[1], region None)"),
 ]
