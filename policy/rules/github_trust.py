@@ -49,8 +49,10 @@ from .common import (
     Finding,
     Resource,
     Skipped,
+    collapse_stars,
     config_bool,
     config_strings,
+    glob_match,
     has_wildcard,
     is_allow,
     is_unknown,
@@ -152,18 +154,51 @@ def subject_problems(value: str, like: bool, config: Mapping[str, Any]) -> list[
                         f"is false ({pack_config(POLICY, 'allowAnyRef')}); name the branches (ref:refs/heads/<b>), "
                         "tags or environments")
     elif like and not any_ref and not allow_any_ref:
-        for prefix, key, plural in (("ref:refs/heads/", "allowAnyBranch", "branches"),
-                                    ("environment:", "allowAnyEnvironment", "environments")):
-            rest = context[len(prefix):]
-            if context.startswith(prefix) and has_wildcard(rest) and rest.strip("*?") == "" \
-                    and not config_bool(config, key, False):
-                problems.append(f"it matches any of the repository's {plural} (anyone who can push a branch or "
-                                f"name an environment in a workflow gets the role), and {key} is false "
-                                f"({pack_config(POLICY, key)}); name the {plural}")
+        problems.extend(ref_pattern_problems(context, config))
     if not any_ref and context == "pull_request" and not config_bool(config, "allowPullRequests", False):
         problems.append("it trusts pull_request workflows (code not yet reviewed), and allowPullRequests is false "
                         f"({pack_config(POLICY, 'allowPullRequests')})")
     return problems
+
+
+_ANY_OF = (("ref:refs/heads/", "allowAnyBranch", "branches"), ("ref:refs/tags/", "allowAnyTag", "tags"),
+           ("environment:", "allowAnyEnvironment", "environments"))
+
+
+def named_ref_pattern(ref: str, allowed: list[str]) -> bool:
+    """Whether the pack config names the ref pattern: equal to an entry, or inside one written with `*` only.
+
+    An entry without `?` that matches the pattern read literally matches everything the pattern does: each of
+    the pattern's wildcards falls inside a run one of the entry's stars covers.
+    """
+    ref = collapse_stars(ref)
+    return any(ref == collapse_stars(entry) or ("?" not in entry and glob_match(entry, ref)) for entry in allowed)
+
+
+def ref_pattern_problems(context: str, config: Mapping[str, Any]) -> list[str]:
+    """Why a wildcard context under StringLike lets in more than the config names (empty when it is fine).
+
+    Any branch / tag / environment needs allowAnyBranch / allowAnyTag / allowAnyEnvironment; any other
+    wildcard ref (`refs/heads/feature/*`, `refs/tags/*-rc`, `refs/heads/m*`) needs an allowedRefPatterns entry
+    naming it. Environment patterns (`environment:prod-*`) are not refs and stay accepted.
+    """
+    for prefix, key, plural in _ANY_OF:
+        rest = context[len(prefix):]
+        if context.startswith(prefix) and has_wildcard(rest) and rest.strip("*?") == "":
+            if config_bool(config, key, False):
+                return []
+            return [f"it matches any of the repository's {plural} (anyone who can push a branch or tag, or name an "
+                    f"environment in a workflow, gets the role), and {key} is false ({pack_config(POLICY, key)}); "
+                    f"name the {plural}"]
+    ref = context.removeprefix("ref:")
+    if context.startswith("ref:") and has_wildcard(ref):
+        allowed = config_strings(config, "allowedRefPatterns")
+        if not named_ref_pattern(ref, allowed):
+            listed = f" ({', '.join(allowed)})" if allowed else ""
+            return [f"the ref pattern '{ref}' is not one the pack config names{listed}: anyone who can push a "
+                    "matching branch or tag gets the role; name exact refs, or add the pattern to "
+                    f"{pack_config(POLICY, 'allowedRefPatterns')}"]
+    return []
 
 
 def federated_problems(statement: Mapping[str, Any], label: str, extra: frozenset[str],
@@ -277,6 +312,12 @@ POLICIES = [
                                            "pull request) is accepted."},
             "allowAnyBranch": {"type": "boolean", "default": False,
                                "description": "Whether ref:refs/heads/* (any branch of a repository) is accepted."},
+            "allowAnyTag": {"type": "boolean", "default": False,
+                            "description": "Whether ref:refs/tags/* (any tag of a repository) is accepted."},
+            "allowedRefPatterns": {"type": "array", "items": {"type": "string"}, "default": [],
+                                   "description": "Ref patterns a StringLike subject may use (e.g. "
+                                                  "refs/heads/release/*, refs/tags/v*); any other wildcard ref is "
+                                                  "refused unless allowAnyRef."},
             "allowAnyEnvironment": {"type": "boolean", "default": False,
                                     "description": "Whether environment:* (any environment of a repository) is "
                                                    "accepted."},

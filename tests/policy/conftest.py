@@ -25,6 +25,9 @@ POLICY_NAMES = (
     "iam-policy-size", "team-isolation", "protect-registries", "unjudged-resources",
 )
 
+REF_PATTERNS = ["refs/tags/v*", "refs/heads/release/*"]
+BASE: dict[str, dict[str, Any]] = {"github-oidc-trust-scoped": {"allowedRefPatterns": REF_PATTERNS}}
+
 
 class Guard:
     """The pack, configured for one test: every policy mandatory unless the test says otherwise."""
@@ -34,10 +37,15 @@ class Guard:
         self.configure()
 
     def configure(self, **policies: Mapping[str, Any]) -> Guard:
-        """`configure(**{"ecr-encryption": {"minimum": "AES256"}})`; unnamed policies are mandatory."""
-        config: dict[str, Any] = {name: {"enforcementLevel": "mandatory"} for name in POLICY_NAMES}
+        """`configure(**{"ecr-encryption": {"minimum": "AES256"}})`; unnamed policies are mandatory.
+
+        Every setting not given is the schema's default, except the ref patterns the fixtures use
+        (release tags `v*`), which a stack names in its config as prod does (REF_PATTERNS).
+        """
+        config: dict[str, Any] = {name: {"enforcementLevel": "mandatory", **BASE.get(name, {})}
+                                  for name in POLICY_NAMES}
         for name, value in policies.items():
-            config[name] = {"enforcementLevel": "mandatory", **value}
+            config[name] = {"enforcementLevel": "mandatory", **BASE.get(name, {}), **value}
         self.client.configure(config)
         return self
 
