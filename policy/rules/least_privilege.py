@@ -56,6 +56,7 @@ from .common import (
     as_list,
     config_bool,
     config_strings,
+    glob_match,
     has_wildcard,
     is_allow,
     pack_config,
@@ -303,6 +304,42 @@ def trust_principal_problems(document: Document, config: Mapping[str, Any]) -> l
     return problems
 
 
+def _unconditional_grants(document: Mapping[str, Any]) -> list[tuple[frozenset[str], list[str]]] | None:
+    """(actions, resource patterns) of each Allow statement; None when one cannot be read that plainly."""
+    out = []
+    for _, statement in judged_statements(document)[0]:
+        if not is_allow(statement):
+            continue
+        if {"NotAction", "NotResource", "Condition"} & set(statement):
+            return None
+        actions: set[str] = set()
+        for entry in as_list(statement.get("Action")):
+            found = expand(entry) if isinstance(entry, str) else None
+            if not found:
+                return None
+            actions |= {a.full_name.lower() for a in found}
+        out.append((frozenset(actions), [r for r in as_list(statement.get("Resource")) if isinstance(r, str)]))
+    return out
+
+
+def grants_within(document: Mapping[str, Any], allowed: list[Mapping[str, Any]]) -> bool:
+    """Whether every action on every resource the document allows is allowed, unconditionally, by one of `allowed`.
+
+    Such a policy grants nothing the environment has not accepted already (e.g. App Runner's
+    AWSAppRunnerServicePolicyForECRAccess: ECR pulls on '*', all inside AmazonEC2ContainerRegistryReadOnly),
+    so judging it again would only refuse a name. Deny statements only take away; anything not read
+    plainly (NotAction, NotResource, a condition, an action the IAM dataset does not know) is not within.
+    """
+    wanted = _unconditional_grants(document)
+    granted = [g for d in allowed if (g := _unconditional_grants(d)) is not None]
+    if not wanted:
+        return False
+    return all(any(action in actions and any(pattern == resource or ("?" not in pattern and glob_match(pattern, resource))
+                                             for pattern in patterns)
+                   for grants in granted for actions, patterns in grants)
+               for wanted_actions, resources in wanted for action in wanted_actions for resource in resources)
+
+
 def managed_policy_problem(arn: Any, config: Mapping[str, Any]) -> str | None:
     """Why attaching the AWS managed policy `arn` is refused (None: not AWS managed, or allowed)."""
     name = aws_managed_name(arn)
@@ -312,6 +349,9 @@ def managed_policy_problem(arn: Any, config: Mapping[str, Any]) -> str | None:
     if name in allowed or arn in allowed:
         return None
     document = aws_managed_document(name)
+    if document is not None and grants_within(document, [d for a in allowed if (d := aws_managed_document(
+            aws_managed_name(a) or a)) is not None]):
+        return None
     if document is None:
         grants = "which the pack's data does not know, so what it grants cannot be judged"
     else:
