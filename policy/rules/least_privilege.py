@@ -334,10 +334,14 @@ def grants_within(document: Mapping[str, Any], allowed: list[Mapping[str, Any]])
     granted = [g for d in allowed if (g := _unconditional_grants(d)) is not None]
     if not wanted:
         return False
-    return all(any(action in actions and any(pattern == resource or ("?" not in pattern and glob_match(pattern, resource))
-                                             for pattern in patterns)
+    return all(any(action in actions and any(_covers(pattern, resource) for pattern in patterns)
                    for grants in granted for actions, patterns in grants)
                for wanted_actions, resources in wanted for action in wanted_actions for resource in resources)
+
+
+def _covers(pattern: str, resource: str) -> bool:
+    """Whether the Resource `pattern` matches all `resource` does (sound for a pattern without `?`)."""
+    return pattern == resource or ("?" not in pattern and glob_match(pattern, resource))
 
 
 def managed_policy_problem(arn: Any, config: Mapping[str, Any]) -> str | None:
