@@ -59,6 +59,7 @@ from .common import (
     glob_match,
     has_wildcard,
     is_allow,
+    is_unknown,
     pack_config,
     quoted,
     resource_policy,
@@ -366,7 +367,121 @@ def managed_policy_problem(arn: Any, config: Mapping[str, Any]) -> str | None:
             f"resources, or allow it ({pack_config(POLICY, 'allowedManagedPolicies')})")
 
 
+# --- KMS keys and grants; IAM Identity Center permission sets ----------------------------------------
+
+KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+KMS_GRANT = "aws:kms/grant:Grant"
+KMS_ALIAS = "aws:kms/alias:Alias"
+SSO_PERMISSION_SET = "aws:ssoadmin/permissionSet:PermissionSet"
+SSO_INLINE_POLICY = "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy"
+SSO_MANAGED_ATTACHMENT = "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment"
+SSO_CUSTOMER_ATTACHMENT = "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment"
+
+
+def key_policy_problems(document: Document, config: Mapping[str, Any]) -> list[str]:
+    """Who besides named principals of allowed accounts (and AWS services) a KMS key policy lets use the key.
+
+    Judged like a trust policy: `*`, `{"AWS": "*"}` or a wildcard account need a condition that pins the
+    caller to concrete accounts or one organisation, `NotPrincipal` never passes, and every account named
+    must be in allowedAccounts. Whoever may decrypt with the key reads every image it encrypts.
+    """
+    allowed_accounts = set(config_strings(config, "allowedAccounts"))
+    problems: list[str] = []
+    for label, statement in document.labelled():
+        if not is_allow(statement):
+            continue
+        actions = quoted(str(a) for a in as_list(statement.get("Action", statement.get("NotAction"))))
+        if "NotPrincipal" in statement:
+            problems.append(f"{label} uses NotPrincipal with Allow, which grants {actions} to everyone it does not "
+                            "list")
+            continue
+        found = principals(statement)
+        public = [v for kind, values in found.items() for v in values if is_public_principal(kind, v)]
+        if public and not scoping_conditions(statement):
+            problems.append(f"{label} grants {actions} to any principal ({quoted(public)}); name the principals")
+            continue
+        accounts = set(condition_accounts(statement) or set()) if public else set()
+        for value in found.get("AWS", []):
+            if is_public_principal("AWS", value):
+                continue
+            account = principal_account(value)
+            if account is None:
+                problems.append(f"{label} names '{value}', which is not an IAM ARN or account id with a literal "
+                                "account; name principals by ARN")
+            else:
+                accounts.add(account)
+        outside = sorted(a for a in accounts if allowed_accounts and a not in allowed_accounts)
+        if outside:
+            problems.append(f"{label} grants {actions} to account(s) {quoted(outside)}, which are not in "
+                            f"allowedAccounts ({pack_config(POLICY, 'allowedAccounts')}): they could decrypt "
+                            "whatever the key encrypts")
+    return problems
+
+
+def grant_problem(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> str | None:
+    """Why a KMS grant reaches a principal outside the allowed accounts (None: fine or unknown)."""
+    allowed_accounts = set(config_strings(config, "allowedAccounts"))
+    for key in ("granteePrincipal", "retiringPrincipal"):
+        value = resource.props.get(key)
+        if is_unknown(value):
+            skipped.add(f"{resource.name}.{key}")
+            continue
+        if value is None or (key == "retiringPrincipal" and value == ""):
+            continue
+        if not isinstance(value, str) or (not _SERVICE_PRINCIPAL.match(value) and principal_account(value) is None):
+            return f"its {key} {value!r} is not an IAM ARN with a literal account nor an AWS service"
+        account = principal_account(value)
+        if account is not None and allowed_accounts and account not in allowed_accounts:
+            return (f"its {key} '{value}' is in account {account}, which is not in allowedAccounts "
+                    f"({pack_config(POLICY, 'allowedAccounts')})")
+    return None
+
+
+def check_kms_and_sso(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    kind, props = resource.resource_type, resource.props
+    if kind in (KMS_KEY, KMS_KEY_POLICY):
+        subject = f"The key policy of KMS key '{resource.name}'"
+        document = open_document(props.get("policy"), RESOURCE_BASED, skipped, f"{resource.name}.policy")
+        if document is None:
+            return []
+        findings = [Finding(malformed_message(subject, document))] if document.malformed else []
+        return findings + [Finding(f"{subject} is too open: {p}.") for p in key_policy_problems(document, config)]
+    if kind == KMS_GRANT:
+        problem = grant_problem(resource, config, skipped)
+        return [Finding(f"The KMS grant '{resource.name}' lets a principal outside this platform use the key "
+                        f"({quoted(str(o) for o in as_list(props.get('operations')))}): {problem}; grant keys "
+                        "only to principals of allowed accounts.")] if problem else []
+    if kind == SSO_INLINE_POLICY:
+        subject = f"The inline policy of IAM Identity Center permission set '{resource.name}'"
+        document = open_document(props.get("inlinePolicy"), IDENTITY, skipped, f"{resource.name}.inlinePolicy")
+        if document is None:
+            return []
+        findings = [Finding(malformed_message(subject, document))] if document.malformed else []
+        return findings + [Finding(f"{subject}: {label} {p}.") for label, statement in document.labelled()
+                           if is_allow(statement) for p in statement_problems(statement, config)]
+    if kind == SSO_MANAGED_ATTACHMENT:
+        arn = props.get("managedPolicyArn")
+        if is_unknown(arn):
+            skipped.add(f"{resource.name}.managedPolicyArn")
+            return []
+        problem = managed_policy_problem(arn, config)
+        return [Finding(f"The IAM Identity Center attachment '{resource.name}' {problem}.")] if problem else []
+    if kind == SSO_CUSTOMER_ATTACHMENT:
+        return [Finding(f"The IAM Identity Center attachment '{resource.name}' attaches a customer managed policy by "
+                        "name: its document lives in each target account, so the guard cannot judge what it grants "
+                        "and refuses it. Use a permission set inline policy (judged here) instead.")]
+    return []
+
+
+KMS_SSO_TYPES = (KMS_KEY, KMS_KEY_POLICY, KMS_GRANT, KMS_ALIAS, SSO_PERMISSION_SET, SSO_INLINE_POLICY,
+                 SSO_MANAGED_ATTACHMENT, SSO_CUSTOMER_ATTACHMENT)
+"""KMS and IAM Identity Center types this policy judges (an alias and a bare permission set grant nothing)."""
+
+
 def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    if resource.resource_type in KMS_SSO_TYPES:
+        return check_kms_and_sso(resource, config, skipped)
     findings = []
     for subject, path, value in identity_documents(resource):
         document = open_document(value, IDENTITY, skipped, f"{resource.name}.{path}")
@@ -399,7 +514,8 @@ def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped
 
 
 ATTACHMENTS = (ROLE_POLICY_ATTACHMENT, USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT, POLICY_ATTACHMENT)
-MODELLED_TYPES: frozenset[str] = frozenset({ROLE, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, *ATTACHMENTS})
+MODELLED_TYPES: frozenset[str] = frozenset({ROLE, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, *ATTACHMENTS,
+                                            *KMS_SSO_TYPES})
 """The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
 
 
