@@ -84,7 +84,7 @@ from .documents import (
     principals,
     scoping_conditions,
 )
-from .iam_actions import Action, expand, names_every_resource
+from .iam_actions import Action, expand, names_every_resource, patterns_cover_every
 from .managed_policies import aws_managed_document, aws_managed_name
 
 SENSITIVE_ACTIONS = frozenset(a.lower() for a in (
@@ -186,8 +186,8 @@ def statement_problems(statement: Mapping[str, Any], config: Mapping[str, Any] |
                         "list the resources instead")
     actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
     resources = [r for r in as_list(statement.get("Resource")) if isinstance(r, str)]
-    every = [r for r in resources if names_every_resource(r)] + (["NotResource"] if "NotResource" in statement
-                                                                  else [])
+    every = list(dict.fromkeys([*(r for r in resources if names_every_resource(r)), *patterns_cover_every(resources)]))
+    every += ["NotResource"] if "NotResource" in statement else []
     admin = [a for a in actions if a.strip("*?") == "" or has_wildcard(a.partition(":")[0])]
     service_wide = [a for a in actions if a not in admin and a.partition(":")[2].strip("*?") == ""]
     if admin:
