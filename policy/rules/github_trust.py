@@ -264,7 +264,8 @@ def check_oidc_provider(resource: Resource, config: Mapping[str, Any], skipped: 
         return []
     extra = frozenset(issuer_host(i) for i in config_strings(config, "issuers"))
     allowed = frozenset(config_strings(config, "allowedFederated"))
-    if isinstance(url, str) and (is_github_issuer(url, extra) or url in allowed or issuer_host(url) in allowed):
+    if isinstance(url, str) and (is_github_issuer(url, extra) or url in allowed
+                                 or issuer_host(url) in {issuer_host(a) for a in allowed}):
         return []
     return [Finding(f"The IAM OIDC provider '{resource.name}' registers the issuer {url!r}, which is not GitHub's "
                     f"({GITHUB_ISSUER}) nor listed in issuers or allowedFederated: roles could be made to trust "
