@@ -199,8 +199,9 @@ def _shapes(variable: str) -> tuple[tuple[str, ...], ...]:
     return _SHAPES.get(variable.lower(), _NAMES)
 
 
-def _pick(witnesses: tuple[str, ...], index: int) -> str:
-    return witnesses[index % len(witnesses)]
+def _fill(resource_part: str, chosen: dict[str, tuple[str, ...]], index: int) -> str:
+    """The resource part with each `${Variable}` replaced by the index-th witness of its chosen shape."""
+    return _VARIABLE.sub(lambda m: chosen[m.group(1)][index % len(chosen[m.group(1)])], resource_part)
 
 
 @cache
@@ -217,8 +218,7 @@ def _witness_shapes(service: str) -> tuple[tuple[str, ...], ...]:
         for shape in range(max(len(_shapes(v)) for v in variables)):
             chosen = {v: _shapes(v)[min(shape, len(_shapes(v)) - 1)] for v in variables}
             count = max(len(w) for w in chosen.values())
-            out.append(tuple(_VARIABLE.sub(lambda m, i=i, chosen=chosen: _pick(chosen[m.group(1)], i), parts[5])
-                             for i in range(count)))
+            out.append(tuple(_fill(parts[5], chosen, i) for i in range(count)))
     return tuple(out)
 
 
