@@ -5,8 +5,8 @@ Every other policy judges the resource types it knows (each rule module exports 
 AdministratorAccess on a role, or a KMS key policy opening a key to everyone, would pass them all.
 So every resource in the stack must be one of:
 
-- a type some rule models (the union of the rule modules' `MODELLED_TYPES`, derived, never
-  listed twice);
+- a type some rule models (the union of the rule modules' `MODELLED_TYPES`, derived in
+  `rules/__init__.py`, never listed twice);
 - not a cloud resource: the stack itself (`pulumi:pulumi:Stack`), a provider
   (`pulumi:providers:<pkg>`: credentials and a region, it creates nothing in the cloud) or a
   component of the program's own package (a type whose package is the project named in the
@@ -40,23 +40,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from . import (
-    github_trust,
-    least_privilege,
-    lifecycle,
-    policy_size,
-    repository_policy,
-    repository_settings,
-    scanning,
-    team_isolation,
-)
 from .common import Finding, config_strings, glob_match, has_wildcard, pack_config, with_defaults
 
 POLICY = "unjudged-resources"
-MODELLED_TYPES: frozenset[str] = frozenset().union(*(module.MODELLED_TYPES for module in (
-    scanning, repository_settings, lifecycle, repository_policy, github_trust, least_privilege, policy_size,
-    team_isolation)))
-"""Every resource type some rule of the pack reads and judges."""
 
 ACCESS_GRANTING = (
     "aws:iam/*", "aws:ssoadmin/*", "aws:identitystore/*", "aws:kms/*", "aws:organizations/*",
@@ -100,13 +86,14 @@ def config_problems(inert: Iterable[str]) -> list[str]:
     return problems
 
 
-def check_closed_world(resources: Iterable[tuple[str, str, str]], config: Mapping[str, Any]) -> list[Finding]:
+def check_closed_world(resources: Iterable[tuple[str, str, str]], config: Mapping[str, Any],
+                       modelled: frozenset[str]) -> list[Finding]:
     """Findings for (type, name, urn) of every resource: unmodelled, non-inert cloud types; bad config entries."""
     inert = config_strings(config, "inertTypes")
     setting = pack_config(POLICY, "inertTypes")
     findings = [Finding(f"The pack config lists {problem} ({setting}). Remove the entry; a type that can grant "
                         "access is judged by a rule or refused.") for problem in config_problems(inert)]
-    accepted = MODELLED_TYPES | {t for t in inert if not has_wildcard(t) and not grants_access(t)}
+    accepted = modelled | {t for t in inert if not has_wildcard(t) and not grants_access(t)}
     unjudged: dict[str, list[tuple[str, str]]] = {}
     for resource_type, name, urn in resources:
         if resource_type not in accepted and is_cloud_resource(resource_type, urn):
@@ -125,13 +112,6 @@ def check_closed_world(resources: Iterable[tuple[str, str, str]], config: Mappin
     return findings
 
 
-def _validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    config = with_defaults(args.get_config() or {}, CONFIG_PROPERTIES)
-    resources = ((r.resource_type, r.name, r.urn) for r in args.resources)
-    for finding in check_closed_world(resources, config):
-        report_violation(finding.message, finding.urn)
-
-
 CONFIG_PROPERTIES: dict[str, dict[str, Any]] = {
     "inertTypes": {
         "type": "array", "items": {"type": "string"}, "default": [],
@@ -140,16 +120,23 @@ CONFIG_PROPERTIES: dict[str, dict[str, Any]] = {
                        "access-granting type (IAM, SSO, KMS, Organizations, Lambda permissions, ECR)."},
 }
 
-POLICIES = [
-    StackValidationPolicy(
+def policies(modelled: frozenset[str]) -> list[StackValidationPolicy]:
+    """The policy, judging against `modelled`: the union of every rule module's MODELLED_TYPES."""
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        config = with_defaults(args.get_config() or {}, CONFIG_PROPERTIES)
+        resources = ((r.resource_type, r.name, r.urn) for r in args.resources)
+        for finding in check_closed_world(resources, config, modelled):
+            report_violation(finding.message, finding.urn)
+
+    return [StackValidationPolicy(
         name=POLICY,
         description="Every resource must be of a type the guard models or that the pack config lists as inert; "
                     "types that can grant access are modelled or refused.",
-        validate=_validate,
+        validate=validate,
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=PolicyConfigSchema(properties=dict(CONFIG_PROPERTIES)),
         severity=Severity.HIGH,
         remediation_steps="Declare access with resource types the pack models (see the README's policy table); list "
                           "a reviewed, inert type in policy/config/<stack>.json under unjudged-resources.inertTypes.",
-    ),
-]
+    )]

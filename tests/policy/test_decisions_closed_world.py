@@ -4,7 +4,8 @@ and the types that can grant access, which no config entry can make inert."""
 from __future__ import annotations
 
 import pytest
-from rules.closed_world import MODELLED_TYPES, check_closed_world, config_problems, grants_access, is_cloud_resource
+from rules import MODELLED_TYPES
+from rules.closed_world import check_closed_world, config_problems, grants_access, is_cloud_resource
 
 ROLE = "aws:iam/role:Role"
 BUCKET = "aws:s3/bucket:Bucket"
@@ -17,7 +18,8 @@ def urn(resource_type: str, name: str = "r", project: str = "ecr-platform") -> s
 
 def judge(*types: str, inert: list[str] | None = None, project: str = "ecr-platform") -> list[str]:
     config = {"inertTypes": inert} if inert is not None else {}
-    return [f.message for f in check_closed_world([(t, "r", urn(t, project=project)) for t in types], config)]
+    return [f.message for f in check_closed_world([(t, "r", urn(t, project=project)) for t in types], config,
+                                                  MODELLED_TYPES)]
 
 
 def test_every_type_the_program_emits_is_modelled() -> None:
@@ -71,7 +73,8 @@ def test_a_component_of_another_project_is_not_the_programs_own() -> None:
 
 
 def test_one_finding_per_resource_on_the_resources_urn() -> None:
-    findings = check_closed_world([(BUCKET, "a", urn(BUCKET, "a")), (BUCKET, "b", urn(BUCKET, "b"))], {})
+    findings = check_closed_world([(BUCKET, "a", urn(BUCKET, "a")), (BUCKET, "b", urn(BUCKET, "b"))], {},
+                                  MODELLED_TYPES)
     assert [(f.urn, "'a'" in f.message or "'b'" in f.message) for f in findings] == [
         (urn(BUCKET, "a"), True), (urn(BUCKET, "b"), True)]
 
