@@ -128,6 +128,21 @@ def principal_account(value: str) -> str | None:
     return None
 
 
+def named_aws_principals(found: Mapping[str, list[str]]) -> tuple[dict[str, str], list[str]]:
+    """({value: account} of the AWS principals that name one account, [values that name none]); public ones aside."""
+    named: dict[str, str] = {}
+    unnamed: list[str] = []
+    for value in found.get("AWS", []):
+        if is_public_principal("AWS", value):
+            continue
+        account = principal_account(value)
+        if account is None:
+            unnamed.append(value)
+        else:
+            named[value] = account
+    return named, unnamed
+
+
 # Condition keys that describe the *calling principal*: only these can confine a public principal.
 # aws:ResourceAccount / aws:ResourceOrgID describe the resource (the role or repository itself, so
 # they hold for every caller); aws:Source* describe the resource a service acts for, and an IAM

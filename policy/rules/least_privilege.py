@@ -79,6 +79,7 @@ from .documents import (
     is_public_principal,
     judged_statements,
     malformed_message,
+    named_aws_principals,
     open_document,
     principal_account,
     principals,
@@ -401,17 +402,11 @@ def key_policy_problems(document: Document, config: Mapping[str, Any]) -> list[s
         if public and not scoping_conditions(statement):
             problems.append(f"{label} grants {actions} to any principal ({quoted(public)}); name the principals")
             continue
+        named, unnamed = named_aws_principals(found)
+        problems.extend(f"{label} names '{value}', which is not an IAM ARN or account id with a literal account; "
+                        "name principals by ARN" for value in unnamed)
         accounts = set(condition_accounts(statement) or set()) if public else set()
-        for value in found.get("AWS", []):
-            if is_public_principal("AWS", value):
-                continue
-            account = principal_account(value)
-            if account is None:
-                problems.append(f"{label} names '{value}', which is not an IAM ARN or account id with a literal "
-                                "account; name principals by ARN")
-            else:
-                accounts.add(account)
-        outside = sorted(a for a in accounts if allowed_accounts and a not in allowed_accounts)
+        outside = sorted(a for a in accounts | set(named.values()) if allowed_accounts and a not in allowed_accounts)
         if outside:
             problems.append(f"{label} grants {actions} to account(s) {quoted(outside)}, which are not in "
                             f"allowedAccounts ({pack_config(POLICY, 'allowedAccounts')}): they could decrypt "

@@ -138,14 +138,7 @@ def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
 
 
 def with_unknown(value: Any, path: tuple) -> Any:
-    if not path:
-        return UNKNOWN
-    value = copy.deepcopy(value)
-    target = value
-    for step in path[:-1]:
-        target = target[step]
-    target[path[-1]] = UNKNOWN
-    return value
+    return with_value(value, path, UNKNOWN) if path else UNKNOWN
 
 
 @PROPERTY
