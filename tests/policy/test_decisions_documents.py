@@ -278,3 +278,47 @@ def test_open_document_in_every_state() -> None:
     assert partial is not None and partial.statements == [(0, GOOD_IDENTITY | {"Resource": ["a"]})]
     assert notes.paths == ["q"]
     assert open_document({}, IDENTITY, skipped(), "p").malformed == ["has no Statement"]  # type: ignore[union-attr]
+
+
+# --- unknowns inside conditions (issue 21): judged, never read as absent -------------------------------------------
+
+def test_conditions_keep_known_values_and_mark_partial_ones() -> None:
+    from rules.documents import UNKNOWN_KEY, Condition, conditions_known
+    statement = {"Condition": {"StringEquals": {"aws:PrincipalAccount": [ACCOUNT, UNKNOWN], "k": "v"}}}
+    assert conditions(statement) == [Condition("StringEquals", "aws:principalaccount", (ACCOUNT,), partial=True),
+                                      Condition("StringEquals", "k", ("v",))]
+    assert conditions({"Condition": UNKNOWN}) == [Condition("", UNKNOWN_KEY, (), partial=True)]
+    assert conditions({"Condition": {"StringLike": UNKNOWN}}) == [Condition("StringLike", UNKNOWN_KEY, (), True)]
+    assert conditions_known(statement) and conditions_known({}) and conditions_known({"Condition": "x"})
+    assert not conditions_known({"Condition": UNKNOWN})
+    assert not conditions_known({"Condition": {"StringLike": UNKNOWN, "Bool": {"a": "true"}}})
+
+
+UNKNOWN_SCOPES = [
+    # (condition block, scoped, accounts)
+    ({"StringEquals": {"aws:PrincipalAccount": [ACCOUNT, UNKNOWN]}}, True, {ACCOUNT}),
+    ({"StringEquals": {"aws:PrincipalAccount": [OTHER_ACCOUNT, UNKNOWN]}}, True, {OTHER_ACCOUNT}),
+    ({"StringEquals": {"aws:PrincipalAccount": [UNKNOWN]}}, True, set()),
+    ({"StringEquals": {"aws:PrincipalAccount": ["2109*", UNKNOWN]}}, False, None),
+    ({"StringNotEquals": {"aws:PrincipalAccount": [UNKNOWN]}}, False, None),
+    (UNKNOWN, True, None),
+    ({"StringEquals": UNKNOWN}, True, None),
+]
+
+
+@pytest.mark.parametrize(("block", "scoped", "accounts"), UNKNOWN_SCOPES)
+def test_an_unknown_condition_may_confine_but_its_known_values_are_judged(block: Any, scoped: bool,
+                                                                          accounts: set[str] | None) -> None:
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole", "Condition": block}
+    assert bool(scoping_conditions(statement)) is scoped
+    assert condition_accounts(statement) == accounts
+
+
+def test_least_privilege_condition_readers_wait_for_unknowns() -> None:
+    from rules.least_privilege import passed_to_service, selects_resources
+    assert passed_to_service({"Condition": UNKNOWN}) and selects_resources({"Condition": UNKNOWN})
+    assert passed_to_service({"Condition": {"StringEquals": {"iam:PassedToService": [UNKNOWN]}}})
+    assert not passed_to_service({"Condition": {"StringEquals": {"iam:PassedToService": ["*", UNKNOWN]}}})
+    assert selects_resources({"Condition": {"StringEquals": {"aws:ResourceTag/team": [UNKNOWN]}}})
+    assert not selects_resources({"Condition": {"StringEquals": {"aws:ResourceTag/team": ["*", UNKNOWN]}}})
+    assert not passed_to_service({"Condition": {"StringEquals": {"iam:PassedToService": []}}})
