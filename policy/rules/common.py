@@ -536,7 +536,7 @@ def provider_region(provider: Any) -> Any:
         return None
     try:
         props = plain(provider.props)
-    except UnknownValueError:
+    except (UnknownValueError, TooDeep):  # a provider nobody can read has a region nobody knows
         return UNKNOWN
     region = props.get("region") if isinstance(props, dict) else None
     return region if region not in (None, "") else None

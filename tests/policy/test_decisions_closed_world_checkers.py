@@ -407,3 +407,9 @@ def test_patterns_that_together_cover_every_first_character_are_every_resource()
     assert patterns_cover_every(ROLES[:-1]) == []
     assert patterns_cover_every([*ROLES, "arn:aws:iam::1:user/x"]) == ROLES
     assert patterns_cover_every(["*", "arn:aws:iam::1:role/a"]) == []
+
+
+def test_a_provider_too_deep_to_read_has_an_unknown_region() -> None:
+    from rules.common import provider_region
+    assert provider_region(SimpleNamespace(props={"region": "eu-west-1", "x": nested(MAX_DEPTH + 2)})) is UNKNOWN
+    assert provider_region(SimpleNamespace(props={"region": "eu-west-1"})) == "eu-west-1"
