@@ -46,11 +46,15 @@ POLICY = "unjudged-resources"
 
 ACCESS_GRANTING = (
     "aws:iam/*", "aws:ssoadmin/*", "aws:identitystore/*", "aws:kms/*", "aws:organizations/*",
-    "aws:lambda/permission:*", "aws:ecr/*", "aws:ecrpublic/*", "aws:sts/*",
+    "aws:lambda/permission:*", "aws:ecr/*", "aws:ecrpublic/*", "aws:sts/*", "aws:ram/*",
+    "aws:s3/bucketPolicy:*", "aws:sqs/queuePolicy:*", "aws:sns/topicPolicy:*", "aws:secretsmanager/secretPolicy:*",
+    "aws:lambda/functionUrl:*", "aws:cloudwatch/eventPermission:*", "*Permission", "*Grant",
     "aws-native:iam:*", "aws-native:sso:*", "aws-native:identitystore:*", "aws-native:kms:*",
     "aws-native:organizations:*", "aws-native:lambda:Permission", "aws-native:ecr:*", "aws-native:ecrpublic:*",
 )
-"""Type patterns that can grant access (or change what the guard judges): modelled, or refused."""
+"""Type patterns that can grant access (or change what the guard judges): modelled, or refused. Besides the
+services that hold identities, keys and the registry: resource policies and resource sharing elsewhere, and any
+type whose class is a Permission or a Grant."""
 
 STACK = "pulumi:pulumi:Stack"
 PROVIDERS = "pulumi:providers:"

@@ -85,6 +85,10 @@ def test_one_finding_per_resource_on_the_resources_urn() -> None:
     ("aws:organizations/policy:Policy", True), ("aws:ecr/accountSetting:AccountSetting", True),
     ("aws-native:iam:Role", True), ("aws:s3/bucket:Bucket", False), ("aws:iamx/thing:Thing", False),
     ("github:index/actionsVariable:ActionsVariable", False), ("aws:identitystore/user:User", True),
+    ("aws:s3/bucketPolicy:BucketPolicy", True), ("aws:ram/resourceShare:ResourceShare", True),
+    ("aws:apigateway/restApi:RestApi", False), ("aws:cloudwatch/eventPermission:EventPermission", True),
+    ("aws:appautoscaling/policy:Policy", False), ("aws:foo/bar:SomeGrant", True),
+    ("aws:foo/bar:PermissionSet", False),
 ])
 def test_access_granting_types(resource_type: str, granting: bool) -> None:
     assert grants_access(resource_type) is granting
