@@ -95,8 +95,8 @@ def check_closed_world(resources: Iterable[tuple[str, str, str]], config: Mappin
     """Findings for (type, name, urn) of every resource: unmodelled, non-inert cloud types; bad config entries."""
     inert = config_strings(config, "inertTypes")
     setting = pack_config(POLICY, "inertTypes")
-    findings = [Finding(f"The pack config lists {problem} ({setting}). Remove the entry; a type that can grant "
-                        "access is judged by a rule or refused.") for problem in config_problems(inert)]
+    findings = [Finding(f"The pack config's inertTypes entry {problem} ({setting}). Remove the entry; a type that can "
+                        "grant access is judged by a rule or refused.") for problem in config_problems(inert)]
     accepted = modelled | {t for t in inert if not has_wildcard(t) and not grants_access(t)}
     unjudged: dict[str, list[tuple[str, str]]] = {}
     for resource_type, name, urn in resources:

@@ -57,7 +57,8 @@ def test_dev_only_advises(guard: Guard) -> None:
 def test_listing_an_access_granting_type_as_inert_is_itself_a_violation(prod: Guard) -> None:
     admin = resource(EXCLUSIVE, "payments-admin", {"roleName": "github-push-payments"})
     violations = with_inert(prod, EXCLUSIVE, "aws:kms/grant:Grant").all([*baseline(), admin])
-    assert_violates(violations, POLICY, "lists 'aws:kms/grant:Grant' can grant access, so it cannot be inert")
+    assert_violates(violations, POLICY, "inertTypes entry 'aws:kms/grant:Grant' can grant access, so it cannot be "
+                                        "inert")
     assert_violates(violations, POLICY, "payments-admin", EXCLUSIVE)
 
 

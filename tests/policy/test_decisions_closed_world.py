@@ -43,7 +43,7 @@ TYPES = [
     ((BUCKET,), ["aws:s3/bucket:Bucke"], "which no rule of the guard models"),
     ((EXCLUSIVE,), None, "it can grant access, so it cannot be listed"),
     ((EXCLUSIVE,), [EXCLUSIVE], "it can grant access, so it cannot be listed"),
-    ((EXCLUSIVE,), [EXCLUSIVE], f"lists '{EXCLUSIVE}' can grant access, so it cannot be inert"),
+    ((EXCLUSIVE,), [EXCLUSIVE], f"inertTypes entry '{EXCLUSIVE}' can grant access, so it cannot be inert"),
     (("pulumi:pulumi:Stack",), None, None),
     (("pulumi:providers:aws",), None, None),
     (("pulumi:providers:github",), None, None),
