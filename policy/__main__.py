@@ -1,7 +1,13 @@
 """The ecr-platform-guardrails policy pack: assembles the rules; `PolicyPack` serves them and never returns."""
 
+import sys
+
 from pulumi_policy import EnforcementLevel, PolicyPack
 from rules import ALL_POLICIES
+
+# The SDK converts each resource's properties recursively before any rule runs; a value nested a few
+# hundred levels deep would fail the whole RPC there. Past that, rules.common.MAX_DEPTH refuses it.
+sys.setrecursionlimit(20_000)
 
 PolicyPack(
     name="ecr-platform-guardrails",

@@ -53,7 +53,7 @@ from .common import (
     subject_parts,
     tag_value,
 )
-from .documents import conditions, judged_statements, principals
+from .documents import conditions, conditions_known, judged_statements, principals
 from .managed_policies import aws_managed_document, aws_managed_name
 from .registry_settings import MODELLED_TYPES as REGISTRY_SETTINGS
 from .registry_settings import registry_policy_scope_v2
@@ -312,7 +312,7 @@ def trusted_by(trust: Any) -> tuple[list[Subject], list[tuple[str, str]]]:
             issuer = federated.split(":oidc-provider/", 1)[-1].lower()
             claims = [c for c in conditions(statement) if c.key.endswith(":sub") and not c.if_exists
                       and c.base_operator in _SUBJECT_OPERATORS and c.set_qualifier.lower() != "forallvalues"]
-            if not claims:
+            if not claims and conditions_known(statement):  # unknown conditions: judged at a later preview
                 subjects.append(Subject(issuer, "*", True))
             for claim in claims:
                 like = claim.base_operator == "StringLike"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +56,7 @@ ACCOUNT_SETTING = "aws:ecr/accountSetting:AccountSetting"
 SIGNER_PROFILE = "aws:signer/signingProfile:SigningProfile"
 # ECR's signing configuration exists only in pulumi-aws-native (Cloud Control).
 SIGNING_CONFIGURATION = "aws-native:ecr:SigningConfiguration"
+OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 
 
 class _Unknown:
@@ -97,15 +98,31 @@ class Skipped:
         self.paths.append(path)
 
 
-def plain(value: Any) -> Any:
-    """Ordinary Python data from the SDK's proxies, with `UNKNOWN` in place of each unknown value."""
+MAX_DEPTH = 32
+"""How deep a property value or document may nest: IAM, ECR and lifecycle documents need under ten levels."""
+
+
+class TooDeep(ValueError):
+    """A value nested deeper than MAX_DEPTH: judged as malformed, never a RecursionError."""
+
+    def __init__(self) -> None:
+        super().__init__(f"nests deeper than {MAX_DEPTH} levels")
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """Ordinary Python data from the SDK's proxies, with `UNKNOWN` in place of each unknown value.
+
+    Raises TooDeep for a value nested deeper than MAX_DEPTH.
+    """
     if isinstance(value, str):
         return UNKNOWN if value == UNKNOWN_STRING_VALUE else value
+    if isinstance(value, (Mapping, Sequence)) and depth >= MAX_DEPTH:
+        raise TooDeep()
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key in value:
             try:
-                out[key] = plain(value[key])
+                out[key] = plain(value[key], depth + 1)
             except UnknownValueError:
                 out[key] = UNKNOWN
         return out
@@ -113,7 +130,7 @@ def plain(value: Any) -> Any:
         items: list[Any] = []
         for index in range(len(value)):
             try:
-                items.append(plain(value[index]))
+                items.append(plain(value[index], depth + 1))
             except UnknownValueError:
                 items.append(UNKNOWN)
         return items
@@ -121,12 +138,16 @@ def plain(value: Any) -> Any:
 
 
 def contains_unknown(value: Any) -> bool:
-    if value is UNKNOWN:
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_unknown(v) for v in value)
+    """Whether an unknown is anywhere inside `value` (iterative: any depth, no RecursionError)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if item is UNKNOWN:
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 
@@ -147,6 +168,8 @@ def load_document(value: Any) -> dict[str, Any]:
             value = plain(json.loads(value))
         except json.JSONDecodeError as error:
             raise DocumentError(f"is not valid JSON ({error.msg} at character {error.pos})") from None
+        except (RecursionError, TooDeep):
+            raise DocumentError(f"nests deeper than {MAX_DEPTH} levels") from None
     if not isinstance(value, dict):
         raise DocumentError("is not a JSON object")
     return value
@@ -182,22 +205,66 @@ def compact_size(value: Any) -> int:
     return len(re.sub(r"\s", "", text))
 
 
-_GLOB_CACHE: dict[str, re.Pattern[str]] = {}
+def collapse_stars(pattern: str) -> str:
+    """The same pattern with every run of `*` written once (`a**b` -> `a*b`): they match the same strings."""
+    return re.sub(r"\*{2,}", "*", pattern)
 
 
-def glob_regex(pattern: str, case_sensitive: bool = True) -> re.Pattern[str]:
-    """IAM/ECR wildcard matching: `*` any run of characters, `?` exactly one."""
-    key = pattern if case_sensitive else "\0" + pattern
-    compiled = _GLOB_CACHE.get(key)
-    if compiled is None:
-        body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-        compiled = re.compile(body, 0 if case_sensitive else re.IGNORECASE | re.DOTALL)
-        _GLOB_CACHE[key] = compiled
-    return compiled
+@functools.lru_cache(maxsize=65536)
+def _glob_segments(pattern: str) -> tuple[str, ...]:
+    """The segments between the stars of a pattern (`?` kept in them)."""
+    return tuple(collapse_stars(pattern).split("*"))
+
+
+def _segment_at(segment: str, value: str, start: int) -> bool:
+    """Whether `segment` (literal, `?` = any one character) matches `value` at `start`."""
+    if start + len(segment) > len(value):
+        return False
+    return all(c == "?" or c == value[start + i] for i, c in enumerate(segment))
+
+
+def _find_segment(segment: str, value: str, start: int, end: int) -> int:
+    """The leftmost position >= start where `segment` matches inside value[:end]; -1 when none."""
+    if "?" not in segment:
+        return value.find(segment, start, end)
+    anchor = max(segment.split("?"), key=len)
+    offset = segment.index(anchor)
+    position = start
+    while position + len(segment) <= end:
+        if anchor:
+            found = value.find(anchor, position + offset, end - (len(segment) - offset - len(anchor)))
+            if found < 0:
+                return -1
+            position = found - offset
+        if _segment_at(segment, value, position):
+            return position
+        position += 1
+    return -1
 
 
 def glob_match(pattern: str, value: str, case_sensitive: bool = True) -> bool:
-    return glob_regex(pattern, case_sensitive).fullmatch(value) is not None
+    """IAM/ECR wildcard matching: `*` any run of characters, `?` exactly one.
+
+    Never backtracks: the segments between stars are matched leftmost-first, each once (the
+    leftmost match of a segment leaves the most room for the rest, so it is the right one).
+    Time is about len(value) per segment, whatever the number of wildcards (`ecr:********zq`).
+    """
+    if not case_sensitive:
+        pattern, value = pattern.lower(), value.lower()
+    segments = _glob_segments(pattern)
+    if len(segments) == 1:
+        return len(value) == len(pattern) and _segment_at(pattern, value, 0)
+    first, last = segments[0], segments[-1]
+    if len(first) + len(last) > len(value) or not _segment_at(first, value, 0) \
+            or not _segment_at(last, value, len(value) - len(last)):
+        return False
+    position, end = len(first), len(value) - len(last)
+    for segment in segments[1:-1]:
+        found = _find_segment(segment, value, position, end)
+        if found < 0:
+            return False
+        position = found + len(segment)
+    return True
 
 
 def has_wildcard(value: str) -> bool:
@@ -365,19 +432,32 @@ def _policy(
 
     def judged(args: Any, subject: Any, report_violation: ReportViolation) -> None:
         skipped = Skipped()
-        for finding in check(subject, with_defaults(args.get_config() or {}, properties), skipped):
+        config = with_defaults(args.get_config() or {}, properties)
+        if kind == "stack":
+            findings = _judge_stack(name, check, subject, config, skipped)
+        else:
+            findings = _judge_one(name, check, subject, config, skipped)
+        for finding in findings:
             report_violation(finding.message, finding.urn if kind == "stack" else None)
         _raise_for_skipped(skipped)
 
     def validate_resource(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type in wanted:
-            judged(args, Resource(args.resource_type, args.name, args.urn, plain(args.props),
+            try:
+                props = plain(args.props)
+            except TooDeep as error:
+                report_violation(unjudgeable(name, args.resource_type, args.name, error).message, None)
+                return
+            judged(args, Resource(args.resource_type, args.name, args.urn, props,
                                   protect=bool(getattr(args.opts, "protect", False)),
                                   provider_region=provider_region(getattr(args, "provider", None))),
                    report_violation)
 
     def validate_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        judged(args, stack_resources(args.resources, wanted), report_violation)
+        resources, unreadable = stack_resources(args.resources, wanted, name)
+        for finding in unreadable:
+            report_violation(finding.message, finding.urn)
+        judged(args, resources, report_violation)
 
     policy_class = ResourceValidationPolicy if kind == "resource" else StackValidationPolicy
     return policy_class(
@@ -397,24 +477,85 @@ stack_policy = functools.partial(_policy, "stack")
 """A stack policy (AnalyzeStack): keyword arguments as `_policy`, `check` a StackChecker."""
 
 
-def stack_resources(resources: Iterable[Any], types: frozenset[str]) -> list[Resource]:
-    """The resources of the wanted types, converted once (other resources are never touched)."""
+def stack_resources(resources: Iterable[Any], types: Container[str],
+                    policy: str = "") -> tuple[list[Resource], list[Finding]]:
+    """The resources of the wanted types, converted once (other resources are never touched).
+
+    A resource whose properties cannot be read (nested deeper than MAX_DEPTH) is left out and
+    returned as a finding of `policy`, so the others are still judged.
+    """
     out = []
+    unreadable = []
     for r in resources:
         if r.resource_type not in types:
+            continue
+        try:
+            props = plain(r.props)
+        except TooDeep as error:
+            unreadable.append(unjudgeable(policy, r.resource_type, r.name, error, r.urn))
             continue
         out.append(Resource(
             resource_type=r.resource_type,
             name=r.name,
             urn=r.urn,
-            props=plain(r.props),
+            props=props,
             protect=bool(getattr(r.opts, "protect", False)),
             dependencies=[d.urn for d in (r.dependencies or [])],
             property_dependencies={k: [d.urn for d in v] for k, v in (r.property_dependencies or {}).items()},
             parent=_parent_urn(r),
             provider_region=provider_region(getattr(r, "provider", None)),
         ))
-    return out
+    return out, unreadable
+
+
+def unjudgeable(policy: str, resource_type: str, name: str, error: BaseException, urn: str | None = None) -> Finding:
+    """The finding for a resource a policy could not judge: the guard fails closed, never crashes."""
+    reason = str(error) if isinstance(error, ValueError) and str(error) else type(error).__name__
+    return Finding(f"The {resource_type} '{name}' could not be judged by {policy}: its input has a shape the guard "
+                   f"cannot read ({reason}), and what the guard cannot judge it refuses. Give every property the "
+                   "shape the provider documents (objects, lists and strings where they belong, under "
+                   f"{MAX_DEPTH} levels of nesting).", urn)
+
+
+def _judge_one(policy: str, check: Callable[..., list[Finding]], resource: Resource, config: Mapping[str, Any],
+               skipped: Skipped) -> list[Finding]:
+    """One resource's findings; a checker that fails on its input is one finding, never a failed RPC."""
+    try:
+        return check(resource, config, skipped)
+    except (UnknownValueError, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        return [unjudgeable(policy, resource.resource_type, resource.name, error)]
+
+
+def _judge_stack(policy: str, check: Callable[..., list[Finding]], resources: list[Resource],
+                 config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    """The stack's findings. When the checker fails, each resource it fails on alone is left out and
+    named as unjudged, and the rest are judged together again, so no other verdict is lost."""
+    try:
+        return check(resources, config, skipped)
+    except (UnknownValueError, KeyboardInterrupt):
+        raise
+    except Exception:
+        pass
+    failing: list[Finding] = []
+    rest: list[Resource] = []
+    for resource in resources:
+        try:
+            check([resource], config, Skipped())
+        except UnknownValueError:
+            pass
+        except Exception as error:
+            failing.append(unjudgeable(policy, resource.resource_type, resource.name, error, resource.urn))
+            continue
+        rest.append(resource)
+    try:
+        return [*failing, *check(rest, config, skipped)]
+    except (UnknownValueError, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        return [*failing, Finding(f"The stack could not be judged by {policy} ({type(error).__name__}): the guard "
+                                  "refuses what it cannot judge. Check the shapes of the resources it reads.")]
 
 
 def _parent_urn(resource: Any) -> str:
@@ -431,7 +572,7 @@ def provider_region(provider: Any) -> Any:
         return None
     try:
         props = plain(provider.props)
-    except UnknownValueError:
+    except (UnknownValueError, TooDeep):  # a provider nobody can read has a region nobody knows
         return UNKNOWN
     region = props.get("region") if isinstance(props, dict) else None
     return region if region not in (None, "") else None

@@ -36,6 +36,9 @@ class Condition:
     operator: str
     key: str
     values: tuple[str, ...]
+    """The known values (an unknown one, at a first preview, is left out and sets `partial`)."""
+    partial: bool = False
+    """Whether some value was unknown: such a condition never counts as confining (fail closed)."""
 
     @property
     def base_operator(self) -> str:
@@ -52,18 +55,38 @@ class Condition:
         return self.operator.endswith("IfExists")
 
 
+UNKNOWN_KEY = "*"
+"""The key of a condition the engine does not know yet (see `conditions`)."""
+
+
 def conditions(statement: Mapping[str, Any]) -> list[Condition]:
+    """The statement's conditions. A block or operator that is wholly unknown yields one condition on
+    UNKNOWN_KEY: whatever it turns out to be, a rule may only leave the verdict it would decide to a later
+    preview (it may confine), never read it as absent."""
     block = statement.get("Condition")
     out: list[Condition] = []
+    if is_unknown(block):
+        return [Condition("", UNKNOWN_KEY, (), partial=True)]
     if not isinstance(block, dict):
         return out
     for operator, entries in block.items():
+        if is_unknown(entries):
+            out.append(Condition(str(operator), UNKNOWN_KEY, (), partial=True))
         if not isinstance(entries, dict):
             continue
         for key, values in entries.items():
-            out.append(Condition(str(operator), str(key).lower(),
-                                 tuple(v if isinstance(v, str) else _text(v) for v in as_list(values))))
+            items = as_list(values)
+            known = tuple(v if isinstance(v, str) else _text(v) for v in items if not is_unknown(v))
+            out.append(Condition(str(operator), str(key).lower(), known, partial=len(known) != len(items)))
     return out
+
+
+def conditions_known(statement: Mapping[str, Any]) -> bool:
+    """Whether every operator and key of the Condition block is known (values may still be unknown)."""
+    block = statement.get("Condition")
+    if is_unknown(block):
+        return False
+    return not isinstance(block, dict) or all(isinstance(e, dict) for e in block.values())
 
 
 def _text(value: Any) -> str:
@@ -81,7 +104,8 @@ def principals(statement: Mapping[str, Any]) -> dict[str, list[str]]:
         return {"*": [value]} if value == "*" else {"AWS": [value]}
     if not isinstance(value, dict):
         return {}
-    return {str(k): [v if isinstance(v, str) else _text(v) for v in as_list(vs)] for k, vs in value.items()}
+    return {str(k): [v if isinstance(v, str) else _text(v) for v in as_list(vs) if not is_unknown(v)]
+            for k, vs in value.items() if not is_unknown(vs)}
 
 
 def is_public_principal(kind: str, value: str) -> bool:
@@ -102,6 +126,21 @@ def principal_account(value: str) -> str | None:
     if match and ACCOUNT_ID.match(match.group(1)):
         return match.group(1)
     return None
+
+
+def named_aws_principals(found: Mapping[str, list[str]]) -> tuple[dict[str, str], list[str]]:
+    """({value: account} of the AWS principals that name one account, [values that name none]); public ones aside."""
+    named: dict[str, str] = {}
+    unnamed: list[str] = []
+    for value in found.get("AWS", []):
+        if is_public_principal("AWS", value):
+            continue
+        account = principal_account(value)
+        if account is None:
+            unnamed.append(value)
+        else:
+            named[value] = account
+    return named, unnamed
 
 
 # Condition keys that describe the *calling principal*: only these can confine a public principal.
@@ -134,17 +173,22 @@ def scoping_conditions(statement: Mapping[str, Any]) -> list[Condition]:
     Counted: a key describing the caller (SCOPING_KEYS) under a positive operator, plain or
     `ForAnyValue:`, whose every value names a concrete account (12 digits, or an ARN with a
     literal account) or organisation (`o-...`, no wildcard): one wildcard value (`o-*`,
-    `2109*`) lets every organisation or account through, since the values are OR-ed.
+    `2109*`) lets every organisation or account through, since the values are OR-ed. A condition
+    that is not known yet (a first preview) may confine: it is kept, and its known values are judged.
     """
     out = []
     for condition in conditions(statement):
+        if condition.key == UNKNOWN_KEY:
+            out.append(condition)
+            continue
         if condition.key not in SCOPING_KEYS or condition.if_exists:
             continue
         if condition.set_qualifier.lower() == "forallvalues":
             continue
         if condition.base_operator not in _SCOPING_OPERATORS:
             continue
-        if not condition.values or not all(_confining_value(condition.key, v) for v in condition.values):
+        if not (condition.values or condition.partial) \
+                or not all(_confining_value(condition.key, v) for v in condition.values):
             continue
         out.append(condition)
     return out
@@ -253,11 +297,37 @@ def shape_problems(document: Mapping[str, Any], kind: str) -> list[tuple[int | N
                 problems.append((index, "names a Principal, which an identity policy cannot"))
         elif "Principal" not in statement and "NotPrincipal" not in statement:
             problems.append((index, "has no Principal"))
+        for key in ("Principal", "NotPrincipal"):
+            if key in statement and (problem := principal_problem(key, statement[key])):
+                problems.append((index, problem))
         condition = statement.get("Condition")
         if condition is not None and not is_unknown(condition) and not (
                 isinstance(condition, dict) and all(isinstance(v, dict) or is_unknown(v) for v in condition.values())):
             problems.append((index, "has a Condition that is not an object of operator: {key: values}"))
     return problems
+
+
+PRINCIPAL_KEYS = ("AWS", "Federated", "Service", "CanonicalUser")
+
+
+def principal_problem(key: str, value: Any) -> str | None:
+    """Why a Principal/NotPrincipal is not `"*"` or {AWS|Federated|Service|CanonicalUser: string(s)}; None if fine.
+
+    IAM reads the keys case-sensitively and rejects any other form; a guard that reads `aws` as
+    `AWS`, or skips it, judges a different document than the one AWS would (or would not) accept.
+    """
+    if is_unknown(value) or value == "*":
+        return None
+    if not isinstance(value, dict):
+        return f"has a {key} that is neither \"*\" nor an object of {', '.join(PRINCIPAL_KEYS)}"
+    if not value:
+        return f"has an empty {key}"
+    for kind, entries in value.items():
+        if kind not in PRINCIPAL_KEYS:
+            return f"has a {key} key {kind!r}, not one of {', '.join(PRINCIPAL_KEYS)} (keys are case-sensitive)"
+        if not _strings(entries):
+            return f"has a {key} {kind} that is not a string or a list of strings"
+    return None
 
 
 def _strings(value: Any) -> bool:
@@ -270,10 +340,12 @@ def _strings(value: Any) -> bool:
 def judged_statements(document: Mapping[str, Any]) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
     """(index, statement) of the statements that can be judged, and whether anything was unknown.
 
-    An unknown inside an Action or Resource list hides only that entry: what is known is granted
-    all the same. A statement whose Effect, Principal or Condition holds an unknown cannot be
-    judged at all (an unknown condition may confine it). Malformed statements are left out here;
-    callers report `shape_problems` for them.
+    An unknown inside an Action, Resource or Principal list hides only that entry: what is known
+    is granted all the same. Conditions never narrow a grant in the guard's reading, so an
+    unknown inside a Condition does not drop the statement: it is judged as if that condition
+    confined nothing (`Condition.partial`). Only a statement whose Effect or whole Principal is
+    unknown cannot be judged. Malformed statements are left out here; callers report
+    `shape_problems` for them.
     """
     out = []
     partial = is_unknown(document.get("Statement"))
@@ -281,19 +353,17 @@ def judged_statements(document: Mapping[str, Any]) -> tuple[list[tuple[int, dict
         if not isinstance(statement, dict):
             partial = partial or is_unknown(statement)
             continue
-        if any(contains_unknown(statement.get(k)) for k in ("Effect", "Principal", "NotPrincipal", "Condition")):
+        if any(is_unknown(statement.get(k)) for k in ("Effect", "Principal", "NotPrincipal")):
             partial = True
             continue
         cleaned: dict[str, Any] = {}
         for key, value in statement.items():
+            partial = partial or contains_unknown(value)
             if isinstance(value, list) and key != "Condition":
                 known = [v for v in value if not is_unknown(v)]
-                partial = partial or len(known) != len(value)
                 if known:
                     cleaned[key] = known
-            elif is_unknown(value):
-                partial = True
-            else:
+            elif not is_unknown(value) or key == "Condition":
                 cleaned[key] = value
         out.append((index, cleaned))
     return out, partial

@@ -49,14 +49,18 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .common import (
+    OIDC_PROVIDER,
     ROLE,
     Finding,
     Resource,
     Skipped,
+    collapse_stars,
     config_bool,
     config_strings,
+    glob_match,
     has_wildcard,
     is_allow,
+    is_unknown,
     pack_config,
     resource_policy,
     subject_parts,
@@ -66,6 +70,7 @@ from .documents import (
     Condition,
     Document,
     conditions,
+    conditions_known,
     judged_statements,
     malformed_message,
     open_document,
@@ -155,14 +160,7 @@ def subject_problems(value: str, like: bool, config: Mapping[str, Any]) -> list[
                         f"is false ({pack_config(POLICY, 'allowAnyRef')}); name the branches (ref:refs/heads/<b>), "
                         "tags or environments")
     elif like and not any_ref and not allow_any_ref:
-        for prefix, key, plural in (("ref:refs/heads/", "allowAnyBranch", "branches"),
-                                    ("environment:", "allowAnyEnvironment", "environments")):
-            rest = context[len(prefix):]
-            if context.startswith(prefix) and has_wildcard(rest) and rest.strip("*?") == "" \
-                    and not config_bool(config, key, False):
-                problems.append(f"it matches any of the repository's {plural} (anyone who can push a branch or "
-                                f"name an environment in a workflow gets the role), and {key} is false "
-                                f"({pack_config(POLICY, key)}); name the {plural}")
+        problems.extend(ref_pattern_problems(context, config))
     if not any_ref and context == "pull_request" and not config_bool(config, "allowPullRequests", False):
         problems.append("it trusts pull_request workflows (code not yet reviewed), and allowPullRequests is false "
                         f"({pack_config(POLICY, 'allowPullRequests')})")
@@ -194,6 +192,46 @@ def repository_id_problems(label: str, pins: list[Condition], subjects: list[Con
     return sorted(problems)
 
 
+_ANY_OF = (("ref:refs/heads/", "allowAnyBranch", "branches"), ("ref:refs/tags/", "allowAnyTag", "tags"),
+           ("environment:", "allowAnyEnvironment", "environments"))
+
+
+def named_ref_pattern(ref: str, allowed: list[str]) -> bool:
+    """Whether the pack config names the ref pattern: equal to an entry, or inside one written with `*` only.
+
+    An entry without `?` that matches the pattern read literally matches everything the pattern does: each of
+    the pattern's wildcards falls inside a run one of the entry's stars covers.
+    """
+    ref = collapse_stars(ref)
+    return any(ref == collapse_stars(entry) or ("?" not in entry and glob_match(entry, ref)) for entry in allowed)
+
+
+def ref_pattern_problems(context: str, config: Mapping[str, Any]) -> list[str]:
+    """Why a wildcard context under StringLike lets in more than the config names (empty when it is fine).
+
+    Any branch / tag / environment needs allowAnyBranch / allowAnyTag / allowAnyEnvironment; any other
+    wildcard ref (`refs/heads/feature/*`, `refs/tags/*-rc`, `refs/heads/m*`) needs an allowedRefPatterns entry
+    naming it. Environment patterns (`environment:prod-*`) are not refs and stay accepted.
+    """
+    for prefix, key, plural in _ANY_OF:
+        rest = context[len(prefix):]
+        if context.startswith(prefix) and has_wildcard(rest) and rest.strip("*?") == "":
+            if config_bool(config, key, False):
+                return []
+            return [f"it matches any of the repository's {plural} (anyone who can push a branch or tag, or name an "
+                    f"environment in a workflow, gets the role), and {key} is false ({pack_config(POLICY, key)}); "
+                    f"name the {plural}"]
+    ref = context.removeprefix("ref:")
+    if context.startswith("ref:") and has_wildcard(ref):
+        allowed = config_strings(config, "allowedRefPatterns")
+        if not named_ref_pattern(ref, allowed):
+            listed = f" ({', '.join(allowed)})" if allowed else ""
+            return [f"the ref pattern '{ref}' is not one the pack config names{listed}: anyone who can push a "
+                    "matching branch or tag gets the role; name exact refs, or add the pattern to "
+                    f"{pack_config(POLICY, 'allowedRefPatterns')}"]
+    return []
+
+
 def federated_problems(statement: Mapping[str, Any], label: str, extra: frozenset[str],
                        allowed: frozenset[str]) -> list[str]:
     """Federated principals that are neither GitHub's issuer nor configured."""
@@ -220,7 +258,7 @@ def trust_problems(document: Mapping[str, Any] | Document, config: Mapping[str, 
         if not is_allow(statement):
             continue
         problems.extend(federated_problems(statement, label, extra, allowed))
-        if not trusts_github(statement, extra):
+        if not trusts_github(statement, extra) or not conditions_known(statement):
             continue
         claims = [(c, _claim(c, extra)) for c in conditions(statement)]
         audiences = [c for c, claim in claims if claim == "aud"]
@@ -232,7 +270,7 @@ def trust_problems(document: Mapping[str, Any] | Document, config: Mapping[str, 
                             f"'<issuer>:aud': '{AUDIENCE}'{ignored}")
         for condition in pinned:
             wrong = [v for v in condition.values if v != AUDIENCE]
-            if wrong or not condition.values:
+            if wrong or not (condition.values or condition.partial):
                 problems.append(f"{label} accepts the audience {', '.join(repr(v) for v in wrong) or 'of any value'}"
                                 f" ('{condition.key}'); the only audience for AWS is '{AUDIENCE}'")
         constraining = [c for c in subjects if _counts(c, ("StringEquals", "StringLike"))]
@@ -241,7 +279,7 @@ def trust_problems(document: Mapping[str, Any] | Document, config: Mapping[str, 
             problems.append(f"{label} does not constrain the subject: any GitHub workflow could assume the role; "
                             f"add StringEquals or StringLike '<issuer>:sub': 'repo:<owner>/<repo>:<ref>'{ignored}")
         for condition in constraining:
-            if not condition.values:
+            if not (condition.values or condition.partial):
                 problems.append(f"{label} has an empty '{condition.key}' list")
             for value in condition.values:
                 for problem in subject_problems(value, condition.operator == "StringLike", config):
@@ -252,7 +290,25 @@ def trust_problems(document: Mapping[str, Any] | Document, config: Mapping[str, 
     return problems
 
 
+def check_oidc_provider(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    """An OIDC provider grants nothing by itself (roles that trust it are judged); its issuer must be one we trust."""
+    url = resource.props.get("url")
+    if is_unknown(url):
+        skipped.add(f"{resource.name}.url")
+        return []
+    extra = frozenset(issuer_host(i) for i in config_strings(config, "issuers"))
+    allowed = frozenset(config_strings(config, "allowedFederated"))
+    if isinstance(url, str) and (is_github_issuer(url, extra) or url in allowed
+                                 or issuer_host(url) in {issuer_host(a) for a in allowed}):
+        return []
+    return [Finding(f"The IAM OIDC provider '{resource.name}' registers the issuer {url!r}, which is not GitHub's "
+                    f"({GITHUB_ISSUER}) nor listed in issuers or allowedFederated: roles could be made to trust "
+                    f"its tokens; register GitHub's issuer, or list the issuer in {pack_config(POLICY, 'issuers')}.")]
+
+
 def check_github_trust(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    if resource.resource_type == OIDC_PROVIDER:
+        return check_oidc_provider(resource, config, skipped)
     subject = f"The trust policy (assumeRolePolicy) of IAM role '{resource.label}'"
     document = open_document(resource.props.get("assumeRolePolicy"), RESOURCE_BASED, skipped,
                              f"{resource.name}.assumeRolePolicy")
@@ -263,12 +319,15 @@ def check_github_trust(resource: Resource, config: Mapping[str, Any], skipped: S
     return findings
 
 
+MODELLED_TYPES: frozenset[str] = frozenset({ROLE, OIDC_PROVIDER})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
+
 POLICIES = [
     resource_policy(
         name=POLICY,
         description="IAM roles may trust only GitHub's OIDC issuer (or configured providers); GitHub-trusted roles "
                     "must pin the STS audience and name the allowed repositories and refs.",
-        resource_types=(ROLE,),
+        resource_types=sorted(MODELLED_TYPES),
         check=check_github_trust,
         severity=Severity.CRITICAL,
         remediation_steps="In every statement that trusts token.actions.githubusercontent.com: StringEquals "
@@ -288,6 +347,12 @@ POLICIES = [
                                            "pull request) is accepted."},
             "allowAnyBranch": {"type": "boolean", "default": False,
                                "description": "Whether ref:refs/heads/* (any branch of a repository) is accepted."},
+            "allowAnyTag": {"type": "boolean", "default": False,
+                            "description": "Whether ref:refs/tags/* (any tag of a repository) is accepted."},
+            "allowedRefPatterns": {"type": "array", "items": {"type": "string"}, "default": [],
+                                   "description": "Ref patterns a StringLike subject may use (e.g. "
+                                                  "refs/heads/release/*, refs/tags/v*); any other wildcard ref is "
+                                                  "refused unless allowAnyRef."},
             "allowAnyEnvironment": {"type": "boolean", "default": False,
                                     "description": "Whether environment:* (any environment of a repository) is "
                                                    "accepted."},

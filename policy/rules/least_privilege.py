@@ -56,8 +56,10 @@ from .common import (
     as_list,
     config_bool,
     config_strings,
+    glob_match,
     has_wildcard,
     is_allow,
+    is_unknown,
     pack_config,
     quoted,
     resource_policy,
@@ -67,6 +69,7 @@ from .documents import (
     ACCOUNT_ID,
     IDENTITY,
     RESOURCE_BASED,
+    UNKNOWN_KEY,
     Condition,
     Document,
     condition_accounts,
@@ -76,12 +79,13 @@ from .documents import (
     is_public_principal,
     judged_statements,
     malformed_message,
+    named_aws_principals,
     open_document,
     principal_account,
     principals,
     scoping_conditions,
 )
-from .iam_actions import Action, expand, names_every_resource
+from .iam_actions import Action, expand, names_every_resource, patterns_cover_every
 from .managed_policies import aws_managed_document, aws_managed_name
 
 SENSITIVE_ACTIONS = frozenset(a.lower() for a in (
@@ -146,14 +150,15 @@ def positive(condition: Condition) -> bool:
 
 def selects_resources(statement: Mapping[str, Any]) -> bool:
     """Whether a condition narrows which resources the statement reaches (resource tags, kms:ViaService)."""
-    return any(_SELECTING_KEY.match(c.key) and positive(c) and c.values and all(v.strip("*?") for v in c.values)
-               for c in conditions(statement))
+    return any(c.key == UNKNOWN_KEY or (_SELECTING_KEY.match(c.key) and positive(c) and (c.values or c.partial)
+                                        and all(v.strip("*?") for v in c.values)) for c in conditions(statement))
 
 
 def passed_to_service(statement: Mapping[str, Any]) -> bool:
     """Whether an `iam:PassedToService` condition names AWS services (no wildcard-only value, positive operator)."""
-    return any(c.key == "iam:passedtoservice" and positive(c) and c.values
-               and all(_SERVICE_PRINCIPAL.match(v) for v in c.values) for c in conditions(statement))
+    return any(c.key == UNKNOWN_KEY or (c.key == "iam:passedtoservice" and positive(c) and (c.values or c.partial)
+                                        and all(_SERVICE_PRINCIPAL.match(v) for v in c.values))
+               for c in conditions(statement))
 
 
 def _role_account(resource: str) -> str | None:
@@ -182,8 +187,8 @@ def statement_problems(statement: Mapping[str, Any], config: Mapping[str, Any] |
                         "list the resources instead")
     actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
     resources = [r for r in as_list(statement.get("Resource")) if isinstance(r, str)]
-    every = [r for r in resources if names_every_resource(r)] + (["NotResource"] if "NotResource" in statement
-                                                                  else [])
+    every = list(dict.fromkeys([*(r for r in resources if names_every_resource(r)), *patterns_cover_every(resources)]))
+    every += ["NotResource"] if "NotResource" in statement else []
     admin = [a for a in actions if a.strip("*?") == "" or has_wildcard(a.partition(":")[0])]
     service_wide = [a for a in actions if a not in admin and a.partition(":")[2].strip("*?") == ""]
     if admin:
@@ -301,6 +306,46 @@ def trust_principal_problems(document: Document, config: Mapping[str, Any]) -> l
     return problems
 
 
+def _unconditional_grants(document: Mapping[str, Any]) -> list[tuple[frozenset[str], list[str]]] | None:
+    """(actions, resource patterns) of each Allow statement; None when one cannot be read that plainly."""
+    out = []
+    for _, statement in judged_statements(document)[0]:
+        if not is_allow(statement):
+            continue
+        if {"NotAction", "NotResource", "Condition"} & set(statement):
+            return None
+        actions: set[str] = set()
+        for entry in as_list(statement.get("Action")):
+            found = expand(entry) if isinstance(entry, str) else None
+            if not found:
+                return None
+            actions |= {a.full_name.lower() for a in found}
+        out.append((frozenset(actions), [r for r in as_list(statement.get("Resource")) if isinstance(r, str)]))
+    return out
+
+
+def grants_within(document: Mapping[str, Any], allowed: list[Mapping[str, Any]]) -> bool:
+    """Whether every action on every resource the document allows is allowed, unconditionally, by one of `allowed`.
+
+    Such a policy grants nothing the environment has not accepted already (e.g. App Runner's
+    AWSAppRunnerServicePolicyForECRAccess: ECR pulls on '*', all inside AmazonEC2ContainerRegistryReadOnly),
+    so judging it again would only refuse a name. Deny statements only take away; anything not read
+    plainly (NotAction, NotResource, a condition, an action the IAM dataset does not know) is not within.
+    """
+    wanted = _unconditional_grants(document)
+    granted = [g for d in allowed if (g := _unconditional_grants(d)) is not None]
+    if not wanted:
+        return False
+    return all(any(action in actions and any(_covers(pattern, resource) for pattern in patterns)
+                   for grants in granted for actions, patterns in grants)
+               for wanted_actions, resources in wanted for action in wanted_actions for resource in resources)
+
+
+def _covers(pattern: str, resource: str) -> bool:
+    """Whether the Resource `pattern` matches all `resource` does (sound for a pattern without `?`)."""
+    return pattern == resource or ("?" not in pattern and glob_match(pattern, resource))
+
+
 def managed_policy_problem(arn: Any, config: Mapping[str, Any]) -> str | None:
     """Why attaching the AWS managed policy `arn` is refused (None: not AWS managed, or allowed)."""
     name = aws_managed_name(arn)
@@ -310,6 +355,9 @@ def managed_policy_problem(arn: Any, config: Mapping[str, Any]) -> str | None:
     if name in allowed or arn in allowed:
         return None
     document = aws_managed_document(name)
+    if document is not None and grants_within(document, [d for a in allowed if (d := aws_managed_document(
+            aws_managed_name(a) or a)) is not None]):
+        return None
     if document is None:
         grants = "which the pack's data does not know, so what it grants cannot be judged"
     else:
@@ -320,7 +368,115 @@ def managed_policy_problem(arn: Any, config: Mapping[str, Any]) -> str | None:
             f"resources, or allow it ({pack_config(POLICY, 'allowedManagedPolicies')})")
 
 
+# --- KMS keys and grants; IAM Identity Center permission sets ----------------------------------------
+
+KMS_KEY = "aws:kms/key:Key"
+KMS_KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+KMS_GRANT = "aws:kms/grant:Grant"
+KMS_ALIAS = "aws:kms/alias:Alias"
+SSO_PERMISSION_SET = "aws:ssoadmin/permissionSet:PermissionSet"
+SSO_INLINE_POLICY = "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy"
+SSO_MANAGED_ATTACHMENT = "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment"
+SSO_CUSTOMER_ATTACHMENT = "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment"
+
+
+def key_policy_problems(document: Document, config: Mapping[str, Any]) -> list[str]:
+    """Who besides named principals of allowed accounts (and AWS services) a KMS key policy lets use the key.
+
+    Judged like a trust policy: `*`, `{"AWS": "*"}` or a wildcard account need a condition that pins the
+    caller to concrete accounts or one organisation, `NotPrincipal` never passes, and every account named
+    must be in allowedAccounts. Whoever may decrypt with the key reads every image it encrypts.
+    """
+    allowed_accounts = set(config_strings(config, "allowedAccounts"))
+    problems: list[str] = []
+    for label, statement in document.labelled():
+        if not is_allow(statement):
+            continue
+        actions = quoted(str(a) for a in as_list(statement.get("Action", statement.get("NotAction"))))
+        if "NotPrincipal" in statement:
+            problems.append(f"{label} uses NotPrincipal with Allow, which grants {actions} to everyone it does not "
+                            "list")
+            continue
+        found = principals(statement)
+        public = [v for kind, values in found.items() for v in values if is_public_principal(kind, v)]
+        if public and not scoping_conditions(statement):
+            problems.append(f"{label} grants {actions} to any principal ({quoted(public)}); name the principals")
+            continue
+        named, unnamed = named_aws_principals(found)
+        problems.extend(f"{label} names '{value}', which is not an IAM ARN or account id with a literal account; "
+                        "name principals by ARN" for value in unnamed)
+        accounts = set(condition_accounts(statement) or set()) if public else set()
+        outside = sorted(a for a in accounts | set(named.values()) if allowed_accounts and a not in allowed_accounts)
+        if outside:
+            problems.append(f"{label} grants {actions} to account(s) {quoted(outside)}, which are not in "
+                            f"allowedAccounts ({pack_config(POLICY, 'allowedAccounts')}): they could decrypt "
+                            "whatever the key encrypts")
+    return problems
+
+
+def grant_problem(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> str | None:
+    """Why a KMS grant reaches a principal outside the allowed accounts (None: fine or unknown)."""
+    allowed_accounts = set(config_strings(config, "allowedAccounts"))
+    for key in ("granteePrincipal", "retiringPrincipal"):
+        value = resource.props.get(key)
+        if is_unknown(value):
+            skipped.add(f"{resource.name}.{key}")
+            continue
+        if value is None or (key == "retiringPrincipal" and value == ""):
+            continue
+        if not isinstance(value, str) or (not _SERVICE_PRINCIPAL.match(value) and principal_account(value) is None):
+            return f"its {key} {value!r} is not an IAM ARN with a literal account nor an AWS service"
+        account = principal_account(value)
+        if account is not None and allowed_accounts and account not in allowed_accounts:
+            return (f"its {key} '{value}' is in account {account}, which is not in allowedAccounts "
+                    f"({pack_config(POLICY, 'allowedAccounts')})")
+    return None
+
+
+def check_kms_and_sso(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    kind, props = resource.resource_type, resource.props
+    if kind in (KMS_KEY, KMS_KEY_POLICY):
+        subject = f"The key policy of KMS key '{resource.name}'"
+        document = open_document(props.get("policy"), RESOURCE_BASED, skipped, f"{resource.name}.policy")
+        if document is None:
+            return []
+        findings = [Finding(malformed_message(subject, document))] if document.malformed else []
+        return findings + [Finding(f"{subject} is too open: {p}.") for p in key_policy_problems(document, config)]
+    if kind == KMS_GRANT:
+        problem = grant_problem(resource, config, skipped)
+        return [Finding(f"The KMS grant '{resource.name}' lets a principal outside this platform use the key "
+                        f"({quoted(str(o) for o in as_list(props.get('operations')))}): {problem}; grant keys "
+                        "only to principals of allowed accounts.")] if problem else []
+    if kind == SSO_INLINE_POLICY:
+        subject = f"The inline policy of IAM Identity Center permission set '{resource.name}'"
+        document = open_document(props.get("inlinePolicy"), IDENTITY, skipped, f"{resource.name}.inlinePolicy")
+        if document is None:
+            return []
+        findings = [Finding(malformed_message(subject, document))] if document.malformed else []
+        return findings + [Finding(f"{subject}: {label} {p}.") for label, statement in document.labelled()
+                           if is_allow(statement) for p in statement_problems(statement, config)]
+    if kind == SSO_MANAGED_ATTACHMENT:
+        arn = props.get("managedPolicyArn")
+        if is_unknown(arn):
+            skipped.add(f"{resource.name}.managedPolicyArn")
+            return []
+        problem = managed_policy_problem(arn, config)
+        return [Finding(f"The IAM Identity Center attachment '{resource.name}' {problem}.")] if problem else []
+    if kind == SSO_CUSTOMER_ATTACHMENT:
+        return [Finding(f"The IAM Identity Center attachment '{resource.name}' attaches a customer managed policy by "
+                        "name: its document lives in each target account, so the guard cannot judge what it grants "
+                        "and refuses it. Use a permission set inline policy (judged here) instead.")]
+    return []
+
+
+KMS_SSO_TYPES = (KMS_KEY, KMS_KEY_POLICY, KMS_GRANT, KMS_ALIAS, SSO_PERMISSION_SET, SSO_INLINE_POLICY,
+                 SSO_MANAGED_ATTACHMENT, SSO_CUSTOMER_ATTACHMENT)
+"""KMS and IAM Identity Center types this policy judges (an alias and a bare permission set grant nothing)."""
+
+
 def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
+    if resource.resource_type in KMS_SSO_TYPES:
+        return check_kms_and_sso(resource, config, skipped)
     findings = []
     for subject, path, value in identity_documents(resource):
         document = open_document(value, IDENTITY, skipped, f"{resource.name}.{path}")
@@ -353,6 +509,9 @@ def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped
 
 
 ATTACHMENTS = (ROLE_POLICY_ATTACHMENT, USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT, POLICY_ATTACHMENT)
+MODELLED_TYPES: frozenset[str] = frozenset({ROLE, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, *ATTACHMENTS,
+                                            *KMS_SSO_TYPES})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
 
 
 POLICIES = [
@@ -360,7 +519,7 @@ POLICIES = [
         name=POLICY,
         description="IAM policies must grant named actions on named resources, never wildcards, "
                     "permissions management or privilege escalation.",
-        resource_types=(ROLE, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, *ATTACHMENTS),
+        resource_types=sorted(MODELLED_TYPES),
         check=check_least_privilege,
         severity=Severity.CRITICAL,
         remediation_steps="List the exact actions (no '*', no 'service:*', no NotAction/NotResource) and the exact "

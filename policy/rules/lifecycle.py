@@ -299,11 +299,14 @@ def check_lifecycle(resources: list[Resource], config: Mapping[str, Any], skippe
     return findings
 
 
+MODELLED_TYPES: frozenset[str] = frozenset({REPOSITORY, LIFECYCLE_POLICY, CREATION_TEMPLATE})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
+
 POLICIES = [
     stack_policy(
         name="ecr-lifecycle-policy",
         description="Every ECR repository must have a valid lifecycle policy, so images do not pile up forever.",
-        resource_types=(REPOSITORY, LIFECYCLE_POLICY, CREATION_TEMPLATE),
+        resource_types=sorted(MODELLED_TYPES),
         check=check_lifecycle,
         severity=Severity.MEDIUM,
         config_properties={"allowTaggedExpiryByAge": {

@@ -139,12 +139,15 @@ def check_sizes(resources: list[Resource], config: Mapping[str, Any], skipped: S
     return findings
 
 
+MODELLED_TYPES: frozenset[str] = frozenset({ROLE, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY,
+                                            REPOSITORY_POLICY, LIFECYCLE_POLICY, CREATION_TEMPLATE})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
+
 POLICIES = [
     stack_policy(
         name="iam-policy-size",
         description="IAM and ECR policy documents must fit their AWS size quotas.",
-        resource_types=(ROLE, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, REPOSITORY_POLICY,
-                        LIFECYCLE_POLICY, CREATION_TEMPLATE),
+        resource_types=sorted(MODELLED_TYPES),
         check=check_sizes,
         severity=Severity.MEDIUM,
         remediation_steps="Shrink the document (merge statements, list subjects in one condition, use a "

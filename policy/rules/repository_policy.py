@@ -49,7 +49,6 @@ from .common import (
     Skipped,
     as_list,
     config_strings,
-    contains_unknown,
     is_allow,
     is_unknown,
     pack_config,
@@ -57,6 +56,7 @@ from .common import (
     resource_policy,
 )
 from .documents import (
+    ACCOUNT_ID,
     RESOURCE_BASED,
     Document,
     condition_accounts,
@@ -160,24 +160,75 @@ def policy_problems(document: Mapping[str, Any] | Document, config: Mapping[str,
     return problems
 
 
+def replication_problems(configuration: Any, skipped: Skipped, path: str,
+                         allowed: set[str]) -> list[tuple[str, str]]:
+    """(field, problem) for every destination outside `allowed` and every value of the wrong shape.
+
+    Each destination is judged on its own: an unknown one (a first preview) is noted in `skipped`
+    and never hides a known foreign one next to it.
+    """
+    if is_unknown(configuration):
+        skipped.add(path)
+        return []
+    if configuration is None:
+        return []
+    if not isinstance(configuration, dict):
+        return [("replicationConfiguration", "is not an object with rules")]
+    problems: list[tuple[str, str]] = []
+    for r_index, rule in enumerate(_items(configuration.get("rules"), "rules", skipped, path, problems)):
+        where = f"rules[{r_index}]"
+        if not isinstance(rule, dict):
+            problems.append((where, "is not an object with destinations"))
+            continue
+        for d_index, destination in enumerate(_items(rule.get("destinations"), f"{where}.destinations", skipped,
+                                                     path, problems)):
+            field = f"{where}.destinations[{d_index}]"
+            if not isinstance(destination, dict):
+                problems.append((field, "is not an object with registryId and region"))
+                continue
+            account = destination.get("registryId")
+            if is_unknown(account):
+                skipped.add(f"{path}.{field}.registryId")
+            elif not isinstance(account, str) or not ACCOUNT_ID.match(account):
+                problems.append((f"{field}.registryId", f"is {account!r}, not a 12-digit account id"))
+            elif allowed and account not in allowed:
+                problems.append((field, f"copies images to account {account} ({field}, region "
+                                        f"{destination.get('region')}), which is not in allowedReplicationAccounts "
+                                        f"({', '.join(sorted(allowed))}); replicate only to registries you control, "
+                                        f"or add the account ({pack_config(POLICY, 'allowedReplicationAccounts')})"))
+    return problems
+
+
+def _items(value: Any, field: str, skipped: Skipped, path: str, problems: list[tuple[str, str]]) -> list[Any]:
+    """The entries of a list input: unknown -> noted, None -> none, anything but a list -> a problem."""
+    if is_unknown(value):
+        skipped.add(f"{path}.{field}")
+        return []
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append((field, "is not a list"))
+        return []
+    known = [v for v in value if not is_unknown(v)]
+    if len(known) != len(value):
+        skipped.add(f"{path}.{field}")
+    return known
+
+
 def check_replication(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
     allowed = set(config_strings(config, "allowedReplicationAccounts"))
-    configuration = resource.props.get("replicationConfiguration")
-    if is_unknown(configuration) or contains_unknown(configuration):
-        skipped.add(f"{resource.name}.replicationConfiguration")
-        return []
-    findings = []
-    for r_index, rule in enumerate(as_list((configuration or {}).get("rules"))):
-        for d_index, destination in enumerate(as_list(rule.get("destinations"))):
-            account = str(destination.get("registryId", ""))
-            where = f"rules[{r_index}].destinations[{d_index}]"
-            if allowed and account not in allowed:
-                findings.append(Finding(
-                    f"The ECR replication configuration '{resource.name}' copies images to account {account} "
-                    f"({where}, region {destination.get('region')}), which is not in allowedReplicationAccounts "
-                    f"({', '.join(sorted(allowed))}); replicate only to registries you control, or add the account "
-                    f"({pack_config(POLICY, 'allowedReplicationAccounts')})."))
-    return findings
+    problems = replication_problems(resource.props.get("replicationConfiguration"), skipped,
+                                    f"{resource.name}.replicationConfiguration", allowed)
+    return [_replication_finding(resource.name, field, problem) for field, problem in problems]
+
+
+def _replication_finding(name: str, field: str, problem: str) -> Finding:
+    if problem.startswith("copies"):
+        return Finding(f"The ECR replication configuration '{name}' {problem}.")
+    where = "replicationConfiguration" if field == "replicationConfiguration" else f"replicationConfiguration.{field}"
+    return Finding(f"The ECR replication configuration '{name}' cannot be judged, and the guard refuses what it "
+                   f"cannot judge: {where} {problem}. Give it the shape the provider documents "
+                   "({rules: [{destinations: [{region, registryId}]}]}).")
 
 
 def check_repository_policy(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
@@ -202,12 +253,16 @@ def check_repository_policy(resource: Resource, config: Mapping[str, Any], skipp
     return findings
 
 
+MODELLED_TYPES: frozenset[str] = frozenset({REPOSITORY_POLICY, CREATION_TEMPLATE, REPLICATION, REGISTRY_POLICY,
+                                             *REGISTRY_SETTINGS})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
+
 POLICIES = [
     resource_policy(
         name=POLICY,
         description="ECR repository and registry policies must grant only named, allowed accounts: pull to allowed "
                     "accounts, push to allowed push accounts, management to none.",
-        resource_types=(REPOSITORY_POLICY, CREATION_TEMPLATE, REPLICATION, REGISTRY_POLICY, *REGISTRY_SETTINGS),
+        resource_types=sorted(MODELLED_TYPES),
         check=check_repository_policy,
         severity=Severity.CRITICAL,
         remediation_steps="Grant principals 'arn:aws:iam::<account>:root' of the accounts that need images: pull "

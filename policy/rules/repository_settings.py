@@ -34,6 +34,7 @@ from .common import (
     Skipped,
     config_bool,
     config_choice,
+    config_strings,
     is_unknown,
     pack_config,
     resource_policy,
@@ -119,8 +120,9 @@ def check_encryption(resource: Resource, config: Mapping[str, Any], skipped: Ski
         skipped.add(f"{resource.name}.encryptionConfigurations")
         return []
     level, description = found
+    foreign = foreign_key_finding(resource, config)
     if level >= wanted:
-        return []
+        return foreign
     fix = {
         "KMS": "set encryptionConfigurations to [{encryptionType: KMS}] (or KMS_DSSE)",
         "customer-managed-key": "set encryptionConfigurations to [{encryptionType: KMS, kmsKey: <your key ARN or "
@@ -130,7 +132,33 @@ def check_encryption(resource: Resource, config: Mapping[str, Any], skipped: Ski
         f"{subject(resource)} is encrypted with {description}, below the required minimum "
         f"'{minimum}' ({pack_config('ecr-encryption', 'minimum')}; encryptionConfigurations[0]). To fix, {fix}; "
         "encryption can only be chosen "
-        "when a repository is created, so this replaces it.")]
+        "when a repository is created, so this replaces it."), *foreign]
+
+
+def key_account(key: Any) -> str | None:
+    """The account of a KMS key given by ARN (`arn:<partition>:kms:<region>:<account>:key/...` or `alias/...`);
+    None for a key id or alias name, which ECR resolves in the repository's own account."""
+    if not isinstance(key, str) or not key.startswith("arn:"):
+        return None
+    parts = key.split(":")
+    return parts[4] if len(parts) > 5 else ""
+
+
+def foreign_key_finding(resource: Resource, config: Mapping[str, Any]) -> list[Finding]:
+    """A key of an account outside keyAccounts: its owner controls (and can revoke or read) every image."""
+    allowed = set(config_strings(config, "keyAccounts"))
+    entries = resource.props.get("encryptionConfigurations")
+    entry = entries[0] if isinstance(entries, list) and entries else entries
+    key = entry.get("kmsKey") if isinstance(entry, dict) else None
+    account = key_account(key)
+    if not allowed or account is None or account in allowed:
+        return []
+    return [Finding(
+        f"{subject(resource)} is encrypted with the KMS key '{key}' of account {account or '(none)'}, which is not "
+        f"in keyAccounts ({', '.join(sorted(allowed))}; {pack_config('ecr-encryption', 'keyAccounts')}): that "
+        "account's key policy decides who can read every image, and it can make them unreadable. Use a key of "
+        "this platform's accounts; encryption can only be chosen when a repository is created, so this "
+        "replaces it.")]
 
 
 # --- protect-registries ----------------------------------------------------------------------------
@@ -151,6 +179,9 @@ def check_protected(resource: Resource, config: Mapping[str, Any], skipped: Skip
             "images. Set forceDelete to false (or leave it unset)."))
     return findings
 
+
+MODELLED_TYPES: frozenset[str] = frozenset({REPOSITORY, CREATION_TEMPLATE})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
 
 POLICIES = [
     resource_policy(
@@ -175,7 +206,11 @@ POLICIES = [
                           "(or the level the environment requires); the repository is replaced.",
         config_properties={"minimum": {
             "type": "string", "enum": list(ENCRYPTION_LEVELS), "default": "KMS",
-            "description": "Weakest accepted encryption: AES256 < KMS (incl. KMS_DSSE) < customer-managed-key."}},
+            "description": "Weakest accepted encryption: AES256 < KMS (incl. KMS_DSSE) < customer-managed-key."},
+            "keyAccounts": {
+                "type": "array", "items": {"type": "string"}, "default": [],
+                "description": "Accounts whose KMS keys may encrypt repositories when a key is given by ARN; "
+                               "empty = any (a key id or alias is always the repository's own account)."}},
     ),
     resource_policy(
         name="protect-registries",

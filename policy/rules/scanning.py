@@ -13,13 +13,12 @@ name neither share the default provider's). An account and region has one scanni
 configuration, and each `pulumi up` of a second one replaces the first, so two in the same
 region are a violation, not double coverage.
 
-All filters of a region are compiled into one regular expression, so the check is linear in the
-resources.
+Filters are matched with `common.glob_match`, which never backtracks, so a filter with many
+wildcards costs no more than one with a few.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,7 +33,7 @@ from .common import (
     Skipped,
     as_list,
     contains_unknown,
-    glob_regex,
+    glob_match,
     is_unknown,
     stack_policy,
 )
@@ -97,6 +96,46 @@ def singleton_findings(resources: list[Resource]) -> list[Finding]:
         for region, found in by_region.items() if len(found) > 1]
 
 
+def rule_shape_problems(rules: Any) -> list[str]:
+    """'field problem' phrases for scanning rules ECR would not read as written (unknowns are not problems)."""
+    if is_unknown(rules) or rules is None:
+        return []
+    if not isinstance(rules, list):
+        return ["rules is not a list"]
+    problems = []
+    for index, rule in enumerate(rules):
+        where = f"rules[{index}]"
+        if is_unknown(rule):
+            continue
+        if not isinstance(rule, dict):
+            problems.append(f"{where} is not an object")
+            continue
+        frequency = rule.get("scanFrequency")
+        if not is_unknown(frequency) and not isinstance(frequency, str):
+            problems.append(f"{where}.scanFrequency is {frequency!r}, not a string")
+        filters = rule.get("repositoryFilters")
+        if is_unknown(filters) or filters is None:
+            continue
+        if not isinstance(filters, list):
+            problems.append(f"{where}.repositoryFilters is not a list")
+            continue
+        for f_index, entry in enumerate(filters):
+            value = entry.get("filter") if isinstance(entry, dict) else entry
+            if not is_unknown(entry) and not is_unknown(value) and not (isinstance(entry, dict)
+                                                                         and isinstance(value, str)):
+                problems.append(f"{where}.repositoryFilters[{f_index}] is not an object with a string filter")
+    return problems
+
+
+def shape_findings(resources: list[Resource]) -> list[Finding]:
+    """Registry scanning configurations whose rules have the wrong shape: refused, never read as 'no rule'."""
+    return [Finding(f"The registry scanning configuration '{r.name}' cannot be judged, and the guard refuses what "
+                    f"it cannot judge: {'; '.join(problems)}. Give rules the shape the provider documents "
+                    "([{scanFrequency, repositoryFilters: [{filter, filterType}]}]).", r.urn)
+            for r in resources if r.resource_type == REGISTRY_SCANNING
+            and (problems := rule_shape_problems(r.props.get("rules")))]
+
+
 def _covers_all_under(pattern: str, prefix: str) -> bool:
     """Whether a WILDCARD filter matches every repository name beginning with `prefix`."""
     if pattern == "*":
@@ -107,9 +146,8 @@ def _covers_all_under(pattern: str, prefix: str) -> bool:
 
 def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
     filters, complete = scanning_filters(resources, skipped)
-    combined = {region: re.compile("|".join(f"(?:{glob_regex(f).pattern})" for f in found))
-                for region, found in filters.items() if found}
-    findings = singleton_findings(resources)
+    combined = {region: found for region, found in filters.items() if found}
+    findings = [*singleton_findings(resources), *shape_findings(resources)]
     for resource in resources:
         region = resource.region
         if resource.resource_type in (REPOSITORY, CREATION_TEMPLATE) and is_unknown(region):
@@ -128,8 +166,7 @@ def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], ski
             if is_unknown(name):
                 skipped.add(f"{resource.name}.name")
                 continue
-            matcher = combined.get(region)
-            if isinstance(name, str) and matcher is not None and matcher.fullmatch(name):
+            if isinstance(name, str) and any(glob_match(f, name) for f in combined.get(region, ())):
                 continue
             if not complete:
                 skipped.add(f"{resource.name}: registry scanning coverage")
@@ -164,11 +201,14 @@ def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], ski
     return findings
 
 
+MODELLED_TYPES: frozenset[str] = frozenset({REPOSITORY, CREATION_TEMPLATE, REGISTRY_SCANNING})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
+
 POLICIES = [
     stack_policy(
         name="ecr-scan-on-push",
         description="Every ECR repository must scan images on push, itself or through a registry scanning rule.",
-        resource_types=(REPOSITORY, CREATION_TEMPLATE, REGISTRY_SCANNING),
+        resource_types=sorted(MODELLED_TYPES),
         check=check_scan_on_push,
         severity=Severity.HIGH,
         remediation_steps="Set imageScanningConfiguration.scanOnPush to true on the repository, or declare an "

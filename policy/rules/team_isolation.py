@@ -123,7 +123,11 @@ def repositories_reached(pattern: str, index: RepositoryIndex) -> Iterator[tuple
 
 
 POLICY = "team-isolation"
-CACHE_ACTIONS = frozenset({"ecr:BatchImportUpstreamImage", "ecr:CreateRepository"})
+IMPORT_UPSTREAM = "ecr:BatchImportUpstreamImage"
+"""Pull-through cache machinery: it imports an upstream image only into a repository under a pull-through
+cache rule's prefix, and no cache prefix may cover a team's namespace (that is a finding of its own), so on
+any resource it writes no team's repositories (`AmazonEC2ContainerRegistryPullOnly` grants it on '*')."""
+CACHE_ACTIONS = frozenset({IMPORT_UPSTREAM, "ecr:CreateRepository"})
 ECR_SERVICE_ACTIONS = frozenset({"ecr:CreateRepository", "ecr:TagResource"})
 ECR_SERVICE = "ecr.amazonaws.com"
 
@@ -223,6 +227,8 @@ def principal_writes(principal: Principal, index: RepositoryIndex, cache_prefixe
                 names = {a.full_name for a in scoped}
                 if names <= CACHE_ACTIONS and confined and any(
                         _literal(pattern.rsplit(_REPOSITORY_PREFIX, 1)[-1]).startswith(p) for p in cache_prefixes):
+                    continue
+                if names == {IMPORT_UPSTREAM}:  # acts only inside cache prefixes, never a team's (see IMPORT_UPSTREAM)
                     continue
                 out.actions |= names
                 shown = f"{via} ({quoted(sorted(names), 3)} on '{pattern}')"
@@ -418,12 +424,15 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
     return findings
 
 
+MODELLED_TYPES: frozenset[str] = frozenset({*ACCESS_TYPES, REPOSITORY, LIFECYCLE_POLICY, PULL_THROUGH_CACHE})
+"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
+
 POLICIES = [
     stack_policy(
         name=POLICY,
         description="Every principal may write (push, delete, tag, set policies, create) inside one team's "
                     "namespace at most, never across teams, never registry-wide.",
-        resource_types=(*ACCESS_TYPES, REPOSITORY, LIFECYCLE_POLICY, PULL_THROUGH_CACHE),
+        resource_types=sorted(MODELLED_TYPES),
         check=check_team_isolation,
         severity=Severity.HIGH,
         remediation_steps="Scope every write statement to the team's own namespace "

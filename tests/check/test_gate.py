@@ -25,6 +25,7 @@ from .synthetic import synthetic_change
 
 def loosen_guard(config: dict) -> None:
     config["github-oidc-trust-scoped"].update(allowAnyRef=True, allowOrgWide=True, requireRepositoryId=False)
+    config["team-isolation"].update(judgeSharedSubjects=False)
 
 
 def widen_dc43(config: dict) -> None:
@@ -34,7 +35,8 @@ def widen_dc43(config: dict) -> None:
 @pytest.fixture(scope="module")
 def pull_request(tmp_path_factory) -> tuple[Path, str]:
     """A repository with a base commit and a pull-request commit that loosens prod's guard
-    (allowAnyRef, allowOrgWide, requireRepositoryId) and widens Pulumi.prod.yaml to `acme/*` on any ref."""
+    (allowAnyRef, allowOrgWide, requireRepositoryId, no shared-subject check) and widens Pulumi.prod.yaml to
+    `acme/*` on any ref."""
     repo = tmp_path_factory.mktemp("pull-request")
     base = copy_checkout(repo)
     edit_json(repo / "policy" / "config" / "prod.json", loosen_guard)
@@ -54,7 +56,8 @@ def test_a_pull_request_that_loosens_its_guard_is_refused_by_the_base_guard(pull
     loosened = {(s["setting"], s["before"], s["after"]) for s in document["guardChange"]["settings"]}
     assert loosened == {("github-oidc-trust-scoped.allowAnyRef", False, True),
                         ("github-oidc-trust-scoped.allowOrgWide", False, True),
-                        ("github-oidc-trust-scoped.requireRepositoryId", True, False)}
+                        ("github-oidc-trust-scoped.requireRepositoryId", True, False),
+                        ("team-isolation.judgeSharedSubjects", True, False)}
     assert document["comparison"]["guardChange"] == document["guardChange"], "the diff lists the guard change too"
     assert document["comparison"]["newViolations"], "what the base guard refuses is new in this change"
     top = full.read_text().split("### ", 1)[0]

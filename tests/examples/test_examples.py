@@ -32,7 +32,8 @@ NAMES = sorted(p.stem for p in EXAMPLES.glob("*.yaml"))
 REPOSITORY = "aws:ecr/repository:Repository"
 STRICTEST = ROOT / "policy" / "config" / "prod.json"
 # Pack settings that name the stack's own accounts and owners (checked by test_environment_consistency).
-STACK_LISTS = {"allowedAccounts", "allowedPushAccounts", "allowedReplicationAccounts", "allowedOrganizations"}
+STACK_LISTS = {"allowedAccounts", "allowedPushAccounts", "allowedReplicationAccounts", "allowedOrganizations",
+               "allowedRefPatterns"}
 
 
 def pack_config(name: str) -> dict[str, Any]:

@@ -22,8 +22,11 @@ sys.path.insert(0, str(PACK_DIR))
 POLICY_NAMES = (
     "ecr-scan-on-push", "ecr-tag-immutability", "ecr-encryption", "ecr-lifecycle-policy",
     "ecr-repository-policy-restricted", "github-oidc-trust-scoped", "iam-least-privilege",
-    "iam-policy-size", "team-isolation", "protect-registries", "ecr-image-signing",
+    "iam-policy-size", "team-isolation", "protect-registries", "ecr-image-signing", "unjudged-resources",
 )
+
+REF_PATTERNS = ["refs/tags/v*", "refs/heads/release/*"]
+BASE: dict[str, dict[str, Any]] = {"github-oidc-trust-scoped": {"allowedRefPatterns": REF_PATTERNS}}
 
 
 class Guard:
@@ -34,10 +37,15 @@ class Guard:
         self.configure()
 
     def configure(self, **policies: Mapping[str, Any]) -> Guard:
-        """`configure(**{"ecr-encryption": {"minimum": "AES256"}})`; unnamed policies are mandatory."""
-        config: dict[str, Any] = {name: {"enforcementLevel": "mandatory"} for name in POLICY_NAMES}
+        """`configure(**{"ecr-encryption": {"minimum": "AES256"}})`; unnamed policies are mandatory.
+
+        Every setting not given is the schema's default, except the ref patterns the fixtures use
+        (release tags `v*`), which a stack names in its config as prod does (REF_PATTERNS).
+        """
+        config: dict[str, Any] = {name: {"enforcementLevel": "mandatory", **BASE.get(name, {})}
+                                  for name in POLICY_NAMES}
         for name, value in policies.items():
-            config[name] = {"enforcementLevel": "mandatory", **value}
+            config[name] = {"enforcementLevel": "mandatory", **BASE.get(name, {}), **value}
         self.client.configure(config)
         return self
 

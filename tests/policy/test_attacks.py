@@ -141,7 +141,8 @@ def test_an_untagged_user_pushing_everywhere_fails(prod: Guard) -> None:
 
 @pytest.mark.parametrize("copied", ["billing", "payments"])
 def test_a_role_copying_a_teams_tag_is_one_writer_too_many(prod: Guard, copied: str) -> None:
-    copycat = role(f"{copied}-extra", trust_document(["repo:acme/payments:ref:refs/heads/main"], []), team=copied)
+    copycat = role(f"{copied}-extra", trust_document([f"repo:acme/{copied}-extra:ref:refs/heads/main"], []),
+                   team=copied)
     violations = judge(prod, copycat, inline(statement(Action=PUSH, Resource=repo_arn(f"{copied}/*")),
                                              f"{copied}-extra"))
     assert_violates(violations, "team-isolation", f"team '{copied}'", "2 principals", "maxWritersPerTeam",
@@ -157,7 +158,7 @@ def test_a_role_copying_a_teams_tag_is_one_writer_too_many(prod: Guard, copied: 
 def test_with_judge_shared_subjects_one_workflow_reaching_two_teams_fails(prod: Guard, subject: str) -> None:
     config = prod_config()
     config["github-oidc-trust-scoped"].update(allowAnyRef=True, allowOrgWide=True)
-    config["team-isolation"].update(maxWritersPerTeam=2)
+    config["team-isolation"].update(maxWritersPerTeam=2, judgeSharedSubjects=False)
     prod.client.configure(config)
     wide = role("billing-extra", trust_document([], [subject]), team="billing")
     stack = [*baseline(), wide, inline(statement(Action=PUSH, Resource=repo_arn("billing/*")), "billing-extra")]

@@ -171,8 +171,26 @@ SHAPES = [
     ({"Statement": [GOOD_IDENTITY | {"Effect": UNKNOWN}]}, IDENTITY, []),
     ({"Statement": [GOOD_IDENTITY | {"NotAction": "x"}]}, IDENTITY, [(0, "has both Action and NotAction")]),
     ({"Statement": [GOOD_IDENTITY | {"NotResource": "x"}]}, IDENTITY, [(0, "has both Resource and NotResource")]),
-    ({"Statement": [GOOD_RESOURCE | {"NotPrincipal": "x"}]}, RESOURCE_BASED,
+    ({"Statement": [GOOD_RESOURCE | {"NotPrincipal": {"AWS": "x"}}]}, RESOURCE_BASED,
      [(0, "has both Principal and NotPrincipal")]),
+    ({"Statement": [GOOD_RESOURCE | {"Principal": {"aws": "x"}}]}, RESOURCE_BASED,
+     [(0, "has a Principal key 'aws', not one of AWS, Federated, Service, CanonicalUser (keys are case-sensitive)")]),
+    ({"Statement": [GOOD_RESOURCE | {"Principal": {"federated": "x"}}]}, RESOURCE_BASED,
+     [(0, "has a Principal key 'federated', not one of AWS, Federated, Service, CanonicalUser (keys are "
+          "case-sensitive)")]),
+    ({"Statement": [GOOD_RESOURCE | {"Principal": ["*"]}]}, RESOURCE_BASED,
+     [(0, 'has a Principal that is neither "*" nor an object of AWS, Federated, Service, CanonicalUser')]),
+    ({"Statement": [GOOD_RESOURCE | {"Principal": "arn:aws:iam::1:root"}]}, RESOURCE_BASED,
+     [(0, 'has a Principal that is neither "*" nor an object of AWS, Federated, Service, CanonicalUser')]),
+    ({"Statement": [GOOD_RESOURCE | {"Principal": {}}]}, RESOURCE_BASED, [(0, "has an empty Principal")]),
+    ({"Statement": [GOOD_RESOURCE | {"Principal": {"AWS": ["a", 1]}}]}, RESOURCE_BASED,
+     [(0, "has a Principal AWS that is not a string or a list of strings")]),
+    ({"Statement": [GOOD_RESOURCE | {"Principal": {"Service": {"a": "b"}}}]}, RESOURCE_BASED,
+     [(0, "has a Principal Service that is not a string or a list of strings")]),
+    ({"Statement": [GOOD_RESOURCE | {"Principal": {"CanonicalUser": "c", "AWS": ["a", UNKNOWN]}}]},
+     RESOURCE_BASED, []),
+    ({"Statement": [GOOD_RESOURCE | {"Principal": UNKNOWN}]}, RESOURCE_BASED, []),
+    ({"Statement": [GOOD_RESOURCE | {"Principal": "*"}]}, RESOURCE_BASED, []),
     ({"Statement": [{"Effect": "Allow", "Resource": "*"}]}, IDENTITY, [(0, "has no Action")]),
     ({"Statement": [{"Effect": "Allow", "NotAction": "x", "Resource": "*"}]}, IDENTITY, []),
     ({"Statement": [GOOD_IDENTITY | {"Action": []}]}, IDENTITY,
@@ -189,7 +207,9 @@ SHAPES = [
     ({"Statement": [GOOD_IDENTITY | {"NotPrincipal": "*"}]}, IDENTITY,
      [(0, "names a Principal, which an identity policy cannot")]),
     ({"Statement": [{"Effect": "Allow", "Action": "x"}]}, RESOURCE_BASED, [(0, "has no Principal")]),
-    ({"Statement": [{"Effect": "Allow", "Action": "x", "NotPrincipal": "y"}]}, RESOURCE_BASED, []),
+    ({"Statement": [{"Effect": "Allow", "Action": "x", "NotPrincipal": {"AWS": "y"}}]}, RESOURCE_BASED, []),
+    ({"Statement": [{"Effect": "Allow", "Action": "x", "NotPrincipal": "y"}]}, RESOURCE_BASED,
+     [(0, 'has a NotPrincipal that is neither "*" nor an object of AWS, Federated, Service, CanonicalUser')]),
     ({"Statement": [GOOD_IDENTITY | {"Condition": {"Bool": {"a": "true"}, "X": UNKNOWN}}]}, IDENTITY, []),
     ({"Statement": [GOOD_IDENTITY | {"Condition": UNKNOWN}]}, IDENTITY, []),
     ({"Statement": [GOOD_IDENTITY | {"Condition": {"Bool": "true"}}]}, IDENTITY,
@@ -214,8 +234,12 @@ JUDGED = [
     ({"Statement": ["x", GOOD_IDENTITY]}, [(1, GOOD_IDENTITY)], False),
     ({"Statement": [UNKNOWN, GOOD_IDENTITY]}, [(1, GOOD_IDENTITY)], True),
     ({"Statement": [GOOD_IDENTITY | {"Effect": UNKNOWN}, GOOD_IDENTITY]}, [(1, GOOD_IDENTITY)], True),
-    ({"Statement": [GOOD_IDENTITY | {"Condition": {"Bool": {"k": UNKNOWN}}}]}, [], True),
-    ({"Statement": [GOOD_RESOURCE | {"Principal": {"AWS": [UNKNOWN]}}]}, [], True),
+    ({"Statement": [GOOD_IDENTITY | {"Condition": {"Bool": {"k": UNKNOWN}}}]},
+     [(0, GOOD_IDENTITY | {"Condition": {"Bool": {"k": UNKNOWN}}})], True),
+    ({"Statement": [GOOD_IDENTITY | {"Condition": UNKNOWN}]}, [(0, GOOD_IDENTITY | {"Condition": UNKNOWN})], True),
+    ({"Statement": [GOOD_RESOURCE | {"Principal": {"AWS": [UNKNOWN]}}]},
+     [(0, GOOD_RESOURCE | {"Principal": {"AWS": [UNKNOWN]}})], True),
+    ({"Statement": [GOOD_RESOURCE | {"Principal": UNKNOWN}]}, [], True),
     ({"Statement": [GOOD_RESOURCE | {"NotPrincipal": UNKNOWN}]}, [], True),
     ({"Statement": [GOOD_IDENTITY | {"Action": ["a", UNKNOWN]}]}, [(0, GOOD_IDENTITY | {"Action": ["a"]})], True),
     ({"Statement": [GOOD_IDENTITY | {"Action": ["a", "b"]}]}, [(0, GOOD_IDENTITY | {"Action": ["a", "b"]})], False),
@@ -254,3 +278,47 @@ def test_open_document_in_every_state() -> None:
     assert partial is not None and partial.statements == [(0, GOOD_IDENTITY | {"Resource": ["a"]})]
     assert notes.paths == ["q"]
     assert open_document({}, IDENTITY, skipped(), "p").malformed == ["has no Statement"]  # type: ignore[union-attr]
+
+
+# --- unknowns inside conditions (issue 21): judged, never read as absent -------------------------------------------
+
+def test_conditions_keep_known_values_and_mark_partial_ones() -> None:
+    from rules.documents import UNKNOWN_KEY, Condition, conditions_known
+    statement = {"Condition": {"StringEquals": {"aws:PrincipalAccount": [ACCOUNT, UNKNOWN], "k": "v"}}}
+    assert conditions(statement) == [Condition("StringEquals", "aws:principalaccount", (ACCOUNT,), partial=True),
+                                      Condition("StringEquals", "k", ("v",))]
+    assert conditions({"Condition": UNKNOWN}) == [Condition("", UNKNOWN_KEY, (), partial=True)]
+    assert conditions({"Condition": {"StringLike": UNKNOWN}}) == [Condition("StringLike", UNKNOWN_KEY, (), True)]
+    assert conditions_known(statement) and conditions_known({}) and conditions_known({"Condition": "x"})
+    assert not conditions_known({"Condition": UNKNOWN})
+    assert not conditions_known({"Condition": {"StringLike": UNKNOWN, "Bool": {"a": "true"}}})
+
+
+UNKNOWN_SCOPES = [
+    # (condition block, scoped, accounts)
+    ({"StringEquals": {"aws:PrincipalAccount": [ACCOUNT, UNKNOWN]}}, True, {ACCOUNT}),
+    ({"StringEquals": {"aws:PrincipalAccount": [OTHER_ACCOUNT, UNKNOWN]}}, True, {OTHER_ACCOUNT}),
+    ({"StringEquals": {"aws:PrincipalAccount": [UNKNOWN]}}, True, set()),
+    ({"StringEquals": {"aws:PrincipalAccount": ["2109*", UNKNOWN]}}, False, None),
+    ({"StringNotEquals": {"aws:PrincipalAccount": [UNKNOWN]}}, False, None),
+    (UNKNOWN, True, None),
+    ({"StringEquals": UNKNOWN}, True, None),
+]
+
+
+@pytest.mark.parametrize(("block", "scoped", "accounts"), UNKNOWN_SCOPES)
+def test_an_unknown_condition_may_confine_but_its_known_values_are_judged(block: Any, scoped: bool,
+                                                                          accounts: set[str] | None) -> None:
+    statement = {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole", "Condition": block}
+    assert bool(scoping_conditions(statement)) is scoped
+    assert condition_accounts(statement) == accounts
+
+
+def test_least_privilege_condition_readers_wait_for_unknowns() -> None:
+    from rules.least_privilege import passed_to_service, selects_resources
+    assert passed_to_service({"Condition": UNKNOWN}) and selects_resources({"Condition": UNKNOWN})
+    assert passed_to_service({"Condition": {"StringEquals": {"iam:PassedToService": [UNKNOWN]}}})
+    assert not passed_to_service({"Condition": {"StringEquals": {"iam:PassedToService": ["*", UNKNOWN]}}})
+    assert selects_resources({"Condition": {"StringEquals": {"aws:ResourceTag/team": [UNKNOWN]}}})
+    assert not selects_resources({"Condition": {"StringEquals": {"aws:ResourceTag/team": ["*", UNKNOWN]}}})
+    assert not passed_to_service({"Condition": {"StringEquals": {"iam:PassedToService": []}}})

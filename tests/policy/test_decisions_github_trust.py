@@ -94,8 +94,26 @@ SUBJECTS = [
     ("repo:acme/app:e?vironment:prod", True, {}, "matches any ref"),
     ("repo:acme/app:environment:prod-*", True, {}, None),
     ("repo:acme/app:job_workflow_ref:acme/wf@*", True, {}, None),
-    ("repo:acme/app:ref:refs/tags/v*", True, {}, None),
-    ("repo:acme/app:ref:refs/heads/release/*", True, {}, None),
+    ("repo:acme/app:ref:refs/tags/v*", True, {}, "the ref pattern 'refs/tags/v*' is not one the pack config names"),
+    ("repo:acme/app:ref:refs/tags/v*", True, {"allowedRefPatterns": ["refs/tags/v*"]}, None),
+    ("repo:acme/app:ref:refs/tags/v*", False, {}, None),
+    ("repo:acme/app:ref:refs/tags/v*", True, {"allowAnyRef": True}, None),
+    ("repo:acme/app:ref:refs/heads/release/*", True, {"allowedRefPatterns": ["refs/heads/release/*"]}, None),
+    ("repo:acme/app:ref:refs/heads/release/**", True, {"allowedRefPatterns": ["refs/heads/release/*"]}, None),
+    ("repo:acme/app:ref:refs/heads/release/v1-*", True, {"allowedRefPatterns": ["refs/heads/release/*"]}, None),
+    ("repo:acme/app:ref:refs/heads/release/*", True, {"allowedRefPatterns": ["refs/heads/release/v1-*"]},
+     "not one the pack config names (refs/heads/release/v1-*)"),
+    ("repo:acme/app:ref:refs/heads/release-?", True, {"allowedRefPatterns": ["refs/heads/release-?"]}, None),
+    ("repo:acme/app:ref:refs/heads/release-*", True, {"allowedRefPatterns": ["refs/heads/release-?"]},
+     "'refs/heads/release-*' is not one the pack config names"),
+    ("repo:acme/app:ref:refs/heads/*/*", True, {"allowedRefPatterns": ["refs/heads/release/*"]},
+     "'refs/heads/*/*' is not one the pack config names"),
+    ("repo:acme/app:ref:refs/heads/feature/*", True, {}, "allowedRefPatterns"),
+    ("repo:acme/app:ref:refs/heads/m*", True, {}, "'refs/heads/m*' is not one the pack config names"),
+    ("repo:acme/app:ref:refs/heads/*main", True, {}, "'refs/heads/*main' is not one the pack config names"),
+    ("repo:acme/app:ref:refs/tags/*", True, {}, "any of the repository's tags"),
+    ("repo:acme/app:ref:refs/tags/*", True, {"allowAnyTag": True}, None),
+    ("repo:acme/app:ref:refs/tags/*", True, {"allowAnyBranch": True}, "allowAnyTag is false"),
     # any branch / any environment
     ("repo:acme/app:ref:refs/heads/*", True, {}, "any of the repository's branches"),
     ("repo:acme/app:ref:refs/heads/?*", True, {}, "allowAnyBranch is false"),
@@ -163,7 +181,7 @@ AWS_ROLE = {"AWS": "arn:aws:iam::210987654321:role/ci"}
 TRUSTS = [
     # (statements, config, phrase or None)
     ([pinned()], {}, None),
-    ([pinned(["repo:acme/app:ref:refs/tags/v*"], "StringLike")], {}, None),
+    ([pinned(["repo:acme/app:ref:refs/tags/v*"], "StringLike")], {"allowedRefPatterns": ["refs/tags/v*"]}, None),
     # audience: only StringEquals pins it, every value must be exactly sts.amazonaws.com
     ([github({"StringEquals": {SUB: GOOD_SUB}})], {}, "does not pin the audience: add StringEquals"),
     ([github({"StringLike": {AUD: "sts.amazonaws.com"}, "StringEquals": {SUB: GOOD_SUB}})], {},
@@ -320,7 +338,7 @@ def test_defaults_trust_no_other_issuer_and_any_owner() -> None:
 
 # --- invariants ---------------------------------------------------------------------------------------
 
-FLAGS = ("allowOrgWide", "allowPullRequests", "allowAnyRef", "allowAnyBranch", "allowAnyEnvironment")
+FLAGS = ("allowOrgWide", "allowPullRequests", "allowAnyRef", "allowAnyBranch", "allowAnyTag", "allowAnyEnvironment")
 subjects = st.builds(
     lambda owner, repo, context: f"repo:{owner}/{repo}{context}",
     st.sampled_from(["acme", "ACME", "evil", "ac*e", "acme@12", ""]),

@@ -143,12 +143,54 @@ def test_replication_destinations() -> None:
                      "(rules[0].destinations[1], region eu-west-1), which is not in allowedReplicationAccounts "
                      f"({ACCOUNT}); replicate only to registries you control, or add the account "
                      "(policy/config/<stack>.json: ecr-repository-policy-restricted.allowedReplicationAccounts)."]
-    for value in (UNKNOWN, {"rules": [UNKNOWN]}):
+    for value, path in ((UNKNOWN, ""), ({"rules": [UNKNOWN]}, ".rules"), ({"rules": UNKNOWN}, ".rules"),
+                        ({"rules": [{"destinations": UNKNOWN}]}, ".rules[0].destinations"),
+                        ({"rules": [{"destinations": [UNKNOWN]}]}, ".rules[0].destinations"),
+                        ({"rules": [{"destinations": [{"registryId": UNKNOWN}]}]},
+                         ".rules[0].destinations[0].registryId")):
         notes = skipped()
         unknown = resource(REPLICATION, "repl", replicationConfiguration=value)
         assert check_repository_policy(unknown, config, notes) == []
-        assert notes.paths == ["repl.replicationConfiguration"]
+        assert notes.paths == [f"repl.replicationConfiguration{path}"]
     assert check_repository_policy(resource(REPLICATION, "repl"), config, skipped()) == []
+
+
+def shaped(value: Any) -> list[str]:
+    return messages(check_repository_policy(resource(REPLICATION, "repl", replicationConfiguration=value),
+                                            {"allowedReplicationAccounts": [ACCOUNT]}, skipped()))
+
+
+REPLICATION_SHAPES = [
+    # (replicationConfiguration, phrase or None)
+    ({"rules": []}, None),
+    ({"rules": None}, None),
+    ({}, None),
+    ("rules", "cannot be judged, and the guard refuses what it cannot judge: replicationConfiguration is not an "
+              "object"),
+    ([{"destinations": []}], "replicationConfiguration is not an object with rules"),
+    ({"rules": "x"}, "replicationConfiguration.rules is not a list"),
+    ({"rules": {"destinations": []}}, "replicationConfiguration.rules is not a list"),
+    ({"rules": ["x"]}, "replicationConfiguration.rules[0] is not an object with destinations"),
+    ({"rules": [{"destinations": {"registryId": OTHER_ACCOUNT}}]},
+     "replicationConfiguration.rules[0].destinations is not a list"),
+    ({"rules": [{"destinations": [7]}]}, "rules[0].destinations[0] is not an object with registryId and region"),
+    ({"rules": [{"destinations": [{"registryId": 210987654321}]}]},
+     "rules[0].destinations[0].registryId is 210987654321, not a 12-digit account id"),
+    ({"rules": [{"destinations": [{"registryId": "*"}]}]}, "registryId is '*', not a 12-digit account id"),
+    ({"rules": [{"destinations": [{"registryId": None}]}]}, "registryId is None, not a 12-digit account id"),
+    ({"rules": [{"destinations": [{"registryId": ACCOUNT}]}]}, None),
+    ({"rules": [{"destinations": [UNKNOWN, {"registryId": OTHER_ACCOUNT}]}]},
+     f"copies images to account {OTHER_ACCOUNT}"),
+    ({"rules": [UNKNOWN, {"destinations": [{"registryId": OTHER_ACCOUNT}]}]},
+     f"copies images to account {OTHER_ACCOUNT}"),
+    ({"rules": [{"destinations": [{"registryId": UNKNOWN}, {"registryId": OTHER_ACCOUNT}]}]},
+     "(rules[0].destinations[1], region None)"),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), REPLICATION_SHAPES)
+def test_replication_shapes_and_partial_unknowns(value: Any, expected: str | None) -> None:
+    verdict(shaped(value), expected)
 
 
 def test_defaults_allow_any_explicit_account_to_pull_and_push_but_none_to_manage() -> None:

@@ -53,8 +53,9 @@ REPOSITORIES = [
     ([repository(region="eu-west-1"), registry("*", region="us-west-2")], "SCAN_ON_PUSH or CONTINUOUS_SCAN in "
                                                                           "region eu-west-1 matches it"),
     ([repository(region="eu-west-1"), registry("*", region="eu-west-1")], None),
-    ([repository(), resource(REGISTRY_SCANNING, "scan", rules=["junk", {"scanFrequency": "SCAN_ON_PUSH",
-                                                                        "repositoryFilters": ["payments/*"]}])], None),
+    ([repository(), resource(REGISTRY_SCANNING, "scan", rules=[{"scanFrequency": "SCAN_ON_PUSH",
+                                                                "repositoryFilters": [{"filter": "payments/*"}]}])],
+     None),
 ]
 
 
@@ -135,7 +136,8 @@ def test_rules_that_cannot_be_read_never_hide_the_next_one() -> None:
              {"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": ["payments/*"]}]
     resources = [repository(), resource(REGISTRY_SCANNING, "lost", rules=[], region=UNKNOWN),
                  resource(REGISTRY_SCANNING, "scan", rules=rules)]
-    assert check_scan_on_push(resources, {}, notes) == []
+    (shape,) = messages(check_scan_on_push(resources, {}, notes))     # covered: only the unreadable shapes
+    assert "rules[0] is not an object; rules[2].repositoryFilters[0] is not an object" in shape
     assert notes.paths == ["lost.region", "scan.rules.scanFrequency"]    # covered: no coverage note
     notes = skipped()
     second = [repository(), resource(REGISTRY_SCANNING, "first", rules=UNKNOWN), registry("payments/*", logical="two")]
@@ -178,5 +180,37 @@ def test_unknowns_defer_the_verdict_instead_of_failing() -> None:
         assert found == [] and notes.paths == paths, (resources, notes.paths)
     # a repository a known rule covers needs no coverage verdict, even while another rule is unknown
     covered = [repository(), resource(REGISTRY_SCANNING, "scan", rules=[
-        {"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": ["payments/*"]}, {"scanFrequency": UNKNOWN}])]
+        {"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "payments/*"}]},
+        {"scanFrequency": UNKNOWN}])]
     assert check_scan_on_push(covered, {}, skipped()) == []
+
+
+SHAPES = [
+    # (rules, phrase or None)
+    ([{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}], None),
+    (None, None),
+    (UNKNOWN, None),
+    ([UNKNOWN], None),
+    ([{"scanFrequency": UNKNOWN, "repositoryFilters": UNKNOWN}], None),
+    ([{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [UNKNOWN, {"filter": UNKNOWN}]}], None),
+    ([{"scanFrequency": "SCAN_ON_PUSH"}], None),
+    ("x", "rules is not a list"),
+    ({"scanFrequency": "SCAN_ON_PUSH"}, "rules is not a list"),
+    (["x"], "rules[0] is not an object"),
+    ([{"scanFrequency": 1}], "rules[0].scanFrequency is 1, not a string"),
+    ([{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": "*"}], "rules[0].repositoryFilters is not a list"),
+    ([{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": ["*"]}],
+     "rules[0].repositoryFilters[0] is not an object with a string filter"),
+    ([{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": 1}]}],
+     "rules[0].repositoryFilters[0] is not an object with a string filter"),
+]
+
+
+@pytest.mark.parametrize(("rules", "expected"), SHAPES)
+def test_registry_scanning_rules_of_the_wrong_shape_are_refused(rules: Any, expected: str | None) -> None:
+    scanning = resource(REGISTRY_SCANNING, "scan", scanType="BASIC", rules=rules)
+    found = [m for m in judge(repository(scan=True), scanning) if "cannot be judged" in m]
+    if expected is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and expected in found[0] and "'scan'" in found[0], found

@@ -259,7 +259,11 @@ def test_pull_through_cache_and_creation_roles_are_the_registrys_own() -> None:
     assert writers([*stack(cache, hub), *fill_only]) == []
     beyond = [role("node"), inline("node", allow("ecr:BatchImportUpstreamImage",
                                                  [f"{PREFIX}/docker-hub/*", f"{PREFIX}/billing/*"]))]
-    assert "team 'billing'" in writers([*stack(cache, hub), *beyond])[0]
+    assert writers([*stack(cache, hub), *beyond]) == []     # imports land only under a cache prefix, never billing/
+    anywhere = [role("node"), inline("node", allow("ecr:BatchImportUpstreamImage", "*"))]   # PullOnly's grant
+    assert writers([*stack(cache, hub), *anywhere]) == [] and judge(stack(*anywhere)) == []
+    billing_cache = resource(PULL_THROUGH_CACHE, "billing-hub", ecrRepositoryPrefix="billing")
+    assert any("pull-through cache rule 'billing-hub'" in m for m in judge([*stack(billing_cache), *anywhere]))
     assert judge([*stack(hub), *node]) != []                                  # no cache rule for that prefix
     wider = [role("node"), inline("node", allow(["ecr:BatchImportUpstreamImage", "ecr:PutImage"],
                                                 f"{PREFIX}/docker-hub/*"))]

@@ -52,7 +52,6 @@ def test_named_repository_subjects_pass(guard: Guard, subject: str) -> None:
     "repo:acme/payments-worker:ref:refs/tags/v*",
     "repo:acme/idp:ref:refs/heads/release/*",
     "repo:acme/idp:environment:prod-*",
-    "repo:acme/idp:ref:refs/heads/feature-?",
 ])
 def test_patterns_after_a_named_context_pass(guard: Guard, pattern: str) -> None:
     assert_passes(judge(guard, trust(subjects("StringLike", pattern))), POLICY)

@@ -29,6 +29,7 @@ from .fixtures import (
     dumps,
     registry_scanning,
     repo_arn,
+    repository,
     resource,
     role,
     role_policy,
@@ -137,14 +138,7 @@ def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
 
 
 def with_unknown(value: Any, path: tuple) -> Any:
-    if not path:
-        return UNKNOWN
-    value = copy.deepcopy(value)
-    target = value
-    for step in path[:-1]:
-        target = target[step]
-    target[path[-1]] = UNKNOWN
-    return value
+    return with_value(value, path, UNKNOWN) if path else UNKNOWN
 
 
 @PROPERTY
@@ -180,7 +174,19 @@ def every_kind() -> list[Resource]:
                 "role": "eks-node-group-role",
                 "policyArn": "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"}),
             resource("aws:iam/groupMembership:GroupMembership", "members", {"group": "readers", "users": ["dev"]}),
-            resource("aws:iam/group:Group", "readers", {"name": "readers"})]
+            resource("aws:iam/group:Group", "readers", {"name": "readers"}),
+            resource("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "github",
+                     {"url": "https://token.actions.githubusercontent.com", "clientIdLists": ["sts.amazonaws.com"]}),
+            resource("aws:kms/key:Key", "ecr-key", {"policy": dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*",
+                 "Resource": "*"}]})}),
+            resource("aws:kms/grant:Grant", "pull-grant", {"keyId": "k", "operations": ["Decrypt"],
+                                                           "granteePrincipal": f"{ROLE_ARN}/eks-node-group-role"}),
+            resource("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy", "ops", {
+                "inlinePolicy": dumps({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "ecr:DescribeImages", "Resource": repo_arn("payments/api")}]})}),
+            resource("aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment", "ops-read", {
+                "managedPolicyArn": "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"})]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -195,3 +201,72 @@ def test_an_unknown_at_any_property_path_of_the_stack_never_raises(guard: Guard,
     assert_clean(guard.all(every_kind()))
     violations = guard.all(stack)
     assert all(v.enforcement == "advisory" for v in violations), (target.name, path, violations)
+
+
+def containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3))
+
+
+JSON = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                              st.text(max_size=8), st.just(UNKNOWN)), containers, max_leaves=8)
+
+
+def deep(levels: int) -> Any:
+    """A value nested `levels` deep (as deep as the wire format carries an object: a few hundred)."""
+    value: Any = "x"
+    for level in range(levels):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+def deep_text(levels: int) -> str:
+    """JSON text nested `levels` deep: a document string carries thousands of levels."""
+    return '{"Statement":' + '{"k":[' * levels + "1" + "]}" * levels + "}"
+
+
+def offending() -> list[Resource]:
+    """Resources that earn mandatory verdicts of their own, which no change to another resource may remove."""
+    return [repository("billing/loose", "billing", imageTagMutability="MUTABLE"),
+            resource("aws:ecr/replicationConfiguration:ReplicationConfiguration", "foreign-replication",
+                     {"replicationConfiguration": {"rules": [{"destinations": [
+                         {"region": "eu-west-1", "registryId": "999999999999"}]}]}})]
+
+
+def earned(violations: list[Any], names: set[str]) -> set[tuple[str, str]]:
+    return {(v.policy, v.message) for v in violations if v.enforcement == "mandatory" and urn_name(v.urn) in names}
+
+
+def urn_name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_json_at_any_property_path_never_crashes_nor_removes_another_resources_verdict(
+        guard: Guard, data: st.DataObject) -> None:
+    guard.client.configure(prod_config())
+    stack = every_kind()
+    index, path = data.draw(st.sampled_from(prop_paths(stack)))
+    value = data.draw(JSON | st.builds(deep, st.integers(min_value=30, max_value=300))
+                      | st.builds(deep_text, st.integers(min_value=30, max_value=5000)))
+    target = stack[index]
+    props = {k: (json.loads(v) if isinstance(v, str) and v.startswith("{") else v) for k, v in target.inputs.items()}
+    changed = with_value(props, path, value)
+    if data.draw(st.booleans()):
+        changed = {k: (dumps(v) if k in ("policy", "assumeRolePolicy") and not isinstance(v, str) else v)
+                   for k, v in changed.items()}
+    others = {r.name for r in offending()}
+    before = earned(guard.all([*stack, *offending()]), others)
+    assert before, "the offending resources earn verdicts of their own"
+    stack[index] = replace(target, inputs=changed)
+    after = earned(guard.all([*stack, *offending()]), others)
+    assert before <= after, (target.name, path, before - after)
+
+
+def with_value(value: Any, path: tuple, new: Any) -> Any:
+    value = copy.deepcopy(value)
+    target = value
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = new
+    return value
