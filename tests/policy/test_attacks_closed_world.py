@@ -155,7 +155,7 @@ def test_a_github_statement_without_aud_fails_even_when_its_sub_is_unknown(prod:
     stack = [r for r in baseline() if r.name != "github-push-payments"]
     trust = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Federated": PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {f"{ISSUER}:sub": UNKNOWN}}}]}
+        "Condition": {"StringEquals": {f"{ISSUER}:sub": UNKNOWN, f"{ISSUER}:repository_id": "2000001"}}}]}
     assert_violates(prod.all([*stack, role("github-push-payments", trust)]), "github-oidc-trust-scoped",
                     "does not pin the audience")
     trust["Statement"][0]["Condition"]["StringEquals"][f"{ISSUER}:aud"] = "sts.amazonaws.com"
@@ -249,7 +249,7 @@ def test_wildcard_refs_the_config_does_not_name_fail_in_prod(prod: Guard, ref: s
     stack = [r for r in baseline() if r.name != "github-push-payments"]
     trust = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Federated": PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"},
+        "Condition": {"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com", f"{ISSUER}:repository_id": "2000001"},
                       "StringLike": {f"{ISSUER}:sub": f"repo:acme/payments:{ref}"}}}]}
     violations = prod.all([*stack, role("github-push-payments", trust)])
     assert_violates(violations, "github-oidc-trust-scoped", "github-oidc-trust-scoped.allow")
@@ -260,7 +260,7 @@ def test_exact_refs_and_named_patterns_are_the_passing_twins(prod: Guard, ref: s
     stack = [r for r in baseline() if r.name != "github-push-payments"]
     trust = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Federated": PROVIDER}, "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"},
+        "Condition": {"StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com", f"{ISSUER}:repository_id": "2000001"},
                       "StringLike": {f"{ISSUER}:sub": f"repo:acme/payments:{ref}"}}}]}
     assert of_policy(prod.all([*stack, role("github-push-payments", trust)]), "github-oidc-trust-scoped") == []
 
