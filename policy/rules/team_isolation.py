@@ -285,23 +285,23 @@ def cache_overlap_findings(resources: list[Resource], index: RepositoryIndex) ->
 def _principal_findings(principal: Principal, writes: _Writes, owner: Any, tag_key: str,
                         skipped: Skipped) -> list[Finding]:
     """What one principal's own documents let it write, judged."""
-    who, urn = principal.label, principal.urn
+    who, urn = principal.subject, principal.urn
     findings = []
     if writes.malformed:
-        findings.append(Finding(f"Policies reaching the {who} are malformed, so what it can write cannot be "
+        findings.append(Finding(f"Policies reaching the {principal.label} are malformed, so what it can write cannot be "
                                 f"judged: {'; '.join(writes.malformed)}. Fix the documents.", urn))
     unreadable = principal.all_unreadable()
     if unreadable:
-        findings.append(Finding(f"The {who} is granted {quoted(unreadable)}, whose document the guard cannot "
+        findings.append(Finding(f"{who} is granted {quoted(unreadable)}, whose document the guard cannot "
                                 "read, so what it can write cannot be judged. Declare the policy in this stack "
                                 "(or attach an AWS managed policy the pack knows).", urn))
     if writes.registry:
-        findings.append(Finding(f"The {who} can change the whole registry through {'; '.join(writes.registry)}: "
+        findings.append(Finding(f"{who} can change the whole registry through {'; '.join(writes.registry)}: "
                                 "registry-wide settings (registry policy, replication, scanning, creation "
                                 "templates, pull-through cache) belong to the platform's deployment, not to a "
                                 "team's role. Remove these actions.", urn))
     if writes.unconfined:
-        findings.append(Finding(f"The {who} can write to repositories of every namespace, including ones not yet "
+        findings.append(Finding(f"{who} can write to repositories of every namespace, including ones not yet "
                                 f"created, through {'; '.join(writes.unconfined)}. Scope writes to one namespace "
                                 "(arn:aws:ecr:<region>:<account>:repository/<namespace>/*) or exact repository "
                                 "ARNs.", urn))
@@ -310,19 +310,19 @@ def _principal_findings(principal: Principal, writes: _Writes, owner: Any, tag_k
         return findings
     if len(teams) > 1:
         claimed = f" of team '{owner}'" if isinstance(owner, str) else ""
-        findings.append(Finding(f"The {who}{claimed} can write to the repositories of {len(teams)} teams: "
+        findings.append(Finding(f"{who}{claimed} can write to the repositories of {len(teams)} teams: "
                                 + "; and ".join(writes.describe(t) for t in teams)
                                 + ". A principal may write inside one team's namespace only; give each team its "
                                 "own role.", urn))
     elif is_unknown(owner):
         skipped.add(f"{principal.name}.tags")
     elif owner is None:
-        findings.append(Finding(f"The {who} belongs to no team (no '{tag_key}' tag) but can write to "
+        findings.append(Finding(f"{who} belongs to no team (no '{tag_key}' tag) but can write to "
                                 f"{writes.describe(teams[0])}. A writer nobody owns is nobody's to review: tag "
                                 "it with the team that owns it, or list it in "
                                 f"{pack_config(POLICY, 'sharedWriters')} if it is the platform's own.", urn))
     elif owner != teams[0]:
-        findings.append(Finding(f"The {who} is tagged for team '{owner}' but can write to "
+        findings.append(Finding(f"{who} is tagged for team '{owner}' but can write to "
                                 f"{writes.describe(teams[0])}. Scope its resources to team '{owner}' repositories "
                                 "(arn:aws:ecr:<region>:<account>:repository/<namespace>/*).", urn))
     return findings

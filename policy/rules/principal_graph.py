@@ -1,0 +1,405 @@
+"""Who can become whom: the principal graph of a stack, and what each principal reaches through it.
+
+Built once per stack policy run on top of `access.build_access_model(resources)`:
+
+    model = build_access_model(resources)
+    graph = build_principal_graph(model, resources)
+    graph.edges                         # [Edge(source, target, how)]: plain data, `how` a phrase
+    graph.reachable(principal)          # {principal it can become: [Edge, ...] the path, in order}
+    graph.closure({id(p): {"payments"}})  # per node, the union over everything it can become
+
+Nodes are the model's principals (`access.Principal`) plus stand-ins, principals the stack lets in
+without declaring them (`Principal.stand_in` says who they are; none of them belongs to a team):
+
+- "every principal of account X" (or organisation o-x, or matching aws:PrincipalArn): a trust
+  policy admitting `"*"` that only the caller conditions `documents.scoping_conditions` accept
+  confine; every principal of the stack can become it (`Graph.everyone`), and so can every
+  principal of that account the stack does not declare (the EKS node role, a new Lambda role);
+- "every principal anywhere": `"*"` with no confining condition;
+- "whoever holds the access key (password) of IAM user U": `aws:iam/accessKey` and
+  `aws:iam/userLoginProfile` put the user's secret in the stack's outputs.
+
+Edges (source can act as target):
+- trust policies: a role or user ARN, an assumed-role session ARN (`arn:aws:sts::A:assumed-role/R/S`
+  -> role R), `"*"` (from the stand-ins above);
+- identity grants of `sts:AssumeRole` on a role whose trust admits an account root: both halves
+  are needed in IAM, and the pack sees both in the stack. Conditions never narrow a grant, so an
+  ABAC grant on `role/*` with an aws:ResourceTag condition is an edge to every such role;
+- `iam:PassRole` on a role trusted by a service that runs code (ECS tasks, Lambda, CodeBuild,
+  EC2 through an instance profile), when the passer can also start that compute;
+- the secret holders above -> their user.
+
+`closure` is linear in nodes + edges: Tarjan's strongly connected components, then one pass over
+the condensation in reverse topological order. Federated subjects (GitHub workflows) are not
+nodes: `access.trusted_by` and `access.subjects_sharing` read them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .access import Principal
+from .common import (
+    DocumentError,
+    Resource,
+    as_list,
+    glob_match,
+    has_wildcard,
+    is_allow,
+    is_unknown,
+    load_document,
+)
+from .documents import condition_accounts, condition_organizations, is_public_principal, judged_statements, \
+    principals, scoping_conditions
+
+ACCESS_KEY = "aws:iam/accessKey:AccessKey"
+LOGIN_PROFILE = "aws:iam/userLoginProfile:UserLoginProfile"
+INSTANCE_PROFILE = "aws:iam/instanceProfile:InstanceProfile"
+SECRETS = {ACCESS_KEY: "access key", LOGIN_PROFILE: "console password"}
+
+# The services that run code as a role passed to them, and the actions that start such code.
+COMPUTE = {
+    "ecs-tasks.amazonaws.com": ("ecs:RunTask", "ecs:StartTask", "ecs:CreateService", "ecs:RegisterTaskDefinition"),
+    "lambda.amazonaws.com": ("lambda:CreateFunction", "lambda:UpdateFunctionConfiguration"),
+    "codebuild.amazonaws.com": ("codebuild:CreateProject", "codebuild:UpdateProject", "codebuild:StartBuild"),
+    "ec2.amazonaws.com": ("ec2:RunInstances", "ec2:AssociateIamInstanceProfile",
+                          "ec2:ReplaceIamInstanceProfileAssociation"),
+}
+MODELLED_TYPES: frozenset[str] = frozenset({ACCESS_KEY, LOGIN_PROFILE, INSTANCE_PROFILE})
+"""The types this module reads (besides the model's): secrets that make a user usable, profiles that pass a role."""
+
+_ASSUMED_ROLE = re.compile(r"^arn:[^:]*:sts::[^:]*:assumed-role/([^/]+)/")
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_ESCAPES = {"*": "*", "?": "?", "$": "$"}
+
+
+@dataclass(frozen=True)
+class Edge:
+    """`source` can act as `target`; `how` says why, as a phrase for messages and reports."""
+
+    source: Principal
+    target: Principal
+    how: str
+
+
+@dataclass
+class Graph:
+    nodes: list[Principal]
+    edges: list[Edge]
+    everyone: list[Principal] = field(default_factory=list)
+    """Stand-ins every principal of the stack can become (its account's or anyone's): edges from
+    every node, kept implicit so the graph stays linear; `reachable` follows them, `closure` does
+    not (the stand-in is judged once, as the writer all those principals are)."""
+
+    def __post_init__(self) -> None:
+        self._out: dict[int, list[Edge]] = {}
+        for edge in self.edges:
+            self._out.setdefault(id(edge.source), []).append(edge)
+
+    def out(self, node: Principal) -> list[Edge]:
+        return self._out.get(id(node), [])
+
+    def reachable(self, start: Principal, implicit: bool = True) -> dict[int, list[Edge]]:
+        """id of every node `start` can become -> the edges of one shortest path to it (BFS)."""
+        paths: dict[int, list[Edge]] = {id(start): []}
+        queue = [start]
+        if implicit:
+            for hub in self.everyone:
+                if id(hub) not in paths:
+                    paths[id(hub)] = [Edge(start, hub, f"'{hub.name}' includes it")]
+                    queue.append(hub)
+        for node in queue:
+            for edge in self.out(node):
+                if id(edge.target) not in paths:
+                    paths[id(edge.target)] = [*paths[id(node)], edge]
+                    queue.append(edge.target)
+        del paths[id(start)]
+        return paths
+
+    def closure(self, values: Mapping[int, set[str]]) -> dict[int, set[str]]:
+        """For every node, the union of `values` over itself and every node it can become (explicit edges)."""
+        index: dict[int, int] = {}
+        low: dict[int, int] = {}
+        on_stack: set[int] = set()
+        stack: list[Principal] = []
+        component: dict[int, int] = {}
+        sets: list[set[str]] = []
+        for root in self.nodes:
+            if id(root) in index:
+                continue
+            work: list[tuple[Principal, int]] = [(root, 0)]
+            while work:
+                node, position = work.pop()
+                key = id(node)
+                if position == 0:
+                    index[key] = low[key] = len(index)
+                    stack.append(node)
+                    on_stack.add(key)
+                edges = self.out(node)
+                if position < len(edges):
+                    work.append((node, position + 1))
+                    target = id(edges[position].target)
+                    if target not in index:
+                        work.append((edges[position].target, 0))
+                    elif target in on_stack:
+                        low[key] = min(low[key], index[target])
+                    continue
+                for edge in edges:  # children done: fold in their low links
+                    target = id(edge.target)
+                    if target in on_stack:
+                        low[key] = min(low[key], low[target])
+                if low[key] == index[key]:
+                    members = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(id(member))
+                        component[id(member)] = len(sets)
+                        members.append(member)
+                        if member is node:
+                            break
+                    # components complete in reverse topological order: successors are already summed
+                    total: set[str] = set()
+                    for member in members:
+                        total |= values.get(id(member), set())
+                        for edge in self.out(member):
+                            other = component.get(id(edge.target))
+                            if other is not None and other != len(sets):
+                                total |= sets[other]
+                    sets.append(total)
+        return {key: sets[c] for key, c in component.items()}
+
+
+def grants(statement: Mapping[str, Any], action: str) -> bool:
+    """Whether an Allow statement grants `action` (wildcards, NotAction; conditions never narrow)."""
+    if "NotAction" in statement:
+        return not any(isinstance(a, str) and glob_match(a, action, case_sensitive=False)
+                       for a in as_list(statement["NotAction"]))
+    return any(isinstance(a, str) and glob_match(a, action, case_sensitive=False)
+               for a in as_list(statement.get("Action")))
+
+
+def resource_patterns(statement: Mapping[str, Any], principal: Principal | None = None,
+                      session_tags: bool = True) -> list[str]:
+    """The statement's Resource patterns as IAM matches them: NotResource is `*`, variables resolved."""
+    if "NotResource" in statement:
+        return ["*"]
+    return [resolve_variables(p, principal, session_tags) for p in as_list(statement.get("Resource"))
+            if isinstance(p, str)]
+
+
+def resolve_variables(pattern: str, principal: Principal | None = None, session_tags: bool = True) -> str:
+    """A Resource with its policy variables replaced by what they can stand for.
+
+    Every `${...}` is `*` (the caller picks a session name, a source identity, a tag it may set
+    with sts:TagSession ...), except: `${*}`, `${?}`, `${$}` (IAM's escapes for the character);
+    `${aws:username}` of an IAM user (its own name); `${aws:PrincipalTag/k}` of a principal whose
+    tag k is known and that nobody can tag a session of (`session_tags` False).
+    """
+    if "${" not in pattern:
+        return pattern
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in _ESCAPES:
+            return _ESCAPES[name]
+        key = name.lower()
+        if principal is not None and principal.stand_in is None:
+            if key == "aws:username" and principal.kind == "user":
+                return principal.name
+            if key.startswith("aws:principaltag/") and not session_tags:
+                tag = principal.tag(name.split("/", 1)[1])
+                if isinstance(tag, str) and tag and not has_wildcard(tag):
+                    return tag
+        return "*"
+
+    return _VARIABLE.sub(value, pattern)
+
+
+def _statements(document: Any) -> list[dict[str, Any]]:
+    try:
+        return [s for _, s in judged_statements(load_document(document))[0] if is_allow(s)]
+    except (DocumentError, TypeError):
+        return []
+
+
+def trust_statements(principal: Principal) -> list[dict[str, Any]]:
+    """The Allow statements of a role's trust policy, from every resource that claims the role's name."""
+    if principal.kind != "role":
+        return []
+    return [s for r in principal.claims for s in _statements(r.props.get("assumeRolePolicy"))]
+
+
+def session_taggable(principal: Principal) -> bool:
+    """Whether someone assuming the role may set session tags (its trust allows sts:TagSession)."""
+    return any(grants(s, "sts:TagSession") for s in trust_statements(principal))
+
+
+def _default_statements(principal: Principal) -> list[dict[str, Any]]:
+    return [s for source in principal.all_sources() for s in _statements(source.document)]
+
+
+@dataclass
+class _Trust:
+    roots: list[str] = field(default_factory=list)
+    services: set[str] = field(default_factory=set)
+
+
+def build_principal_graph(model: Any, resources: Iterable[Resource],
+                          statements_of: Callable[[Principal], list[dict[str, Any]]] | None = None) -> Graph:
+    """The graph over `model.principals` (an `access.AccessModel`) and the secrets and profiles in `resources`.
+
+    `statements_of(principal)` gives the Allow statements of its identity documents (default: parse
+    them again); team isolation hands in the statements it has already opened.
+    """
+    statements_of = statements_of or _default_statements
+    nodes: list[Principal] = list(model.principals)
+    by_key = {(p.kind, p.name.lower()): p for p in nodes}
+    edges: list[Edge] = []
+    stand_ins: dict[str, Principal] = {}
+    everyone: list[Principal] = []
+
+    def stand_in(label: str, universal: bool) -> Principal:
+        found = stand_ins.get(label)
+        if found is None:
+            found = stand_ins[label] = Principal("stand-in", label, stand_in=label)
+            nodes.append(found)
+            if universal:
+                everyone.append(found)
+        return found
+
+    def named(kind: str, name: str) -> Principal | None:
+        return by_key.get((kind, name.lower()))
+
+    trusts: dict[int, _Trust] = {}
+    for role in [p for p in nodes if p.kind == "role" and p.claims]:
+        trust = trusts[id(role)] = _Trust()
+        for statement in trust_statements(role):
+            found = {k.lower(): v for k, v in principals(statement).items()}
+            for service in found.get("service", []):
+                if service.lower() in COMPUTE:
+                    trust.services.add(service.lower())
+            public = [v for k, vs in found.items() if k in ("*", "aws") for v in vs if is_public_principal(
+                "AWS" if k == "aws" else k, v)]
+            if public:
+                _public_edges(statement, role, stand_in, edges)
+            for value in found.get("aws", []):
+                if is_public_principal("AWS", value):
+                    continue
+                _aws_edges(value, role, named, by_key, edges, trust)
+    for principal in list(model.principals):
+        _grant_edges(principal, statements_of(principal), nodes, trusts, named, edges)
+    for r in resources:
+        if r.resource_type in SECRETS and isinstance(user := r.props.get("user"), str) and not is_unknown(user):
+            target = named("user", user.rsplit("/", 1)[-1])
+            if target is not None:
+                holder = stand_in(f"whoever holds the {SECRETS[r.resource_type]} of IAM user '{target.name}'", False)
+                edges.append(Edge(holder, target, f"'{r.name}' ({SECRETS[r.resource_type]}) is in the stack's "
+                                                  "outputs"))
+    return Graph(nodes, edges, everyone)
+
+
+def _public_edges(statement: Mapping[str, Any], role: Principal, stand_in: Callable[[str, bool], Principal],
+                  edges: list[Edge]) -> None:
+    """`"*"` in a trust: from the principals its caller conditions still admit."""
+    if not scoping_conditions(statement):
+        edges.append(Edge(stand_in("every principal of every AWS account", True), role,
+                          f"the trust policy of '{role.name}' admits \"*\""))
+        return
+    accounts = condition_accounts(statement)
+    organizations = condition_organizations(statement)
+    arns = sorted({v for c in scoping_conditions(statement) if c.key == "aws:principalarn" for v in c.values})
+    if arns:
+        label = f"every principal matching {', '.join(arns)}"
+    elif accounts is not None:
+        label = f"every principal of account {', '.join(sorted(accounts))}"
+    else:
+        label = f"every principal of organisation {', '.join(sorted(organizations))}"
+    edges.append(Edge(stand_in(label, True), role, f"the trust policy of '{role.name}' admits \"*\" confined to "
+                                                   f"{label.removeprefix('every principal ')}"))
+
+
+def _aws_edges(value: str, role: Principal, named: Callable[[str, str], Principal | None],
+               by_key: Mapping[tuple[str, str], Principal], edges: list[Edge], trust: _Trust) -> None:
+    """One AWS principal of a trust: an account root, a role, a user or an assumed-role session."""
+    how = f"the trust policy of '{role.name}' names '{value}'"
+    session = _ASSUMED_ROLE.match(value)
+    if session:
+        source = named("role", session.group(1))
+        if source is not None and source is not role:
+            edges.append(Edge(source, role, how))
+        return
+    if value.isdigit() or value.endswith(":root"):
+        trust.roots.append(value if value.isdigit() else value.split(":")[4])
+        return
+    for kind in ("role", "user"):
+        if f":{kind}/" not in value:
+            continue
+        name = value.rsplit("/", 1)[-1]
+        if has_wildcard(name):
+            sources = [p for (k, n), p in by_key.items() if k == kind and glob_match(name.lower(), n)]
+        else:
+            sources = [p] if (p := named(kind, name)) is not None else []
+        edges.extend(Edge(source, role, how) for source in sources if source is not role)
+
+
+def _role_arns(role: Principal, accounts: Iterable[str]) -> list[str]:
+    path = "/"
+    for claim in role.claims:
+        if isinstance(claim.props.get("path"), str):
+            path = claim.props["path"]
+    return [f"arn:aws:iam::{account}:role{path}{role.name}" for account in accounts]
+
+
+def _grant_edges(principal: Principal, statements: list[dict[str, Any]], nodes: list[Principal],
+                 trusts: Mapping[int, _Trust], named: Callable[[str, str], Principal | None],
+                 edges: list[Edge]) -> None:
+    """sts:AssumeRole on roles whose trust admits their account's root; iam:PassRole into compute it can start."""
+    assume: list[str] = []
+    passed: list[str] = []
+    starts: set[str] = set()
+    for statement in statements:
+        patterns = resource_patterns(statement)
+        if grants(statement, "sts:AssumeRole"):
+            assume += patterns
+        if grants(statement, "iam:PassRole"):
+            passed += patterns
+        starts |= {s for s, actions in COMPUTE.items() if s not in starts and any(grants(statement, a)
+                                                                                  for a in actions)}
+    if not assume and not (passed and starts):
+        return
+    for role in _candidates([*assume, *passed], nodes, named):
+        trust = trusts.get(id(role))
+        if trust is None or role is principal:
+            continue
+        arns = _role_arns(role, trust.roots or ["*"])
+        if trust.roots and any(_matches(p, arn) for p in assume for arn in arns):
+            edges.append(Edge(principal, role, f"it may sts:AssumeRole on '{role.name}', whose trust admits "
+                                               f"account {', '.join(trust.roots)}"))
+            continue
+        services = sorted(trust.services & starts)
+        if services and any(_matches(p, arn) for p in passed for arn in arns):
+            edges.append(Edge(principal, role, f"it may iam:PassRole '{role.name}' to {', '.join(services)} and "
+                                               "start that compute"))
+
+
+def _candidates(patterns: list[str], nodes: list[Principal],
+                named: Callable[[str, str], Principal | None]) -> list[Principal]:
+    """The roles a list of Resource patterns may name: looked up by name when every name is literal."""
+    names = [p.rsplit("/", 1)[-1] if ":role/" in p else None for p in patterns]
+    if any(n is None or not n or has_wildcard(n) for n in names):
+        return nodes
+    return [r for n in dict.fromkeys(names) if n and (r := named("role", n)) is not None]
+
+
+def _matches(pattern: str, arn: str) -> bool:
+    """Whether a Resource pattern can name the role ARN (an account left open, `*`, matches any)."""
+    if glob_match(pattern, arn, case_sensitive=False):
+        return True
+    parts, wanted = pattern.split(":", 5), arn.split(":", 5)
+    if len(parts) != 6 or wanted[4] != "*":
+        return False
+    return glob_match(":".join(parts[:4]), ":".join(wanted[:4]), case_sensitive=False) and glob_match(
+        parts[5], wanted[5], case_sensitive=False)
