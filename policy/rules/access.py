@@ -108,6 +108,8 @@ class Principal:
     groups: list[Principal] = field(default_factory=list)
     claims: list[Resource] = field(default_factory=list)
     """Every resource declaring this name (more than one is a shadowing finding); empty when undeclared."""
+    maybe: list[Principal] = field(default_factory=list)
+    """In-stack principals whose name is unknown at preview that this undeclared one may be (its owner is unknown)."""
     stand_in: str | None = None
     """Who a stand-in principal is (not declared, belongs to no team): 'every principal of account 1', ..."""
 
@@ -134,7 +136,7 @@ class Principal:
     def tag(self, key: str) -> Any:
         """The principal's tag value; None when it has none, UNKNOWN when the tags are unknown at preview."""
         if self.resource is None:
-            return None
+            return UNKNOWN if self.maybe else None
         tags = self.resource.props.get("tags")
         if is_unknown(tags) or (isinstance(tags, dict) and is_unknown(tags.get(key))):
             return UNKNOWN
@@ -212,6 +214,7 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
             found = by_key[(kind, name.lower())] = Principal(kind, name)
             if unnamed.get(kind):  # it may also be one whose name is not known yet: judged as both
                 unresolved.append(f"{kind} '{name}'")
+                found.maybe = list(unnamed[kind])
         return found
 
     def also_unnamed(kind: str, value: Any) -> list[Principal]:
@@ -231,7 +234,8 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
             if not found:
                 unresolved.append(f"{r.name}.{key}")
                 found = [Principal(kind, f"{r.name}.{key}", stand_in=f"the {KIND_LABELS[kind]} named by "
-                                                                   f"'{r.name}.{key}' (unknown at preview)")]
+                                                                   f"'{r.name}.{key}' (unknown at preview)",
+                                   maybe=[p for p in by_key.values() if p.kind == kind and p.resource is not None])]
                 by_key[(kind, f"\0{r.urn}.{key}")] = found[0]
         return found
 
@@ -241,7 +245,6 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
         if is_unknown(arn):
             if not deps:
                 unresolved.append(f"{r.name}.{key}")
-                return [], [f"a managed policy whose ARN ('{r.name}.{key}') is unknown at preview"]
             return [Source(f"the managed policy '{p.label}'", p.props.get("policy")) for p in deps], []
         if not isinstance(arn, str):
             return [], []

@@ -288,7 +288,7 @@ def build_principal_graph(model: Any, resources: Iterable[Resource],
             for value in found.get("aws", []):
                 if is_public_principal("AWS", value):
                     continue
-                _aws_edges(value, role, named, by_key, edges, trust)
+                _aws_edges(value, role, named, edges, trust)
     for principal in list(model.principals):
         _grant_edges(principal, statements_of(principal), nodes, trusts, named, edges)
     for r in resources:
@@ -321,8 +321,8 @@ def _public_edges(statement: Mapping[str, Any], role: Principal, stand_in: Calla
                                                    f"{label.removeprefix('every principal ')}"))
 
 
-def _aws_edges(value: str, role: Principal, named: Callable[[str, str], Principal | None],
-               by_key: Mapping[tuple[str, str], Principal], edges: list[Edge], trust: _Trust) -> None:
+def _aws_edges(value: str, role: Principal, named: Callable[[str, str], Principal | None], edges: list[Edge],
+               trust: _Trust) -> None:
     """One AWS principal of a trust: an account root, a role, a user or an assumed-role session."""
     how = f"the trust policy of '{role.name}' names '{value}'"
     session = _ASSUMED_ROLE.match(value)
@@ -338,11 +338,9 @@ def _aws_edges(value: str, role: Principal, named: Callable[[str, str], Principa
         if f":{kind}/" not in value:
             continue
         name = value.rsplit("/", 1)[-1]
-        if has_wildcard(name):
-            sources = [p for (k, n), p in by_key.items() if k == kind and glob_match(name.lower(), n)]
-        else:
-            sources = [p] if (p := named(kind, name)) is not None else []
-        edges.extend(Edge(source, role, how) for source in sources if source is not role)
+        source = None if has_wildcard(name) else named(kind, name)  # IAM refuses wildcards in a principal ARN
+        if source is not None and source is not role:
+            edges.append(Edge(source, role, how))
 
 
 def _role_arns(role: Principal, accounts: Iterable[str]) -> list[str]:
