@@ -284,7 +284,7 @@ def build_principal_graph(model: Any, resources: Iterable[Resource],
             public = [v for k, vs in found.items() if k in ("*", "aws") for v in vs if is_public_principal(
                 "AWS" if k == "aws" else k, v)]
             if public:
-                _public_edges(statement, role, stand_in, edges)
+                _public_edges(statement, role, stand_in, named, edges)
             for value in found.get("aws", []):
                 if is_public_principal("AWS", value):
                     continue
@@ -301,8 +301,20 @@ def build_principal_graph(model: Any, resources: Iterable[Resource],
     return Graph(nodes, edges, everyone)
 
 
+def _arn_principal(value: str, named: Callable[[str, str], Principal | None]) -> Principal | None:
+    """The role or user a literal ARN (or assumed-role session ARN) names, if the model has it."""
+    session = _ASSUMED_ROLE.match(value)
+    if session:
+        return named("role", session.group(1))
+    for kind in ("role", "user"):
+        name = value.rsplit("/", 1)[-1]
+        if f":{kind}/" in value and not has_wildcard(value):
+            return named(kind, name)
+    return None
+
+
 def _public_edges(statement: Mapping[str, Any], role: Principal, stand_in: Callable[[str, bool], Principal],
-                  edges: list[Edge]) -> None:
+                  named: Callable[[str, str], Principal | None], edges: list[Edge]) -> None:
     """`"*"` in a trust: from the principals its caller conditions still admit."""
     if not scoping_conditions(statement):
         edges.append(Edge(stand_in("every principal of every AWS account", True), role,
@@ -311,6 +323,11 @@ def _public_edges(statement: Mapping[str, Any], role: Principal, stand_in: Calla
     accounts = condition_accounts(statement)
     organizations = condition_organizations(statement)
     arns = sorted({v for c in scoping_conditions(statement) if c.key == "aws:principalarn" for v in c.values})
+    literal = [(v, _arn_principal(v, named)) for v in arns]
+    if arns and all(p is not None for _, p in literal):  # only named principals: edges from each
+        edges.extend(Edge(p, role, f"the trust policy of '{role.name}' admits \"*\" with aws:PrincipalArn '{v}'")
+                     for v, p in literal if p is not None and p is not role)
+        return
     if arns:
         label = f"every principal matching {', '.join(arns)}"
     elif accounts is not None:
@@ -323,24 +340,16 @@ def _public_edges(statement: Mapping[str, Any], role: Principal, stand_in: Calla
 
 def _aws_edges(value: str, role: Principal, named: Callable[[str, str], Principal | None], edges: list[Edge],
                trust: _Trust) -> None:
-    """One AWS principal of a trust: an account root, a role, a user or an assumed-role session."""
-    how = f"the trust policy of '{role.name}' names '{value}'"
-    session = _ASSUMED_ROLE.match(value)
-    if session:
-        source = named("role", session.group(1))
-        if source is not None and source is not role:
-            edges.append(Edge(source, role, how))
-        return
+    """One AWS principal of a trust: an account root, a role, a user or an assumed-role session.
+
+    IAM refuses wildcards in a principal ARN, so one admits nobody here (`iam-least-privilege` reports it).
+    """
     if value.isdigit() or value.endswith(":root"):
         trust.roots.append(value if value.isdigit() else value.split(":")[4])
         return
-    for kind in ("role", "user"):
-        if f":{kind}/" not in value:
-            continue
-        name = value.rsplit("/", 1)[-1]
-        source = None if has_wildcard(name) else named(kind, name)  # IAM refuses wildcards in a principal ARN
-        if source is not None and source is not role:
-            edges.append(Edge(source, role, how))
+    source = _arn_principal(value, named)
+    if source is not None and source is not role:
+        edges.append(Edge(source, role, f"the trust policy of '{role.name}' names '{value}'"))
 
 
 def _role_arns(role: Principal, accounts: Iterable[str]) -> list[str]:
