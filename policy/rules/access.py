@@ -201,7 +201,7 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
     for (kind, _), principal in by_key.items():
         if len(principal.claims) > 1:
             duplicates.append((kind, principal.name, principal.claims))
-    for name, found in policies_by_name.items():
+    for found in policies_by_name.values():
         if len(found) > 1:
             duplicates.append(("policy", found[0].props["name"], found))
 
@@ -254,7 +254,7 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
             if document is None:
                 return [], [f"the AWS managed policy '{aws_name}' (unknown to the pack's data)"]
             return [Source(f"the AWS managed policy '{aws_name}'", document)], []
-        found = [p for p in policies_by_name.get(arn.rsplit("/", 1)[-1].lower(), []) if ":policy/" in arn]
+        found = list(policies_by_name.get(arn.rsplit("/", 1)[-1].lower(), [])) if ":policy/" in arn else []
         found += [p for p in deps if p.props.get("arn") == arn and p not in found]
         if not found:
             return [], [f"the managed policy '{arn}' (not declared in this stack)"]

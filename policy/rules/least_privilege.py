@@ -40,6 +40,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from .access import ATTACH_EXCLUSIVE
 from .common import (
     GROUP_POLICY,
     GROUP_POLICY_ATTACHMENT,
@@ -81,7 +82,6 @@ from .documents import (
     principals,
     scoping_conditions,
 )
-from .access import ATTACH_EXCLUSIVE
 from .iam_actions import Action, expand, names_every_resource
 from .managed_policies import aws_managed_document, aws_managed_name
 

@@ -52,8 +52,14 @@ from .common import (
     is_unknown,
     load_document,
 )
-from .documents import condition_accounts, condition_organizations, is_public_principal, judged_statements, \
-    principals, scoping_conditions
+from .documents import (
+    condition_accounts,
+    condition_organizations,
+    is_public_principal,
+    judged_statements,
+    principals,
+    scoping_conditions,
+)
 
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 LOGIN_PROFILE = "aws:iam/userLoginProfile:UserLoginProfile"

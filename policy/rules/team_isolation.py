@@ -53,8 +53,6 @@ from pulumi_policy import Severity
 
 from .access import MODELLED_TYPES as ACCESS_TYPES
 from .access import AccessModel, Principal, Subject, build_access_model, subjects_sharing, trusted_by
-from .principal_graph import MODELLED_TYPES as GRAPH_TYPES
-from .principal_graph import Graph, build_principal_graph, resource_patterns, session_taggable
 from .common import (
     LIFECYCLE_POLICY,
     PULL_THROUGH_CACHE,
@@ -81,6 +79,8 @@ from .common import (
 )
 from .documents import IDENTITY, judged_statements, open_document, principals
 from .iam_actions import Action, ecr_actions_matching, service_actions
+from .principal_graph import MODELLED_TYPES as GRAPH_TYPES
+from .principal_graph import Graph, build_principal_graph, resource_patterns, session_taggable
 
 _REPOSITORY_PREFIX = "repository/"
 
@@ -308,8 +308,8 @@ def _principal_findings(principal: Principal, writes: _Writes, owner: Any, tag_k
     who, urn = principal.subject, principal.urn
     findings = []
     if writes.malformed:
-        findings.append(Finding(f"Policies reaching the {principal.label} are malformed, so what it can write cannot be "
-                                f"judged: {'; '.join(writes.malformed)}. Fix the documents.", urn))
+        findings.append(Finding(f"Policies reaching the {principal.label} are malformed, so what it can write "
+                                f"cannot be judged: {'; '.join(writes.malformed)}. Fix the documents.", urn))
     unreadable = principal.all_unreadable()
     if unreadable:
         findings.append(Finding(f"{who} is granted {quoted(unreadable)}, whose document the guard cannot "

@@ -15,7 +15,7 @@ from engine.analyzer import UNKNOWN, Resource
 
 from .conftest import Guard, assert_clean, assert_violates
 from .fixtures import ACCOUNT, MANAGED_POLICY, ROLE_POLICY_ATTACHMENT, dumps, repo_arn, resource, role, role_policy
-from .test_attacks import PUSH, ROLE_ARN, USER, baseline, judge, prod, prod_config, statement  # noqa: F401
+from .test_attacks import PUSH, ROLE_ARN, USER, baseline, judge, prod_config, statement
 
 TEAM_ROLE = f"{ROLE_ARN}/github-push-payments"
 ECS = {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
@@ -29,6 +29,12 @@ def billing_writer(name: str, trust_policy: dict[str, Any], tagged: str | None =
     """A second role writing billing's repositories, trusted as the case says."""
     return [role(name, trust_policy, team=tagged),
             role_policy(statement(Action=PUSH, Resource=repo_arn("billing/*")), role_name=name, name="push")]
+
+
+@pytest.fixture
+def prod(guard: Guard) -> Guard:
+    guard.client.configure(prod_config())
+    return guard
 
 
 def configure(guard: Guard, **team_isolation: Any) -> None:
@@ -71,7 +77,8 @@ def test_a_role_another_teams_role_can_become_crosses_teams(prod: Guard, trusted
                     "by assuming 'billing-hop' (billing)")
 
 
-ROOT_TRUST = trust({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"})
+ROOT_TRUST = trust({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "sts:AssumeRole"})
 
 
 @pytest.mark.parametrize("grant", [
@@ -170,8 +177,8 @@ def test_two_roles_claiming_one_name_are_refused(prod: Guard) -> None:
 def test_a_policy_not_named_like_the_attached_arn_is_judged_as_the_arn(prod: Guard, naming: dict[str, Any]) -> None:
     harmless = resource(MANAGED_POLICY, "payments-extra", {
         "policy": dumps(statement(Action="ecr:BatchGetImage", Resource=repo_arn("payments/*"))), **naming})
-    attachment = resource(ROLE_POLICY_ATTACHMENT, "extra", {"role": "github-push-payments",
-                                                            "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/payments-extra"})
+    attachment = resource(ROLE_POLICY_ATTACHMENT, "extra", {
+        "role": "github-push-payments", "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/payments-extra"})
     assert_violates(judge(prod, harmless, attachment), "team-isolation", "policy/payments-extra",
                     "cannot be judged")
     named = resource(MANAGED_POLICY, "payments-extra", {**harmless.inputs, "name": "payments-extra"})

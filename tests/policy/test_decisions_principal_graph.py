@@ -60,7 +60,7 @@ EDGE_ROWS = [
      ("a", "b")),
     ([role("a"), role("b", assume(ROOT)), inline("a", {"Effect": "Allow", "Action": "sts:AssumeRole",
                                                        "NotResource": f"{ROLE_ARN}/c"})], ("a", "b")),
-    ([role("a"), role("b", assume(ROOT)), inline("a", allow("sts:AssumeRole", f"arn:aws:iam::999999999999:role/b"))],
+    ([role("a"), role("b", assume(ROOT)), inline("a", allow("sts:AssumeRole", "arn:aws:iam::999999999999:role/b"))],
      None),                                                                                # another account's b
     ([role("a"), role("b", assume(ROOT)), inline("a", allow("sts:AssumeRole", f"{ROLE_ARN}/${{aws:username}}"))],
      ("a", "b")),                                                                          # a variable is '*'
