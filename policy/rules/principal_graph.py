@@ -27,6 +27,9 @@ Edges (source can act as target):
   ABAC grant on `role/*` with an aws:ResourceTag condition is an edge to every such role;
 - `iam:PassRole` on a role trusted by a service that runs code (ECS tasks, Lambda, CodeBuild,
   EC2 through an instance profile), when the passer can also start that compute;
+- a grant on a wildcard pattern goes through one node of kind `pattern` per pattern (shared by
+  every principal granted it, with an edge to each role it matches), so edges stay linear in
+  grants + matches; `pattern` nodes are no principal and are never judged or counted as writers;
 - the secret holders above -> their user.
 
 `closure` is linear in nodes + edges: Tarjan's strongly connected components, then one pass over
@@ -36,6 +39,7 @@ nodes: `access.trusted_by` and `access.subjects_sharing` read them.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -181,10 +185,8 @@ class Graph:
 def grants(statement: Mapping[str, Any], action: str) -> bool:
     """Whether an Allow statement grants `action` (wildcards, NotAction; conditions never narrow)."""
     if "NotAction" in statement:
-        return not any(isinstance(a, str) and glob_match(a, action, case_sensitive=False)
-                       for a in as_list(statement["NotAction"]))
-    return any(isinstance(a, str) and glob_match(a, action, case_sensitive=False)
-               for a in as_list(statement.get("Action")))
+        return not any(isinstance(a, str) and _like(a, action) for a in as_list(statement["NotAction"]))
+    return any(isinstance(a, str) and _like(a, action) for a in as_list(statement.get("Action")))
 
 
 def resource_patterns(statement: Mapping[str, Any], principal: Principal | None = None,
@@ -295,8 +297,9 @@ def build_principal_graph(model: Any, resources: Iterable[Resource],
                 if is_public_principal("AWS", value):
                     continue
                 _aws_edges(value, role, named, edges, trust)
+    linker = _Grants(nodes, trusts, named, edges)
     for principal in list(model.principals):
-        _grant_edges(principal, statements_of(principal), nodes, trusts, named, edges)
+        linker.add(principal, statements_of(principal))
     for r in resources:
         if r.resource_type in SECRETS and isinstance(user := r.props.get("user"), str) and not is_unknown(user):
             target = named("user", user.rsplit("/", 1)[-1])
@@ -359,60 +362,100 @@ def _aws_edges(value: str, role: Principal, named: Callable[[str, str], Principa
 
 
 def _role_arns(role: Principal, accounts: Iterable[str]) -> list[str]:
-    path = "/"
-    for claim in role.claims:
-        if isinstance(claim.props.get("path"), str):
-            path = claim.props["path"]
-    return [f"arn:aws:iam::{account}:role{path}{role.name}" for account in accounts]
+    return [f"arn:aws:iam::{account}:role/{_role_path_name(role)}" for account in accounts]
 
 
-def _grant_edges(principal: Principal, statements: list[dict[str, Any]], nodes: list[Principal],
-                 trusts: Mapping[int, _Trust], named: Callable[[str, str], Principal | None],
-                 edges: list[Edge]) -> None:
-    """sts:AssumeRole on roles whose trust admits their account's root; iam:PassRole into compute it can start."""
-    assume: list[str] = []
-    passed: list[str] = []
-    starts: set[str] = set()
-    for statement in statements:
-        patterns = resource_patterns(statement)
-        if grants(statement, "sts:AssumeRole"):
-            assume += patterns
-        if grants(statement, "iam:PassRole"):
-            passed += patterns
-        starts |= {s for s, actions in COMPUTE.items() if s not in starts and any(grants(statement, a)
-                                                                                  for a in actions)}
-    if not assume and not (passed and starts):
-        return
-    for role in _candidates([*assume, *passed], nodes, named):
-        trust = trusts.get(id(role))
-        if trust is None or role is principal:
-            continue
-        arns = _role_arns(role, trust.roots or ["*"])
-        if trust.roots and any(_matches(p, arn) for p in assume for arn in arns):
-            edges.append(Edge(principal, role, f"it may sts:AssumeRole on '{role.name}', whose trust admits "
-                                               f"account {', '.join(trust.roots)}"))
-            continue
-        services = sorted(trust.services & starts)
-        if services and any(_matches(p, arn) for p in passed for arn in arns):
-            edges.append(Edge(principal, role, f"it may iam:PassRole '{role.name}' to {', '.join(services)} and "
-                                               "start that compute"))
+def _role_path_name(role: Principal) -> str:
+    """`path/name` as a role ARN spells it after `role/` (the default path `/` is empty)."""
+    path = next((c.props["path"] for c in role.claims if isinstance(c.props.get("path"), str)), "/")
+    return f"{path.strip('/')}/{role.name}" if path.strip("/") else role.name
 
 
-def _candidates(patterns: list[str], nodes: list[Principal],
-                named: Callable[[str, str], Principal | None]) -> list[Principal]:
-    """The roles a list of Resource patterns may name: looked up by name when every name is literal."""
-    names = [p.rsplit("/", 1)[-1] if ":role/" in p else None for p in patterns]
-    if any(n is None or not n or has_wildcard(n) for n in names):
-        return nodes
-    return [r for n in dict.fromkeys(names) if n and (r := named("role", n)) is not None]
+class _Grants:
+    """Turns sts:AssumeRole and iam:PassRole grants into edges, each wildcard pattern resolved once.
+
+    A literal role ARN is one edge. A wildcard pattern (`role/*`, `role/team-*`) becomes one node of
+    kind `pattern`, shared by every principal granted it, with one edge to each role it matches: edges
+    stay linear in grants + matches, never principals x roles. Roles are found by the literal prefix
+    of the pattern's name (a sorted index), so each pattern visits only the names it can match.
+    """
+
+    def __init__(self, nodes: list[Principal], trusts: Mapping[int, _Trust],
+                 named: Callable[[str, str], Principal | None], edges: list[Edge]) -> None:
+        self.nodes, self.trusts, self.named, self.edges = nodes, trusts, named, edges
+        self.roles = sorted(((_role_path_name(r).lower(), r) for r in nodes if id(r) in trusts), key=lambda x: x[0])
+        self.keys = [k for k, _ in self.roles]
+        self.hubs: dict[tuple[str, str], Principal] = {}
+
+    def add(self, principal: Principal, statements: list[dict[str, Any]]) -> None:
+        assume: list[str] = []
+        passed: list[str] = []
+        starts: set[str] = set()
+        for statement in statements:
+            patterns = resource_patterns(statement)
+            if grants(statement, "sts:AssumeRole"):
+                assume += patterns
+            if grants(statement, "iam:PassRole"):
+                passed += patterns
+            starts |= {s for s, actions in COMPUTE.items() if s not in starts and any(grants(statement, a)
+                                                                                      for a in actions)}
+        for pattern in dict.fromkeys(assume):
+            self._link(principal, pattern, "", f"it may sts:AssumeRole on '{pattern}'")
+        for service in sorted(starts) if passed else []:
+            for pattern in dict.fromkeys(passed):
+                self._link(principal, pattern, service, f"it may iam:PassRole '{pattern}' to {service} and start "
+                                                        "that compute")
+
+    def _link(self, principal: Principal, pattern: str, service: str, how: str) -> None:
+        name = pattern.rsplit("/", 1)[-1] if ":role/" in pattern else "*"
+        if not has_wildcard(name):
+            role = self.named("role", name)
+            if role is not None and role is not principal and self._reaches(role, pattern, service):
+                self.edges.append(Edge(principal, role, how.replace(f"'{pattern}'", f"'{role.name}'")))
+            return
+        hub = self.hubs.get((pattern, service))
+        if hub is None:
+            hub = self.hubs[(pattern, service)] = Principal("pattern", pattern, stand_in=(
+                f"the roles matching '{pattern}'" + (f" trusted by {service}" if service else "")))
+            self.nodes.append(hub)
+            for role in self._matching(pattern):
+                if self._reaches(role, pattern, service):
+                    self.edges.append(Edge(hub, role, f"'{role.name}' matches it and trusts "
+                                                      f"{service or 'its account root'}"))
+        self.edges.append(Edge(principal, hub, how))
+
+    def _matching(self, pattern: str) -> list[Principal]:
+        rest = pattern.split(":role/", 1)[1] if ":role/" in pattern else ""
+        cut = min((i for i in (rest.find("*"), rest.find("?")) if i >= 0), default=len(rest))
+        prefix = rest[:cut].lower()
+        start = bisect.bisect_left(self.keys, prefix)
+        out = []
+        for key, role in self.roles[start:]:
+            if not key.startswith(prefix):
+                break
+            out.append(role)
+        return out
+
+    def _reaches(self, role: Principal, pattern: str, service: str) -> bool:
+        trust = self.trusts[id(role)]
+        if service:
+            return service in trust.services and any(
+                _matches(pattern, arn) for arn in _role_arns(role, trust.roots or ["*"]))
+        return bool(trust.roots) and any(_matches(pattern, arn) for arn in _role_arns(role, trust.roots))
+
+
+def _like(pattern: str, value: str) -> bool:
+    """Case-insensitive IAM matching; a literal pattern is compared as text (no pattern to compile)."""
+    if not has_wildcard(pattern):
+        return pattern.lower() == value.lower()
+    return glob_match(pattern, value, case_sensitive=False)
 
 
 def _matches(pattern: str, arn: str) -> bool:
     """Whether a Resource pattern can name the role ARN (an account left open, `*`, matches any)."""
-    if glob_match(pattern, arn, case_sensitive=False):
+    if _like(pattern, arn):
         return True
     parts, wanted = pattern.split(":", 5), arn.split(":", 5)
     if len(parts) != 6 or wanted[4] != "*":
         return False
-    return glob_match(":".join(parts[:4]), ":".join(wanted[:4]), case_sensitive=False) and glob_match(
-        parts[5], wanted[5], case_sensitive=False)
+    return _like(":".join(parts[:4]), ":".join(wanted[:4])) and _like(parts[5], wanted[5])

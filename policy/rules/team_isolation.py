@@ -375,7 +375,7 @@ def _becoming_findings(graph: Graph, own: Mapping[int, set[str]], closure: Mappi
     for node in graph.nodes:
         mine, teams = own.get(id(node), set()), closure.get(id(node), set())
         extra = teams - mine
-        if not extra or node.name in shared or len(mine) > 1:
+        if not extra or node.name in shared or len(mine) > 1 or node.kind == "pattern":
             continue
         via = ", ".join(_via(graph, node, own, extra))
         if len(teams) > 1:
@@ -474,7 +474,7 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
     for node in graph.nodes:
         if node.maybe:  # it may be an in-stack principal already counted
             skipped.add(f"{node.kind} '{node.name}'")
-        elif node.name not in shared:
+        elif node.name not in shared and node.kind != "pattern":
             for team in sorted(closure.get(id(node), ())):
                 writers.setdefault(team, []).append(node)
     for team, found in sorted(writers.items()):

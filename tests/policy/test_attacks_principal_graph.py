@@ -92,7 +92,7 @@ def test_an_account_root_trust_plus_an_assume_role_grant_is_an_edge(prod: Guard,
     violations = judge(prod, *billing_writer("billing-hop", ROOT_TRUST),
                        role_policy(grant, name="hop"))
     assert_violates(violations, "team-isolation", "'github-push-payments' can write to the repositories of 2 teams",
-                    "may sts:AssumeRole on 'billing-hop'")
+                    "by assuming 'billing-hop' (billing) via it may sts:AssumeRole on")
 
 
 def test_an_account_root_trust_without_a_grant_is_the_passing_twin(prod: Guard) -> None:

@@ -80,13 +80,30 @@ EDGE_ROWS = [
 ]
 
 
+def becomes(g: Graph) -> set[tuple[str, str]]:
+    """(source, target) for every principal that can become another through explicit edges."""
+    principals = [n for n in g.nodes if n.kind != "pattern"]
+    by_id = {id(n): n for n in principals}
+    return {(n.name, by_id[k].name) for n in principals for k in g.reachable(n, implicit=False) if k in by_id}
+
+
 @pytest.mark.parametrize(("stack", "edge"), EDGE_ROWS)
 def test_edges(stack: list[Any], edge: tuple[str, str] | None) -> None:
-    found = edges(graph(*stack))
+    found = becomes(graph(*stack))
     if edge is None:
         assert not {e for e in found if e[1] == "b"}, found
     else:
         assert edge in found, found
+
+
+def test_a_wildcard_grant_is_one_pattern_node_shared_by_every_principal_granted_it() -> None:
+    grant = allow("sts:AssumeRole", f"{ROLE_ARN}/team-*")
+    g = graph(*[role(f"team-{i}", assume(ROOT)) for i in range(3)], role("other", assume(ROOT)),
+              role("a"), role("c"), inline("a", grant), inline("c", grant))
+    (hub,) = [n for n in g.nodes if n.kind == "pattern"]
+    assert hub.stand_in == f"the roles matching '{ROLE_ARN}/team-*'"
+    assert edges(g) == {("a", hub.name), ("c", hub.name), *((hub.name, f"team-{i}") for i in range(3))}
+    assert ("a", "team-2") in becomes(g) and ("a", "other") not in becomes(g)
 
 
 @pytest.mark.parametrize(("condition", "stand_in"), [
