@@ -5,8 +5,9 @@
 
 Each team is what a hand-written stack with deployments holds: a GitHub push role, an ECS task role
 the push role may pass and run (PassRole + RunTask), a deploy role trusting the account root that
-the push role may assume (and a `<team>-x*` pattern of its own), a CI user with an access key that may assume the push role, and a role
-chain closing a cycle (deploy trusts the task role's session). Time per node + edge should stay flat.
+the push role may assume (and a `<team>-x*` pattern of its own), a CI user with an access key that
+may assume the push role, and a role chain closing a cycle (deploy trusts the task role's session).
+Time per node + edge should stay flat.
 """
 
 from __future__ import annotations
