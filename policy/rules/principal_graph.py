@@ -79,7 +79,11 @@ COMPUTE = {
                           "ec2:ReplaceIamInstanceProfileAssociation"),
 }
 MODELLED_TYPES: frozenset[str] = frozenset({ACCESS_KEY, LOGIN_PROFILE, INSTANCE_PROFILE})
-"""The types this module reads (besides the model's): secrets that make a user usable, profiles that pass a role."""
+"""The types this module reads besides the model's: secrets that make a user usable by whoever holds them, and
+instance profiles, which grant nothing themselves: EC2 runs a profile's role only if the role trusts
+ec2.amazonaws.com, and that trust (with PassRole + RunInstances) is the edge, whether the profile is in the stack
+or not. `aws:lambda/permission:Permission` is not modelled: invoking a function runs its code, not the caller's,
+so it is no way to become the function's role; left out, a closed world refuses it unless listed as inert."""
 
 _ASSUMED_ROLE = re.compile(r"^arn:[^:]*:sts::[^:]*:assumed-role/([^/]+)/")
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")

@@ -214,7 +214,8 @@ def principal_writes(principal: Principal, index: RepositoryIndex, cache_prefixe
                      skipped: Skipped) -> _Writes:
     """What one principal can write, from every document that reaches it."""
     out = _Writes()
-    tags_settable = principal.kind != "role" or session_taggable(principal)
+    # a role's session tags come from whoever assumes it; a user's tags are its own; a group's are its members'
+    tags_settable = session_taggable(principal) if principal.kind == "role" else principal.kind != "user"
     for source in principal.all_sources():
         document = open_document(source.document, IDENTITY, skipped, f"{principal.name}: {source.where}")
         if document is None:

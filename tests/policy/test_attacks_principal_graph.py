@@ -293,3 +293,11 @@ def test_a_public_trust_confined_to_an_organisation_needs_that_organisation_list
     config["iam-least-privilege"]["allowedOrganizationIds"] = ["o-foreign123"]
     prod.client.configure(config)
     assert_clean(judge(prod, org))
+
+
+def test_a_users_own_principal_tag_is_its_tag(prod: Guard) -> None:
+    configure(prod, maxWritersPerTeam=2)
+    policy = statement(Action=PUSH, Resource=repo_arn("${aws:PrincipalTag/team}/*"))
+    assert_clean(judge(prod, resource(USER, "dev", {"name": "dev", "tags": {"team": "payments"}}),
+                       resource("aws:iam/userPolicy:UserPolicy", "dev-push", {
+                           "user": "dev", "name": "push", "policy": dumps(policy)})))
