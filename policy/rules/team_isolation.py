@@ -18,13 +18,21 @@ what it claims to be, checked against what it can write. Violations:
 - writes into the repositories of two or more teams;
 - writes into a team's repositories by a principal without a team tag (a writer nobody owns),
   or tagged for another team, unless `sharedWriters` lists it;
-- a principal that reaches a second team by assuming another role (role chaining: the other
-  role's trust names it); with `judgeSharedSubjects`, also one federated subject (a GitHub
-  workflow) that can assume the roles of two teams (off by default: an organisation-wide role,
-  which a shared registry may grant on purpose, overlaps every subject of the organisation);
-- more than `maxWritersPerTeam` (default 1) principals writing into one team's repositories: a
-  role that copies a team's tag, or a second hand-written role, is another way in that nobody
+- a principal that reaches a team by becoming another principal (`principal_graph`: trust,
+  sts:AssumeRole grants, PassRole into compute it can start, secrets in the outputs), judged like
+  its own writes: two teams, no team, another team's; stand-ins ("every principal of account 1",
+  "whoever holds the access key of IAM user 'ci'") belong to no team; with `judgeSharedSubjects`,
+  also one federated subject (a GitHub workflow) that can assume the roles of two teams (off by
+  default: an organisation-wide role, which a shared registry may grant on purpose, overlaps every
+  subject of the organisation);
+- more than `maxWritersPerTeam` (default 1) principals writing into one team's repositories,
+  themselves or through what they can become: a role that copies a team's tag, a second
+  hand-written role, a role anyone in the account may assume, is another way in that nobody
   reviews as the team's;
+- repository admin (REPOSITORY_ADMIN: policy, tag mutability, scanning, lifecycle, repository and
+  image deletion) on any repository, own namespace included, unless `allowRepositoryAdmin`: what
+  the guard judges on a repository is the deployer's to change;
+- two resources claiming one IAM name (`access.AccessModel.duplicates`);
 - a policy that reaches a principal but cannot be read (malformed, or a managed policy ARN that
   is neither declared in the stack nor an AWS managed policy the pack knows): fail closed;
 - a lifecycle or repository policy declared outside the component of the repository it targets,
