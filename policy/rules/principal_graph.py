@@ -375,6 +375,18 @@ def _role_path_name(role: Principal) -> str:
     return f"{path.strip('/')}/{role.name}" if path.strip("/") else role.name
 
 
+_BECOMING_SERVICES = frozenset({"sts", "iam", *(a.split(":")[0] for actions in COMPUTE.values() for a in actions)})
+
+
+def _may_grant_becoming(statement: Mapping[str, Any]) -> bool:
+    """Whether a statement can grant an action of sts, iam or a compute service (a cheap test before `grants`)."""
+    if "NotAction" in statement:
+        return True
+    return any(isinstance(a, str) and (has_wildcard(service := a.split(":", 1)[0]) or
+                                       service.lower() in _BECOMING_SERVICES)
+               for a in as_list(statement.get("Action")))
+
+
 class _Grants:
     """Turns sts:AssumeRole and iam:PassRole grants into edges, each wildcard pattern resolved once.
 
@@ -396,6 +408,8 @@ class _Grants:
         passed: list[str] = []
         starts: set[str] = set()
         for statement in statements:
+            if not _may_grant_becoming(statement):
+                continue
             patterns = resource_patterns(statement)
             if grants(statement, "sts:AssumeRole"):
                 assume += patterns
