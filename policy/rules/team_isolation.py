@@ -368,12 +368,11 @@ def _principal_findings(principal: Principal, writes: _Writes, owner: Any, tag_k
 def _via(graph: Graph, start: Principal, own: Mapping[int, set[str]], teams: set[str]) -> list[str]:
     """How `start` reaches the writers of `teams`: "'role' (team) via <how>; <how>" for each one it can become."""
     out = []
-    by_id = {id(n): n for n in graph.nodes}
     for key, path in graph.reachable(start, implicit=False).items():
         found = own.get(key, set()) & teams
         if found:
             how = "; ".join(edge.how for edge in path)
-            out.append(f"'{by_id[key].name}' ({', '.join(sorted(found))}) via {how}")
+            out.append(f"'{path[-1].target.name}' ({', '.join(sorted(found))}) via {how}")
     return sorted(out)
 
 
