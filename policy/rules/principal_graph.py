@@ -133,6 +133,23 @@ class Graph:
         del paths[id(start)]
         return paths
 
+    def find(self, start: Principal, wanted: Callable[[Principal], bool], limit: int) -> list[list[Edge]]:
+        """Paths (explicit edges, BFS order) from `start` to the first `limit` nodes for which `wanted` holds."""
+        seen, found = {id(start)}, []
+        frontier: list[tuple[Principal, list[Edge]]] = [(start, [])]
+        for node, path in frontier:
+            for edge in self.out(node):
+                if id(edge.target) in seen:
+                    continue
+                seen.add(id(edge.target))
+                step = [*path, edge]
+                if wanted(edge.target):
+                    found.append(step)
+                    if len(found) >= limit:
+                        return found
+                frontier.append((edge.target, step))
+        return found
+
     def closure(self, values: Mapping[int, set[str]]) -> dict[int, set[str]]:
         """For every node, the union of `values` over itself and every node it can become (explicit edges)."""
         index: dict[int, int] = {}

@@ -365,15 +365,15 @@ def _principal_findings(principal: Principal, writes: _Writes, owner: Any, tag_k
     return findings
 
 
-def _via(graph: Graph, start: Principal, own: Mapping[int, set[str]], teams: set[str]) -> list[str]:
-    """How `start` reaches the writers of `teams`: "'role' (team) via <how>; <how>" for each one it can become."""
-    out = []
-    for key, path in graph.reachable(start, implicit=False).items():
-        found = own.get(key, set()) & teams
-        if found:
-            how = "; ".join(edge.how for edge in path)
-            out.append(f"'{path[-1].target.name}' ({', '.join(sorted(found))}) via {how}")
-    return sorted(out)
+_VIA_SHOWN = 3
+
+
+def _via(graph: Graph, start: Principal, own: Mapping[int, set[str]], teams: set[str]) -> str:
+    """How `start` reaches writers of `teams`: "'role' (team) via <how>; <how>", the nearest few (BFS stops there)."""
+    paths = graph.find(start, lambda node: bool(own.get(id(node), set()) & teams), _VIA_SHOWN + 1)
+    shown = [f"'{p[-1].target.name}' ({', '.join(sorted(own[id(p[-1].target)] & teams))}) via "
+             + "; ".join(edge.how for edge in p) for p in paths[:_VIA_SHOWN]]
+    return ", ".join(shown) + (" and more" if len(paths) > _VIA_SHOWN else "")
 
 
 def _becoming_findings(graph: Graph, own: Mapping[int, set[str]], closure: Mapping[int, set[str]], tag_key: str,
@@ -385,7 +385,7 @@ def _becoming_findings(graph: Graph, own: Mapping[int, set[str]], closure: Mappi
         extra = teams - mine
         if not extra or node.name in shared or len(mine) > 1 or node.kind == "pattern":
             continue
-        via = ", ".join(_via(graph, node, own, extra))
+        via = _via(graph, node, own, extra)
         if len(teams) > 1:
             findings.append(Finding(
                 f"{node.subject} can write to the repositories of {len(teams)} teams ({quoted(sorted(teams))}) "
@@ -489,7 +489,8 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
         if max_writers and len(found) > max_writers:
             findings.append(Finding(
                 f"The repositories of team '{team}' can be written by {len(found)} principals "
-                f"({'; '.join(p.label for p in found)}), more than maxWritersPerTeam ({max_writers}): every extra "
+                f"({'; '.join(p.label for p in found[:10])}{f' and {len(found) - 10} more' if len(found) > 10 else ''}"
+                f"), more than maxWritersPerTeam ({max_writers}): every extra "
                 "writer is another way in. Keep the team's push role, remove the others, or raise "
                 f"{pack_config(POLICY, 'maxWritersPerTeam')}.", next((p.urn for p in reversed(found) if p.urn),
                                                                      None)))

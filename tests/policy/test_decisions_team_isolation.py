@@ -625,3 +625,18 @@ def test_two_resources_claiming_one_name_are_reported_on_the_last() -> None:
         "2 resources claim the IAM role name 'ci' ('ci', 'ci-again'): IAM names are unique per account "
         "(case-insensitive), so one would adopt, replace or fail on the other, and what the other grants or trusts "
         "would be judged on the wrong principal. Give each its own name.", second.urn)]
+
+
+def test_many_writers_are_listed_ten_and_counted() -> None:
+    writers = [r for i in range(12) for r in (role(f"w{i:02}", "billing"), inline(f"w{i:02}", BILLING_WRITE))]
+    (found,) = [m for m in judge(stack(*writers)) if "maxWritersPerTeam" in m]
+    assert "can be written by 12 principals (IAM role 'w00'; " in found and "IAM role 'w09' and 2 more)" in found
+    assert "'w10'" not in found, found
+
+
+def test_a_finding_shows_the_three_nearest_writers_it_becomes_and_says_there_are_more() -> None:
+    hops = [r for i in range(5) for r in (role(f"hop{i}", "billing", ROOT_TRUST), inline(f"hop{i}", BILLING_WRITE))]
+    grant = allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/hop*")
+    (found,) = [m for m in judge(stack(role("ci"), inline("ci", grant), *hops), maxWritersPerTeam=9)
+                if "by becoming" in m]
+    assert found.count("via it may sts:AssumeRole on") == 3 and " and more. " in found, found
