@@ -106,6 +106,8 @@ def test_a_wildcard_grant_is_one_pattern_node_shared_by_every_principal_granted_
     (hub,) = [n for n in g.nodes if n.kind == "pattern"]
     assert hub.stand_in == f"the roles matching '{ROLE_ARN}/team-*'"
     assert edges(g) == {("a", hub.name), ("c", hub.name), *((hub.name, f"team-{i}") for i in range(3))}
+    assert {e.how for e in g.edges if e.source is hub} == {f"'team-{i}' matches it and trusts its account root"
+                                                          for i in range(3)}
     assert ("a", "team-2") in becomes(g) and ("a", "other") not in becomes(g)
 
 
@@ -236,3 +238,20 @@ def test_a_user_policy_grant_is_an_edge_from_the_user() -> None:
     g = graph(resource(USER, "u", name="ci"), role("b", assume(ROOT)),
               inline("ci", allow("sts:AssumeRole", f"{ROLE_ARN}/b"), kind=USER_POLICY))
     assert edges(g) == {("ci", "b")}
+
+
+def test_a_role_trusting_itself_is_no_edge_and_an_arn_names_its_own_kind() -> None:
+    assert edges(graph(role("a", assume({"AWS": f"{ROLE_ARN}/a"})))) == set()
+    same_names = [resource(USER, "u", name="ci"), role("ci"),
+                  role("b", assume({"AWS": f"arn:aws:iam::{ACCOUNT}:user/ci"}))]
+    g = graph(*same_names)
+    assert [(e.source.kind, e.source.name, e.target.name) for e in g.edges] == [("user", "ci", "b")]
+    g = graph(*same_names[:2], role("b", assume({"AWS": "*"}, Condition={
+        "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:user/ci"}})))
+    assert [(e.source.kind, e.source.name, e.target.name) for e in g.edges] == [("user", "ci", "b")]
+
+
+def test_a_secret_names_its_user_by_name_or_arn() -> None:
+    g = graph(resource(USER, "u", name="ci"), resource("aws:iam/accessKey:AccessKey", "key",
+                                                       user=f"arn:aws:iam::{ACCOUNT}:user/ci"))
+    assert edges(g) == {("whoever holds the access key of IAM user 'ci'", "ci")}
