@@ -78,6 +78,8 @@ EDGE_ROWS = [
     ([role("a"), role("b", assume({"Service": "lambda.amazonaws.com"})),
       inline("a", allow(["iam:PassRole", "lambda:CreateFunction"], "*"))], ("a", "b")),
     ([role("a"), role("b", assume(ECS)), inline("a", allow(["ecs:RunTask"], f"{ROLE_ARN}/b"))], None),
+    ([role("a"), role("b", assume(ECS)), inline("a", allow(["iam:PassRole", "ecs:RunTask"], f"{ROLE_ARN}/b?x"))],
+     None),                                                                                # its prefix, not it
     ([role("a"), role("b", assume({"AWS": "*"}, Condition={"ArnEquals": {"aws:PrincipalArn": f"{ROLE_ARN}/a"}}))],
      ("a", "b")),
 ]
@@ -117,6 +119,8 @@ def test_a_wildcard_grant_is_one_pattern_node_shared_by_every_principal_granted_
     ({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}, "every principal of organisation o-abc123"),
     ({"ArnLike": {"aws:PrincipalArn": f"{ROLE_ARN}/ci-*"}}, f"every principal matching {ROLE_ARN}/ci-*"),
     ({"StringEquals": {"aws:ResourceAccount": ACCOUNT}}, "every principal of every AWS account"),  # confines nothing
+    ({"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:root"}},
+     f"every principal matching arn:aws:iam::{ACCOUNT}:root"),
 ])
 def test_star_in_a_trust_is_a_stand_in_everyone_can_become(condition: dict | None, stand_in: str) -> None:
     extra = {"Condition": condition} if condition else {}
@@ -255,3 +259,12 @@ def test_a_secret_names_its_user_by_name_or_arn() -> None:
     g = graph(resource(USER, "u", name="ci"), resource("aws:iam/accessKey:AccessKey", "key",
                                                        user=f"arn:aws:iam::{ACCOUNT}:user/ci"))
     assert edges(g) == {("whoever holds the access key of IAM user 'ci'", "ci")}
+
+
+def test_an_account_wildcard_root_is_everyone() -> None:
+    g = graph(role("b", assume({"AWS": "arn:aws:iam::*:root"})), role("c", assume({"aws": "*"})))
+    assert edges(g) == {("every principal of every AWS account", "b"), ("every principal of every AWS account", "c")}
+
+
+def test_session_tags_are_the_callers_unless_told_otherwise() -> None:
+    assert resolve_variables("x/${aws:PrincipalTag/team}", principal(team="payments")) == "x/*"
