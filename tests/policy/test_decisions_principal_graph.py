@@ -80,6 +80,10 @@ EDGE_ROWS = [
     ([role("a"), role("b", assume(ECS)), inline("a", allow(["ecs:RunTask"], f"{ROLE_ARN}/b"))], None),
     ([role("a"), role("b", assume(ECS)), inline("a", allow(["iam:PassRole", "ecs:RunTask"], f"{ROLE_ARN}/b?x"))],
      None),                                                                                # its prefix, not it
+    ([role("a"), role("b", assume(ECS)), inline("a", allow(["iam:PassRole", "ecs:RunTask"], "arn:aws:iam::1"))],
+     None),                                                                                # no resource part
+    ([role("a"), role("b", assume(ROOT)), inline("a", allow("sts:AssumeRole", f"{ROLE_ARN}/*b"))], ("a", "b")),
+    ([role("a"), role("b", assume({"AWS": ["*", f"{ROLE_ARN}/a"]}, Condition=OWN))], ("a", "b")),
     ([role("a"), role("b", assume({"AWS": "*"}, Condition={"ArnEquals": {"aws:PrincipalArn": f"{ROLE_ARN}/a"}}))],
      ("a", "b")),
 ]
@@ -138,7 +142,7 @@ def test_star_in_a_trust_is_a_stand_in_everyone_can_become(condition: dict | Non
 def test_a_users_secret_in_the_outputs_is_a_stand_in_for_whoever_holds_it(secret: str) -> None:
     g = graph(resource(USER, "u", name="ci"), resource(secret, "key", user="ci"))
     kind = "access key" if secret.endswith("AccessKey") else "console password"
-    assert edges(g) == {(f"whoever holds the {kind} of IAM user 'ci'", "ci")}
+    assert edges(g) == {(f"whoever holds the {kind} of IAM user 'ci'", "ci")} and g.everyone == []
     assert edges(graph(resource(USER, "u", name="ci"), resource(secret, "key", user="other"),
                        resource(secret, "k2", user=5))) <= {("whoever holds the access key of IAM user 'other'",
                                                                 "other"),
@@ -268,3 +272,12 @@ def test_an_account_wildcard_root_is_everyone() -> None:
 
 def test_session_tags_are_the_callers_unless_told_otherwise() -> None:
     assert resolve_variables("x/${aws:PrincipalTag/team}", principal(team="payments")) == "x/*"
+
+
+def test_find_passes_over_a_node_already_seen_to_the_next_edge() -> None:
+    g = graph(role("a", assume({"AWS": f"{ROLE_ARN}/b"})), role("b", assume({"AWS": f"{ROLE_ARN}/a"})),
+              role("c", assume({"AWS": f"{ROLE_ARN}/b"})))
+    a = next(n for n in g.nodes if n.name == "a")
+    (path,) = g.find(a, lambda n: n.name == "c", 2)
+    assert [e.target.name for e in path] == ["b", "c"]
+    assert g.find(a, lambda n: n.name in ("b", "c"), 1) == [path[:1]]
