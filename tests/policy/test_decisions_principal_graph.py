@@ -224,6 +224,8 @@ def principal(kind: str = "role", name: str = "payments", **tags: str) -> Princi
     ("repository/${aws:PrincipalTag/team}/*", principal(team="payments"), False, "repository/payments/*"),
     ("repository/${aws:principaltag/team}/*", principal(team="pay*"), False, "repository/*/*"),
     ("repository/${aws:PrincipalTag/team}/*", principal(), False, "repository/*/*"),        # no such tag
+    ("repository/${aws:PrincipalTag/team/unit}/*", principal(**{"team/unit": "pay", "team": "x"}), False,
+     "repository/pay/*"),                                                                    # a key with a slash
     ("repository/${aws:username}/*", principal("user", "ci"), True, "repository/ci/*"),
     ("repository/${aws:username}/*", principal("role", "ci"), True, "repository/*/*"),
     ("repository/${aws:userid}/*", principal("user", "ci"), True, "repository/*/*"),
