@@ -7,6 +7,7 @@ Built once per stack policy run on top of `access.build_access_model(resources)`
     graph.edges                         # [Edge(source, target, how)]: plain data, `how` a phrase
     graph.reachable(principal)          # {principal it can become: [Edge, ...] the path, in order}
     graph.closure({id(p): {"payments"}})  # per node, the union over everything it can become
+    graph.find(principal, wanted, limit)  # paths to the nearest `limit` nodes `wanted` holds for
 
 Nodes are the model's principals (`access.Principal`) plus stand-ins, principals the stack lets in
 without declaring them (`Principal.stand_in` says who they are; none of them belongs to a team):
