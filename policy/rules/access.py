@@ -14,10 +14,24 @@ pre-existing node role). Its documents come from every way IAM lets a policy rea
   the caller fails closed;
 - groups: a user gets the documents of the groups it is a member of (`GroupMembership`,
   `UserGroupMembership`);
+- exclusive attachments: `RolePolicyAttachmentsExclusive` (and the user and group variants)
+  attach every ARN of `policyArns` like one attachment each; `*PoliciesExclusive` only delete
+  inline policies they do not list, so they grant nothing;
 - resource policies: an ECR repository policy statement naming a principal's ARN grants it
   that repository directly, without any identity policy; so does a registry policy statement once
   the stack sets `REGISTRY_POLICY_SCOPE: V2` (the registry policy then covers every ECR action,
   on the repositories its Resource names).
+
+Names are resolved as IAM resolves them: a physical name is unique per account, case-insensitive
+(IAM identifiers), so two resources claiming one name are one principal with both resources'
+documents, listed in `AccessModel.duplicates`; a managed policy ARN reads the in-stack document
+only of a policy whose known name (or ARN) is the ARN's, never one whose name is a `namePrefix` or
+autonamed (AWS attaches whatever has that ARN: an unreadable policy, failing closed). A name that
+is unknown at preview is judged as everything it could be: a grant naming a role outside the stack
+still reaches that role, and also every in-stack principal of that kind whose name is unknown; a
+document whose owner is unknown reaches a stand-in principal that belongs to no team.
+
+Who can become whom is `principal_graph.build_principal_graph(model, resources)`.
 """
 
 from __future__ import annotations
@@ -58,13 +72,25 @@ from .managed_policies import aws_managed_document, aws_managed_name
 from .registry_settings import MODELLED_TYPES as REGISTRY_SETTINGS
 from .registry_settings import registry_policy_scope_v2
 
+ROLE_ATTACHMENTS_EXCLUSIVE = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+USER_ATTACHMENTS_EXCLUSIVE = "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive"
+GROUP_ATTACHMENTS_EXCLUSIVE = "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive"
+ATTACH_EXCLUSIVE = {ROLE_ATTACHMENTS_EXCLUSIVE: ("role", "roleName"), USER_ATTACHMENTS_EXCLUSIVE: ("user", "userName"),
+                    GROUP_ATTACHMENTS_EXCLUSIVE: ("group", "groupName")}
+INLINE_EXCLUSIVE = ("aws:iam/rolePoliciesExclusive:RolePoliciesExclusive",
+                    "aws:iam/userPoliciesExclusive:UserPoliciesExclusive",
+                    "aws:iam/groupPoliciesExclusive:GroupPoliciesExclusive")
+SERVICE_LINKED_ROLE = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
+
 KINDS = {ROLE: "role", USER: "user", GROUP: "group"}
 KIND_LABELS = {"role": "IAM role", "user": "IAM user", "group": "IAM group"}
 INLINE = {ROLE_POLICY: "role", USER_POLICY: "user", GROUP_POLICY: "group"}
 ATTACH = {ROLE_POLICY_ATTACHMENT: "role", USER_POLICY_ATTACHMENT: "user", GROUP_POLICY_ATTACHMENT: "group"}
 TYPES = (ROLE, USER, GROUP, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, ROLE_POLICY_ATTACHMENT,
          USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT, POLICY_ATTACHMENT, GROUP_MEMBERSHIP, USER_GROUP_MEMBERSHIP,
-         REPOSITORY_POLICY, REGISTRY_POLICY, *REGISTRY_SETTINGS)
+         REPOSITORY_POLICY, REGISTRY_POLICY, *REGISTRY_SETTINGS, *ATTACH_EXCLUSIVE, *INLINE_EXCLUSIVE)
+MODELLED_TYPES: frozenset[str] = frozenset({*TYPES, SERVICE_LINKED_ROLE})
+"""Every type the access model reads (a service-linked role: only its service can assume it, nobody is granted it)."""
 
 
 @dataclass
@@ -86,11 +112,28 @@ class Principal:
     unreadable: list[str] = field(default_factory=list)
     """Policies that reach it but whose document the pack cannot read (fail closed)."""
     groups: list[Principal] = field(default_factory=list)
+    claims: list[Resource] = field(default_factory=list)
+    """Every resource declaring this name (more than one is a shadowing finding); empty when undeclared."""
+    maybe: list[Principal] = field(default_factory=list)
+    """In-stack principals whose name is unknown at preview that this undeclared one may be (its owner is unknown)."""
+    stand_in: str | None = None
+    """Who a stand-in principal is (not declared, belongs to no team): 'every principal of account 1', ..."""
+
+    def __post_init__(self) -> None:
+        if self.resource is not None and not self.claims:
+            self.claims = [self.resource]
 
     @property
     def label(self) -> str:
+        if self.stand_in is not None:
+            return self.stand_in
         declared = "" if self.resource is not None else " (not declared in this stack)"
         return f"{KIND_LABELS[self.kind]} '{self.name}'{declared}"
+
+    @property
+    def subject(self) -> str:
+        """The label to open a sentence with: "The IAM role 'x'", "Every principal of account 1"."""
+        return self.stand_in[:1].upper() + self.stand_in[1:] if self.stand_in else f"The {self.label}"
 
     @property
     def urn(self) -> str | None:
@@ -99,7 +142,7 @@ class Principal:
     def tag(self, key: str) -> Any:
         """The principal's tag value; None when it has none, UNKNOWN when the tags are unknown at preview."""
         if self.resource is None:
-            return None
+            return UNKNOWN if self.maybe else None
         tags = self.resource.props.get("tags")
         if is_unknown(tags) or (isinstance(tags, dict) and is_unknown(tags.get(key))):
             return UNKNOWN
@@ -127,7 +170,9 @@ def principal_name(value: Any) -> str | None:
 class AccessModel:
     principals: list[Principal]
     unresolved: list[str]
-    """Policies whose owner is unknown at preview (skipped, noted as a preview advisory)."""
+    """Names unknown at preview (judged as everything they could be, noted as a preview advisory)."""
+    duplicates: list[tuple[str, str, list[Resource]]] = field(default_factory=list)
+    """(kind, name, resources) of every IAM name two or more resources claim (roles, users, groups, policies)."""
 
 
 def build_access_model(resources: Iterable[Resource]) -> AccessModel:
@@ -137,42 +182,68 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
     by_key: dict[tuple[str, str], Principal] = {}
     by_urn: dict[str, Principal] = {}
     policies_by_urn: dict[str, Resource] = {}
-    policies_by_name: dict[str, Resource] = {}
+    policies_by_name: dict[str, list[Resource]] = {}
     unresolved: list[str] = []
-    unknown_names: set[str] = set()
+    unnamed: dict[str, list[Principal]] = {}
+    duplicates: list[tuple[str, str, list[Resource]]] = []
     for r in resources:
         if r.resource_type in KINDS:
-            name = r.props.get("name")
-            if is_unknown(name):
-                unknown_names.add(KINDS[r.resource_type])
+            kind, name = KINDS[r.resource_type], r.props.get("name")
             shown = name if isinstance(name, str) and name else r.name
-            principal = Principal(KINDS[r.resource_type], shown, r)
+            known = by_key.get((kind, shown.lower())) if isinstance(name, str) and name else None
+            if known is not None:  # IAM names are unique per account: the same principal, judged with both
+                known.claims.append(r)
+                by_urn[r.urn] = known
+                continue
+            principal = Principal(kind, shown, r)
             by_urn[r.urn] = principal
-            by_key[(principal.kind, shown)] = principal
+            if is_unknown(name) or (name is None and r.props.get("namePrefix") is not None):
+                unnamed.setdefault(kind, []).append(principal)
+            by_key[(kind, shown.lower() if isinstance(name, str) and name else f"\0{r.urn}")] = principal
         elif r.resource_type == MANAGED_POLICY:
             policies_by_urn[r.urn] = r
-            policies_by_name[r.label] = r
+            name = r.props.get("name")
+            if isinstance(name, str) and name:
+                policies_by_name.setdefault(name.lower(), []).append(r)
+    for (kind, _), principal in by_key.items():
+        if len(principal.claims) > 1:
+            duplicates.append((kind, principal.name, principal.claims))
+    for found in policies_by_name.values():
+        if len(found) > 1:
+            duplicates.append(("policy", found[0].props["name"], found))
 
     def named(kind: str, value: Any) -> Principal | None:
         name = principal_name(value)
         if name is None:
             return None
-        found = by_key.get((kind, name))
+        found = by_key.get((kind, name.lower()))
         if found is None:
-            if kind in unknown_names:  # it may be the one whose name is not known yet
+            found = by_key[(kind, name.lower())] = Principal(kind, name)
+            if unnamed.get(kind):  # it may also be one whose name is not known yet: judged as both
                 unresolved.append(f"{kind} '{name}'")
-                return None
-            found = by_key[(kind, name)] = Principal(kind, name)
+                found.maybe = list(unnamed[kind])
         return found
+
+    def also_unnamed(kind: str, value: Any) -> list[Principal]:
+        """In-stack principals of `kind` whose unknown name may be `value`'s (judged as everything it could be)."""
+        name = principal_name(value)
+        if name is None or by_key.get((kind, name.lower())) is None or by_key[(kind, name.lower())].resource:
+            return []
+        return unnamed.get(kind, [])
 
     def owners(r: Resource, kind: str, key: str) -> list[Principal]:
         """The principals a policy or attachment names under `key` (a name, an ARN, or a list of them)."""
         values = r.props.get(key)
         found = [p for v in as_list(values) if not is_unknown(v) and (p := named(kind, v)) is not None]
+        found += [p for v in as_list(values) if not is_unknown(v) for p in also_unnamed(kind, v) if p not in found]
         if is_unknown(values) or any(is_unknown(v) for v in as_list(values)):
             found += [by_urn[u] for u in r.property_dependencies.get(key, ()) if u in by_urn]
             if not found:
                 unresolved.append(f"{r.name}.{key}")
+                found = [Principal(kind, f"{r.name}.{key}", stand_in=f"the {KIND_LABELS[kind]} named by "
+                                                                   f"'{r.name}.{key}' (unknown at preview)",
+                                   maybe=[p for p in by_key.values() if p.kind == kind and p.resource is not None])]
+                by_key[(kind, f"\0{r.urn}.{key}")] = found[0]
         return found
 
     def managed(r: Resource, arn: Any, key: str) -> tuple[list[Source], list[str]]:
@@ -190,12 +261,11 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
             if document is None:
                 return [], [f"the AWS managed policy '{aws_name}' (unknown to the pack's data)"]
             return [Source(f"the AWS managed policy '{aws_name}'", document)], []
-        policy = policies_by_name.get(arn.rsplit("/", 1)[-1]) if ":policy/" in arn else None
-        if policy is None and len(deps) == 1:
-            policy = deps[0]
-        if policy is None:
+        found = list(policies_by_name.get(arn.rsplit("/", 1)[-1].lower(), [])) if ":policy/" in arn else []
+        found += [p for p in deps if p.props.get("arn") == arn and p not in found]
+        if not found:
             return [], [f"the managed policy '{arn}' (not declared in this stack)"]
-        return [Source(f"the managed policy '{policy.label}'", policy.props.get("policy"))], []
+        return [Source(f"the managed policy '{p.label}'", p.props.get("policy")) for p in found], []
 
     def attach(targets: list[Principal], sources: list[Source], unreadable: list[str]) -> None:
         for principal in targets:
@@ -209,6 +279,12 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
                                                                    r.props.get("policy"))], [])
         elif kind in ATTACH:
             attach(owners(r, ATTACH[kind], ATTACH[kind]), *managed(r, r.props.get("policyArn"), "policyArn"))
+        elif kind in ATTACH_EXCLUSIVE:
+            owner_kind, key = ATTACH_EXCLUSIVE[kind]
+            targets = owners(r, owner_kind, key)
+            arns = r.props.get("policyArns")
+            for arn in [arns] if is_unknown(arns) else as_list(arns):
+                attach(targets, *managed(r, arn, "policyArns"))
         elif kind == POLICY_ATTACHMENT:
             sources, unreadable = managed(r, r.props.get("policyArn"), "policyArn")
             for owner_kind, key in (("role", "roles"), ("user", "users"), ("group", "groups")):
@@ -236,7 +312,7 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
             _resource_policy_grants(r, named)
         elif kind == REGISTRY_POLICY and scope_v2:
             _registry_policy_grants(r, named)
-    return AccessModel(list(by_key.values()), unresolved)
+    return AccessModel(list(by_key.values()), unresolved, duplicates)
 
 
 def _resource_policy_grants(r: Resource, named: Callable[[str, Any], Principal | None]) -> None:

@@ -40,6 +40,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from .access import ATTACH_EXCLUSIVE
 from .common import (
     GROUP_POLICY,
     GROUP_POLICY_ATTACHMENT,
@@ -287,7 +288,8 @@ def trust_principal_problems(document: Document, config: Mapping[str, Any]) -> l
             accounts = condition_accounts(statement) or set()
             orgs = condition_organizations(statement)
             outside = sorted(a for a in accounts if allowed_accounts and a not in allowed_accounts)
-            foreign_orgs = sorted(o for o in orgs if allowed_orgs and o not in allowed_orgs)
+            # no listed organisation: which one is the platform's own is unknown, so none confines a trust
+            foreign_orgs = sorted(o for o in orgs if o not in allowed_orgs)
             if outside or foreign_orgs:
                 problems.append(f"{label} lets principals of {quoted(outside + foreign_orgs)} assume the role, which "
                                 "are not in allowedAccounts / allowedOrganizationIds "
@@ -499,6 +501,11 @@ def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped
         for arn in arns if isinstance(arns, list) else []:
             if (problem := managed_policy_problem(arn, config)) is not None:
                 findings.append(Finding(f"The IAM role '{resource.label}' {problem} (managedPolicyArns)."))
+    elif resource.resource_type in EXCLUSIVE_ATTACHMENTS:
+        arns = resource.props.get("policyArns")
+        for arn in arns if isinstance(arns, list) else []:
+            if (problem := managed_policy_problem(arn, config)) is not None:
+                findings.append(Finding(f"The exclusive policy attachments '{resource.name}' (policyArns) {problem}."))
     elif resource.resource_type in ATTACHMENTS and (
             problem := managed_policy_problem(resource.props.get("policyArn"), config)) is not None:
         targets = [str(v) for k in ("role", "user", "group", "roles", "users", "groups")
@@ -509,8 +516,9 @@ def check_least_privilege(resource: Resource, config: Mapping[str, Any], skipped
 
 
 ATTACHMENTS = (ROLE_POLICY_ATTACHMENT, USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT, POLICY_ATTACHMENT)
+EXCLUSIVE_ATTACHMENTS = tuple(ATTACH_EXCLUSIVE)
 MODELLED_TYPES: frozenset[str] = frozenset({ROLE, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, *ATTACHMENTS,
-                                            *KMS_SSO_TYPES})
+                                            *EXCLUSIVE_ATTACHMENTS, *KMS_SSO_TYPES})
 """The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
 
 
@@ -536,7 +544,7 @@ POLICIES = [
             "allowedOrganizationIds": {
                 "type": "array", "items": {"type": "string"}, "default": [],
                 "description": "Organisations (o-...) an aws:PrincipalOrgID condition may confine a public trust "
-                               "to; empty = any one named organisation."},
+                               "to; empty = none (the platform's own organisation is not known to the pack)."},
             "allowedManagedPolicies": {
                 "type": "array", "items": {"type": "string"}, "default": list(DEFAULT_ALLOWED_MANAGED),
                 "description": "AWS managed policies (name or ARN) that may be attached; every other one is "

@@ -18,13 +18,21 @@ what it claims to be, checked against what it can write. Violations:
 - writes into the repositories of two or more teams;
 - writes into a team's repositories by a principal without a team tag (a writer nobody owns),
   or tagged for another team, unless `sharedWriters` lists it;
-- a principal that reaches a second team by assuming another role (role chaining: the other
-  role's trust names it); with `judgeSharedSubjects`, also one federated subject (a GitHub
-  workflow) that can assume the roles of two teams (off by default: an organisation-wide role,
-  which a shared registry may grant on purpose, overlaps every subject of the organisation);
-- more than `maxWritersPerTeam` (default 1) principals writing into one team's repositories: a
-  role that copies a team's tag, or a second hand-written role, is another way in that nobody
+- a principal that reaches a team by becoming another principal (`principal_graph`: trust,
+  sts:AssumeRole grants, PassRole into compute it can start, secrets in the outputs), judged like
+  its own writes: two teams, no team, another team's; stand-ins ("every principal of account 1",
+  "whoever holds the access key of IAM user 'ci'") belong to no team; with `judgeSharedSubjects`,
+  also one federated subject (a GitHub workflow) that can assume the roles of two teams (off by
+  default: an organisation-wide role, which a shared registry may grant on purpose, overlaps every
+  subject of the organisation);
+- more than `maxWritersPerTeam` (default 1) principals writing into one team's repositories,
+  themselves or through what they can become: a role that copies a team's tag, a second
+  hand-written role, a role anyone in the account may assume, is another way in that nobody
   reviews as the team's;
+- repository admin (REPOSITORY_ADMIN: policy, tag mutability, scanning, lifecycle, repository and
+  image deletion) on any repository, own namespace included, unless `allowRepositoryAdmin`: what
+  the guard judges on a repository is the deployer's to change;
+- two resources claiming one IAM name (`access.AccessModel.duplicates`);
 - a policy that reaches a principal but cannot be read (malformed, or a managed policy ARN that
   is neither declared in the stack nor an AWS managed policy the pack knows): fail closed;
 - a lifecycle or repository policy declared outside the component of the repository it targets,
@@ -51,7 +59,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from .access import TYPES as ACCESS_TYPES
+from .access import MODELLED_TYPES as ACCESS_TYPES
 from .access import AccessModel, Principal, Subject, build_access_model, subjects_sharing, trusted_by
 from .common import (
     LIFECYCLE_POLICY,
@@ -79,6 +87,8 @@ from .common import (
 )
 from .documents import IDENTITY, judged_statements, open_document, principals
 from .iam_actions import Action, ecr_actions_matching, service_actions
+from .principal_graph import MODELLED_TYPES as GRAPH_TYPES
+from .principal_graph import Graph, build_principal_graph, resource_patterns, session_taggable
 
 _REPOSITORY_PREFIX = "repository/"
 
@@ -130,6 +140,14 @@ any resource it writes no team's repositories (`AmazonEC2ContainerRegistryPullOn
 CACHE_ACTIONS = frozenset({IMPORT_UPSTREAM, "ecr:CreateRepository"})
 ECR_SERVICE_ACTIONS = frozenset({"ecr:CreateRepository", "ecr:TagResource"})
 ECR_SERVICE = "ecr.amazonaws.com"
+# What the guard judges on a repository (policy, tag mutability, scanning, lifecycle, deletion):
+# the deployer's (`pulumi up`), not a team role's, even inside its own namespace. Deleting an image
+# counts too: deleting a tag and pushing it again makes an IMMUTABLE tag mutable in effect.
+REPOSITORY_ADMIN = frozenset({
+    "ecr:SetRepositoryPolicy", "ecr:DeleteRepositoryPolicy", "ecr:PutImageTagMutability",
+    "ecr:PutImageScanningConfiguration", "ecr:PutLifecyclePolicy", "ecr:DeleteLifecyclePolicy",
+    "ecr:DeleteRepository", "ecr:BatchDeleteImage", "ecr:UpdateImageStorageClass",
+})
 
 
 @cache
@@ -191,6 +209,10 @@ class _Writes:
     registry: list[str] = field(default_factory=list)
     actions: set[str] = field(default_factory=set)
     malformed: list[str] = field(default_factory=list)
+    admin: list[str] = field(default_factory=list)
+    """Grants of REPOSITORY_ADMIN actions on repositories (each 'via (actions on pattern)')."""
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    """Every judged Allow statement (the principal graph reads its sts/iam/compute grants)."""
 
     def describe(self, team: str) -> str:
         names = sorted({n for ns in self.teams[team].values() for n in ns})
@@ -202,6 +224,8 @@ def principal_writes(principal: Principal, index: RepositoryIndex, cache_prefixe
                      skipped: Skipped) -> _Writes:
     """What one principal can write, from every document that reaches it."""
     out = _Writes()
+    # a role's session tags come from whoever assumes it; a user's tags are its own; a group's are its members'
+    tags_settable = session_taggable(principal) if principal.kind == "role" else principal.kind != "user"
     for source in principal.all_sources():
         document = open_document(source.document, IDENTITY, skipped, f"{principal.name}: {source.where}")
         if document is None:
@@ -211,13 +235,14 @@ def principal_writes(principal: Principal, index: RepositoryIndex, cache_prefixe
         for label, statement in document.labelled():
             if not is_allow(statement):
                 continue
+            out.statements.append(statement)
             writes = granted_write_actions(statement)
             if not writes:
                 continue
             scoped = [a for a in writes if a.resource_types]
             registry_level = sorted(a.full_name for a in writes if not a.resource_types)
-            patterns = ["*"] if "NotResource" in statement else [str(p) for p in as_list(statement.get("Resource"))]
-            for pattern in patterns:
+            admin = sorted(a.full_name for a in scoped if a.full_name in REPOSITORY_ADMIN)
+            for pattern in resource_patterns(statement, principal, session_tags=tags_settable):
                 via = f"{source.where} {label}"
                 if registry_level and glob_match(pattern, "*"):
                     out.registry.append(f"{via} ({quoted(registry_level, 3)})")
@@ -231,6 +256,8 @@ def principal_writes(principal: Principal, index: RepositoryIndex, cache_prefixe
                 if names == {IMPORT_UPSTREAM}:  # acts only inside cache prefixes, never a team's (see IMPORT_UPSTREAM)
                     continue
                 out.actions |= names
+                if admin:
+                    out.admin.append(f"{via} ({quoted(admin, 3)} on '{pattern}')")
                 shown = f"{via} ({quoted(sorted(names), 3)} on '{pattern}')"
                 if not confined:
                     out.unconfined.append(shown)
@@ -289,25 +316,33 @@ def cache_overlap_findings(resources: list[Resource], index: RepositoryIndex) ->
 
 
 def _principal_findings(principal: Principal, writes: _Writes, owner: Any, tag_key: str,
-                        skipped: Skipped) -> list[Finding]:
+                        skipped: Skipped, allow_admin: bool = False) -> list[Finding]:
     """What one principal's own documents let it write, judged."""
-    who, urn = principal.label, principal.urn
+    who, urn = principal.subject, principal.urn
     findings = []
     if writes.malformed:
-        findings.append(Finding(f"Policies reaching the {who} are malformed, so what it can write cannot be "
-                                f"judged: {'; '.join(writes.malformed)}. Fix the documents.", urn))
+        findings.append(Finding(f"Policies reaching the {principal.label} are malformed, so what it can write "
+                                f"cannot be judged: {'; '.join(writes.malformed)}. Fix the documents.", urn))
     unreadable = principal.all_unreadable()
     if unreadable:
-        findings.append(Finding(f"The {who} is granted {quoted(unreadable)}, whose document the guard cannot "
+        findings.append(Finding(f"{who} is granted {quoted(unreadable)}, whose document the guard cannot "
                                 "read, so what it can write cannot be judged. Declare the policy in this stack "
                                 "(or attach an AWS managed policy the pack knows).", urn))
     if writes.registry:
-        findings.append(Finding(f"The {who} can change the whole registry through {'; '.join(writes.registry)}: "
+        findings.append(Finding(f"{who} can change the whole registry through {'; '.join(writes.registry)}: "
                                 "registry-wide settings (registry policy, replication, scanning, creation "
                                 "templates, pull-through cache) belong to the platform's deployment, not to a "
                                 "team's role. Remove these actions.", urn))
+    if writes.admin and not allow_admin:
+        findings.append(Finding(f"{who} can change what the guard judges on ECR repositories through "
+                                f"{'; '.join(writes.admin)}: repository policy, tag mutability, scanning, lifecycle, "
+                                "deletion and image deletion (delete a tag, push it again: an IMMUTABLE tag made "
+                                "mutable) belong to the platform's deployment, not to a team's role, even inside its "
+                                "own namespace. Grant the data plane only (push, pull, describe; CreateRepository "
+                                "where the team may create), or allow it "
+                                f"({pack_config(POLICY, 'allowRepositoryAdmin')}).", urn))
     if writes.unconfined:
-        findings.append(Finding(f"The {who} can write to repositories of every namespace, including ones not yet "
+        findings.append(Finding(f"{who} can write to repositories of every namespace, including ones not yet "
                                 f"created, through {'; '.join(writes.unconfined)}. Scope writes to one namespace "
                                 "(arn:aws:ecr:<region>:<account>:repository/<namespace>/*) or exact repository "
                                 "ARNs.", urn))
@@ -316,62 +351,81 @@ def _principal_findings(principal: Principal, writes: _Writes, owner: Any, tag_k
         return findings
     if len(teams) > 1:
         claimed = f" of team '{owner}'" if isinstance(owner, str) else ""
-        findings.append(Finding(f"The {who}{claimed} can write to the repositories of {len(teams)} teams: "
+        findings.append(Finding(f"{who}{claimed} can write to the repositories of {len(teams)} teams: "
                                 + "; and ".join(writes.describe(t) for t in teams)
                                 + ". A principal may write inside one team's namespace only; give each team its "
                                 "own role.", urn))
     elif is_unknown(owner):
         skipped.add(f"{principal.name}.tags")
     elif owner is None:
-        findings.append(Finding(f"The {who} belongs to no team (no '{tag_key}' tag) but can write to "
+        findings.append(Finding(f"{who} belongs to no team (no '{tag_key}' tag) but can write to "
                                 f"{writes.describe(teams[0])}. A writer nobody owns is nobody's to review: tag "
                                 "it with the team that owns it, or list it in "
                                 f"{pack_config(POLICY, 'sharedWriters')} if it is the platform's own.", urn))
     elif owner != teams[0]:
-        findings.append(Finding(f"The {who} is tagged for team '{owner}' but can write to "
+        findings.append(Finding(f"{who} is tagged for team '{owner}' but can write to "
                                 f"{writes.describe(teams[0])}. Scope its resources to team '{owner}' repositories "
                                 "(arn:aws:ecr:<region>:<account>:repository/<namespace>/*).", urn))
     return findings
 
 
-def _assumption_findings(model: AccessModel, own: dict[int, set[str]], subjects_too: bool) -> list[Finding]:
-    """Teams reached by becoming another principal: role chaining, and one federated subject assuming two roles."""
-    by_key = {(p.kind, p.name): p for p in model.principals}
-    can_assume: dict[int, list[Principal]] = {}
+_VIA_SHOWN = 3
+
+
+def _via(graph: Graph, start: Principal, own: Mapping[int, set[str]], teams: set[str]) -> str:
+    """How `start` reaches writers of `teams`: "'role' (team) via <how>; <how>", the nearest few (BFS stops there)."""
+    paths = graph.find(start, lambda node: bool(own.get(id(node), set()) & teams), _VIA_SHOWN + 1)
+    shown = [f"'{p[-1].target.name}' ({', '.join(sorted(own[id(p[-1].target)] & teams))}) via "
+             + "; ".join(edge.how for edge in p) for p in paths[:_VIA_SHOWN]]
+    return ", ".join(shown) + (" and more" if len(paths) > _VIA_SHOWN else "")
+
+
+def _becoming_findings(graph: Graph, own: Mapping[int, set[str]], closure: Mapping[int, set[str]], tag_key: str,
+                       shared: set[str], skipped: Skipped) -> list[Finding]:
+    """Teams a principal reaches only by becoming another: judged like its own writes."""
+    findings = []
+    for node in graph.nodes:
+        mine, teams = own.get(id(node), set()), closure.get(id(node), set())
+        extra = teams - mine
+        if not extra or node.name in shared or len(mine) > 1 or node.kind == "pattern":
+            continue
+        via = _via(graph, node, own, extra)
+        if len(teams) > 1:
+            findings.append(Finding(
+                f"{node.subject} can write to the repositories of {len(teams)} teams ({quoted(sorted(teams))}) "
+                f"by assuming {via}: becoming another principal crosses the team boundary. Trust only the team's own "
+                "principals in each role's trust policy, and grant sts:AssumeRole and iam:PassRole only on the "
+                "team's own roles.", node.urn))
+            continue
+        owner = node.tag(tag_key)
+        (team,) = teams
+        if is_unknown(owner):
+            skipped.add(f"{node.name}.tags")
+        elif owner is None:
+            findings.append(Finding(
+                f"{node.subject} belongs to no team but can write to the repositories of team '{team}' by becoming "
+                f"{via}. A writer nobody owns is nobody's to review: confine the trust policy to the team's own "
+                "principals (no \"*\", no access keys or passwords for writers), or list it in "
+                f"{pack_config(POLICY, 'sharedWriters')} if it is the platform's own.", node.urn))
+        elif owner != team:
+            findings.append(Finding(
+                f"{node.subject} is tagged for team '{owner}' but can write to the repositories of team '{team}' by "
+                f"becoming {via}. Trust only the team's own principals in each role's trust policy.", node.urn))
+    return findings
+
+
+def _shared_subject_findings(model: AccessModel, closure: Mapping[int, set[str]]) -> list[Finding]:
+    """One federated subject (a GitHub workflow) that can assume roles of two teams."""
     subjects: dict[Subject, set[str]] = {}
     roles = {p.name: p for p in model.principals if p.kind == "role" and p.resource is not None}
     for role in roles.values():
-        admitted, arns = trusted_by(role.resource.props.get("assumeRolePolicy") if role.resource else None)
-        for subject in admitted:
-            subjects.setdefault(subject, set()).add(role.name)
-        for key in arns:
-            if (assumer := by_key.get(key)) is not None and assumer is not role:
-                can_assume.setdefault(id(assumer), []).append(role)
-
-    def reach(start: Principal) -> tuple[set[str], list[str]]:
-        teams, via, seen, stack = set(own.get(id(start), ())), [], {id(start)}, [start]
-        while stack:
-            for nxt in can_assume.get(id(stack.pop()), ()):
-                if id(nxt) not in seen:
-                    seen.add(id(nxt))
-                    stack.append(nxt)
-                    if own.get(id(nxt)):
-                        teams |= own[id(nxt)]
-                        via.append(f"'{nxt.name}' ({', '.join(sorted(own[id(nxt)]))})")
-        return teams, via
-
+        for claim in role.claims:
+            for subject in trusted_by(claim.props.get("assumeRolePolicy"))[0]:
+                subjects.setdefault(subject, set()).add(role.name)
+    reached = {name: closure.get(id(role), set()) for name, role in roles.items()}
     findings = []
-    reached = {name: reach(role)[0] for name, role in roles.items()}
-    for principal in model.principals:
-        teams, via = reach(principal)
-        if len(teams) > 1 and len(own.get(id(principal), ())) <= 1 and via:
-            findings.append(Finding(
-                f"The {principal.label} can write to the repositories of {len(teams)} teams ({quoted(sorted(teams))}) "
-                f"by assuming {', '.join(via)}: role chaining crosses the team boundary. Trust only the team's own "
-                "principals in each role's trust policy.", principal.urn))
     reported: set[frozenset[str]] = set()
-    shared = subjects_sharing(subjects) if subjects_too else {}
-    for subject, names in sorted(shared.items(), key=lambda item: item[0].value):
+    for subject, names in sorted(subjects_sharing(subjects).items(), key=lambda item: item[0].value):
         teams = set().union(*(reached.get(n, set()) for n in names))
         if len(teams) > 1 and frozenset(names) not in reported:
             reported.add(frozenset(names))
@@ -383,10 +437,20 @@ def _assumption_findings(model: AccessModel, own: dict[int, set[str]], subjects_
     return findings
 
 
+def duplicate_findings(model: AccessModel) -> list[Finding]:
+    """Two resources claiming one IAM name: the model judges both documents, IAM keeps one principal."""
+    return [Finding(
+        f"{len(found)} resources claim the IAM {kind} name '{name}' ({quoted(r.name for r in found)}): IAM names are "
+        "unique per account (case-insensitive), so one would adopt, replace or fail on the other, and what the "
+        "other grants or trusts would be judged on the wrong principal. Give each its own name.", found[-1].urn)
+        for kind, name, found in model.duplicates]
+
+
 def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
     tag_key = str(config.get("tagKey") or "team")
     shared = set(config_strings(config, "sharedWriters"))
     max_writers = config_int(config, "maxWritersPerTeam", 1)
+    allow_admin = config_bool(config, "allowRepositoryAdmin", False)
     repositories: list[tuple[str, str]] = []
     cache_prefixes = []
     for r in resources:
@@ -402,30 +466,45 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
     model = build_access_model(resources)
     for path in model.unresolved:
         skipped.add(path)
-    findings = placement_findings(resources) + cache_overlap_findings(resources, index)
-    writers: dict[str, list[Principal]] = {}
+    findings = placement_findings(resources) + cache_overlap_findings(resources, index) + duplicate_findings(model)
     own: dict[int, set[str]] = {}
+    statements: dict[int, list[dict[str, Any]]] = {}
     for principal in model.principals:
         writes = principal_writes(principal, index, cache_prefixes, skipped)
+        statements[id(principal)] = writes.statements
         if principal.name in shared or (_only_ecr_service(principal) and writes.actions <= ECR_SERVICE_ACTIONS):
             writes.teams.clear()
-        findings += _principal_findings(principal, writes, principal.tag(tag_key), tag_key, skipped)
+            writes.admin.clear()
+        findings += _principal_findings(principal, writes, principal.tag(tag_key), tag_key, skipped, allow_admin)
         own[id(principal)] = set(writes.teams)
-        for team in writes.teams:
-            writers.setdefault(team, []).append(principal)
-    findings += _assumption_findings(model, own, config_bool(config, "judgeSharedSubjects", False))
+    graph = build_principal_graph(model, resources, lambda p: statements.get(id(p), []))
+    closure = graph.closure(own)
+    findings += _becoming_findings(graph, own, closure, tag_key, shared, skipped)
+    if config_bool(config, "judgeSharedSubjects", False):
+        findings += _shared_subject_findings(model, closure)
+    writers: dict[str, list[Principal]] = {}
+    for node in graph.nodes:
+        if node.maybe:  # it may be an in-stack principal already counted
+            skipped.add(f"{node.kind} '{node.name}'")
+        elif node.name not in shared and node.kind != "pattern":
+            for team in sorted(closure.get(id(node), ())):
+                writers.setdefault(team, []).append(node)
     for team, found in sorted(writers.items()):
         if max_writers and len(found) > max_writers:
             findings.append(Finding(
                 f"The repositories of team '{team}' can be written by {len(found)} principals "
-                f"({'; '.join(p.label for p in found)}), more than maxWritersPerTeam ({max_writers}): every extra "
+                f"({'; '.join(p.label for p in found[:10])}{f' and {len(found) - 10} more' if len(found) > 10 else ''}"
+                f"), more than maxWritersPerTeam ({max_writers}): every extra "
                 "writer is another way in. Keep the team's push role, remove the others, or raise "
-                f"{pack_config(POLICY, 'maxWritersPerTeam')}.", found[-1].urn))
+                f"{pack_config(POLICY, 'maxWritersPerTeam')}.", next((p.urn for p in reversed(found) if p.urn),
+                                                                     None)))
     return findings
 
 
-MODELLED_TYPES: frozenset[str] = frozenset({*ACCESS_TYPES, REPOSITORY, LIFECYCLE_POLICY, PULL_THROUGH_CACHE})
-"""The resource types this module's rules read and judge (the closed world: `closed_world.py`)."""
+MODELLED_TYPES: frozenset[str] = frozenset({*ACCESS_TYPES, *GRAPH_TYPES, REPOSITORY, LIFECYCLE_POLICY,
+                                            PULL_THROUGH_CACHE})
+"""Every resource type team isolation reads to decide who can write (and become) what (the closed world:
+`closed_world.py`)."""
 
 POLICIES = [
     stack_policy(
@@ -448,6 +527,12 @@ POLICIES = [
             "maxWritersPerTeam": {"type": "integer", "default": 1, "minimum": 1,
                                   "description": "How many principals may write to one team's repositories (the "
                                                  "team's push role; more only where a team really runs several)."},
+            "allowRepositoryAdmin": {"type": "boolean", "default": False,
+                                     "description": "Whether a principal of the stack may change what the guard "
+                                                    "judges on a repository (repository policy, tag mutability, "
+                                                    "scanning, lifecycle, repository or image deletion) inside its "
+                                                    "own namespace; off (data plane only) unless a dev stack needs "
+                                                    "it."},
             "judgeSharedSubjects": {"type": "boolean", "default": False,
                                     "description": "Whether a federated subject that can assume the roles of two "
                                                    "teams (overlapping trust) is a violation; off by default because "

@@ -151,17 +151,24 @@ def test_a_policy_arn_is_resolved_by_its_name_before_its_dependency() -> None:
     assert (source.where, source.document) == ("the managed policy 'push'", POLICY_DOC)
 
 
-def test_a_policy_arn_that_names_no_policy_of_the_stack_falls_back_to_its_one_dependency() -> None:
+def test_a_policy_arn_that_names_no_policy_of_the_stack_is_unreadable_even_with_a_dependency() -> None:
+    # AWS attaches whatever policy has that ARN, not the in-stack document the value was derived from
     other = resource(MANAGED_POLICY, "other-res", name="other", policy=dumps(doc(allow("s3:GetObject"))))
     renamed = f"arn:aws:iam::{ACCOUNT}:policy/path/renamed"
     attach = resource(ROLE_POLICY_ATTACHMENT, "a", role="ci", policyArn=renamed)
     attach.property_dependencies = {"policyArn": [other.urn]}
-    assert wheres(find([*principals(), other, attach], "role", "ci")) == ["the managed policy 'other'"]
-    attach.property_dependencies = {"policyArn": [other.urn, principals()[3].urn]}
     ci = find([*principals(), other, attach], "role", "ci")
     assert ci.sources == [] and ci.all_unreadable() == [f"the managed policy '{renamed}' (not declared in this stack)"]
-    attach.property_dependencies = {}
-    assert find([*principals(), other, attach], "role", "ci").all_unreadable() != []
+    other.props["arn"] = renamed                                   # its known ARN is the attached one
+    assert wheres(find([*principals(), other, attach], "role", "ci")) == ["the managed policy 'other'"]
+
+
+@pytest.mark.parametrize("props", [{"namePrefix": "push"}, {}, {"name": UNKNOWN}])
+def test_a_policy_named_by_prefix_or_autonamed_is_never_the_literal_arn(props: dict[str, Any]) -> None:
+    harmless = resource(MANAGED_POLICY, "push", policy=dumps(doc(allow("s3:GetObject"))), **props)
+    attach = resource(ROLE_POLICY_ATTACHMENT, "a", role="ci", policyArn=IN_STACK)
+    ci = find([resource(ROLE, "ci-res", name="ci"), harmless, attach], "role", "ci")
+    assert ci.sources == [] and ci.all_unreadable() == [f"the managed policy '{IN_STACK}' (not declared in this stack)"]
 
 
 def test_names_unknown_at_preview_resolve_through_property_dependencies() -> None:
@@ -182,13 +189,37 @@ def test_an_attachment_to_a_role_the_stack_does_not_declare_creates_that_princip
     assert node.urn is None and node.tag("team") is None
 
 
-def test_while_some_role_name_is_unknown_an_unmatched_name_is_unresolved_not_invented() -> None:
+def test_while_some_role_name_is_unknown_a_grant_reaches_the_named_role_and_the_unnamed_ones() -> None:
     new_role = resource(ROLE, "new", name=UNKNOWN)
     attach = resource(ROLE_POLICY_ATTACHMENT, "a", role="eks-node", policyArn=IN_STACK)
     model = build_access_model([*principals(), new_role, attach])
     assert "role 'eks-node'" in model.unresolved
-    assert not any(p.name == "eks-node" for p in model.principals)
-    assert any(p.name == "new" for p in model.principals)          # shown by its logical name
+    by_name = {p.name: p for p in model.principals}
+    assert wheres(by_name["eks-node"]) == wheres(by_name["new"]) == ["the managed policy 'push'"]
+    assert wheres(by_name["ci"]) == []                              # a known name is not what it could be
+
+
+def test_a_document_whose_owner_is_unknown_reaches_a_stand_in() -> None:
+    orphan = resource(ROLE_POLICY, "p", role=UNKNOWN, policy=POLICY_DOC)
+    model = build_access_model([*principals(), orphan])
+    (stand_in,) = [p for p in model.principals if p.stand_in]
+    assert wheres(stand_in) == ["the inline policy 'p'"] and stand_in.tag("team") is UNKNOWN   # it may be 'ci'
+    assert stand_in.label == "the IAM role named by 'p.role' (unknown at preview)"
+    (alone,) = build_access_model([orphan]).principals
+    assert alone.tag("team") is None and alone.subject == "The IAM role named by 'p.role' (unknown at preview)"
+
+
+@pytest.mark.parametrize(("first", "second"), [("ci", "ci"), ("ci", "CI")])
+def test_two_resources_claiming_one_name_are_one_principal_with_both_documents(first: str, second: str) -> None:
+    one = resource(ROLE, "one", name=first, inlinePolicies=[{"name": "a", "policy": POLICY_DOC}])
+    two = resource(ROLE, "two", name=second, inlinePolicies=[{"name": "b", "policy": POLICY_DOC}])
+    model = build_access_model([one, two])
+    (ci,) = model.principals
+    assert wheres(ci) == ["the inline policy 'a'", "the inline policy 'b'"] and ci.claims == [one, two]
+    assert [(k, n, [r.name for r in rs]) for k, n, rs in model.duplicates] == [("role", first, ["one", "two"])]
+    policies = [resource(MANAGED_POLICY, f"p{i}", name="push", policy=POLICY_DOC) for i in range(2)]
+    assert [k for k, _, _ in build_access_model(policies).duplicates] == ["policy"]
+    assert build_access_model([one, resource(ROLE, "three", namePrefix="ci")]).duplicates == []
 
 
 def test_unknown_managed_policy_arns_and_unknown_entries() -> None:

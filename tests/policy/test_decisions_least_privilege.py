@@ -249,7 +249,7 @@ TRUSTS = [
     ([assume("*")], {}, "lets any principal ('*') assume the role"),
     ([assume({"AWS": "*"})], {}, "lets any principal"),
     ([assume({"AWS": "arn:aws:iam::*:root"})], {}, "lets any principal"),
-    ([assume("*", Condition=ORG)], {}, None),
+    ([assume("*", Condition=ORG)], {}, "lets principals of 'o-abc123'"),        # empty: own organisation unknown
     ([assume("*", Condition=ORG)], {"allowedOrganizationIds": ["o-abc123"]}, None),
     ([assume("*", Condition=ORG)], {"allowedOrganizationIds": ["o-other1"]}, "lets principals of 'o-abc123'"),
     ([assume("*", Condition={"StringEquals": {"aws:PrincipalAccount": OTHER_ACCOUNT}})],

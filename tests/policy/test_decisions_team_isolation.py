@@ -203,7 +203,8 @@ def test_each_way_in_shows_up_to_three_actions() -> None:
 def test_attachments_whose_principal_is_unknown_are_noted() -> None:
     notes = skipped()
     attach = resource(POLICY_ATTACHMENT, "att", roles=[UNKNOWN], policyArn=f"arn:aws:iam::{ACCOUNT}:policy/x")
-    assert check_team_isolation(stack(attach), defaults(POLICIES), notes) == []
+    (found,) = messages(check_team_isolation(stack(attach), defaults(POLICIES), notes))
+    assert "The IAM role named by 'att.roles' (unknown at preview) is granted" in found and "cannot be judged" in found
     assert notes.paths == ["att.roles"]
 
 
@@ -533,3 +534,113 @@ def test_only_root_makes_cache_fills_reach_every_name(prefix: str) -> None:
                                                f"{PREFIX}/payments/*"))]
     cache = resource(PULL_THROUGH_CACHE, "cache", ecrRepositoryPrefix=prefix)
     assert any("belongs to no team" in m for m in judge(stack(cache, *node))), "payments/ is not under that prefix"
+
+
+# --- the principal graph: writes of what a principal can become (issue 21 B) ---------------------------------------
+
+ROOT_TRUST = dumps(doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                        "Action": "sts:AssumeRole"}))
+ANYONE = dumps(doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}}))
+HOP = allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/hop")
+
+
+@pytest.mark.parametrize(("assumer_team", "hop_team", "phrase"), [
+    (None, "billing", "IAM role 'ci' belongs to no team but can write to the repositories of team 'billing' by "
+                      "becoming 'hop' (billing) via it may sts:AssumeRole on 'hop'"),
+    ("payments", "billing", "IAM role 'ci' is tagged for team 'payments' but can write to the repositories of team "
+                            "'billing' by becoming 'hop' (billing)"),
+    ("zeta", "billing", "tagged for team 'zeta'"),                            # a team sorting after the other
+    ("billing", "billing", None),                                               # its own team: one writer more
+    (UNKNOWN, "billing", None),                                                 # unknown tag: noted, not judged
+])
+def test_becoming_a_writer_is_judged_like_writing(assumer_team: Any, hop_team: str, phrase: str | None) -> None:
+    found = [m for m in judge(stack(role("ci", assumer_team), inline("ci", HOP), role("hop", hop_team, ROOT_TRUST),
+                                    inline("hop", BILLING_WRITE)), maxWritersPerTeam=5) if "by becoming" in m]
+    if phrase is None:
+        assert found == [], found
+    else:
+        assert any(phrase in m for m in found), found
+
+
+def test_a_shared_writer_is_not_judged_for_what_it_becomes_nor_counted() -> None:
+    resources = stack(role("ci"), inline("ci", HOP), role("hop", "billing", ROOT_TRUST), inline("hop", BILLING_WRITE))
+    assert judge(resources, sharedWriters=["ci"]) == []
+    assert any("2 principals" in m for m in judge(resources))
+
+
+def test_a_principal_writing_two_teams_itself_is_reported_once_not_again_for_what_it_becomes() -> None:
+    two = allow("ecr:PutImage", [f"{PREFIX}/payments/*", f"{PREFIX}/zeta/*"])
+    found = judge(stack(role("ci", "payments"), inline("ci", two, HOP), role("hop", "billing", ROOT_TRUST),
+                        inline("hop", BILLING_WRITE)), maxWritersPerTeam=5)
+    assert [m for m in found if "IAM role 'ci'" in m and "teams" in m] == [
+        m for m in found if "can write to the repositories of 2 teams: " in m], found
+
+
+def test_stand_ins_are_writers_nobody_owns_and_count_once() -> None:
+    found = judge(stack(role("hop", "billing", ANYONE), inline("hop", BILLING_WRITE), role("pay", "payments"),
+                        inline("pay", OWN)))
+    assert [m for m in found if m.startswith(f"Every principal of account {ACCOUNT} belongs to no team")], found
+    assert any("team 'billing' can be written by 2 principals (IAM role 'hop'; every principal of account "
+               f"{ACCOUNT})" in m for m in found), found
+    assert not any("IAM role 'pay'" in m for m in found), found             # reached only implicitly
+
+
+def test_pattern_nodes_and_names_that_may_be_in_stack_roles_are_not_counted_as_writers() -> None:
+    pattern = allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/h*")
+    found = judge(stack(role("ci", "billing"), inline("ci", pattern), role("hop", "billing", ROOT_TRUST),
+                        inline("hop", BILLING_WRITE)), maxWritersPerTeam=2)
+    assert found == [], found
+    notes = skipped()
+    unnamed = resource(ROLE, "new", name=UNKNOWN, tags={"team": "billing"}, assumeRolePolicy=ROOT_TRUST)
+    findings = check_team_isolation(stack(unnamed, inline("ext", BILLING_WRITE)), defaults(POLICIES), notes)
+    assert messages(findings) == [] and "role 'ext'" in notes.paths
+
+
+ADMIN = allow(["ecr:PutImage", "ecr:SetRepositoryPolicy"], f"{PREFIX}/payments/*")
+
+
+@pytest.mark.parametrize(("statement", "config", "phrase"), [
+    (ADMIN, {}, "IAM role 'pay' can change what the guard judges on ECR repositories through the inline policy "
+                "'pay-policy' statement #1 ('ecr:SetRepositoryPolicy' on "),
+    (ADMIN, {"allowRepositoryAdmin": True}, None),
+    (allow("ecr:BatchDeleteImage", f"{PREFIX}/payments/api"), {}, "'ecr:BatchDeleteImage'"),
+    (allow(["ecr:PutImage", "ecr:CreateRepository", "ecr:TagResource", "ecr:StartImageScan"], f"{PREFIX}/payments/*"),
+     {}, None),                                                                  # the data plane
+    (allow("ecr:DeleteRepository", "arn:aws:s3:::payments/*"), {}, None),       # reaches no repository
+])
+def test_repository_admin_is_the_deployers(statement: dict, config: dict, phrase: str | None) -> None:
+    found = [m for m in judge(stack(role("pay", "payments"), inline("pay", statement)), **config)
+             if "can change what the guard judges" in m]
+    if phrase is None:
+        assert found == [], found
+    else:
+        assert any(phrase in m for m in found), found
+
+
+def test_a_shared_writer_may_administer() -> None:
+    assert judge(stack(role("pay", "payments"), inline("pay", ADMIN)), sharedWriters=["pay"]) == []
+
+
+def test_two_resources_claiming_one_name_are_reported_on_the_last() -> None:
+    first, second = role("ci", "payments"), resource(ROLE, "ci-again", name="CI", tags={})
+    findings = check_team_isolation(stack(first, second), defaults(POLICIES), skipped())
+    assert [(f.message, f.urn) for f in findings] == [(
+        "2 resources claim the IAM role name 'ci' ('ci', 'ci-again'): IAM names are unique per account "
+        "(case-insensitive), so one would adopt, replace or fail on the other, and what the other grants or trusts "
+        "would be judged on the wrong principal. Give each its own name.", second.urn)]
+
+
+def test_many_writers_are_listed_ten_and_counted() -> None:
+    writers = [r for i in range(12) for r in (role(f"w{i:02}", "billing"), inline(f"w{i:02}", BILLING_WRITE))]
+    (found,) = [m for m in judge(stack(*writers)) if "maxWritersPerTeam" in m]
+    assert "can be written by 12 principals (IAM role 'w00'; " in found and "IAM role 'w09' and 2 more)" in found
+    assert "'w10'" not in found, found
+
+
+def test_a_finding_shows_the_three_nearest_writers_it_becomes_and_says_there_are_more() -> None:
+    hops = [r for i in range(5) for r in (role(f"hop{i}", "billing", ROOT_TRUST), inline(f"hop{i}", BILLING_WRITE))]
+    grant = allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/hop*")
+    (found,) = [m for m in judge(stack(role("ci"), inline("ci", grant), *hops), maxWritersPerTeam=9)
+                if "by becoming" in m]
+    assert found.count("via it may sts:AssumeRole on") == 3 and " and more. " in found, found

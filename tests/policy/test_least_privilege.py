@@ -138,9 +138,12 @@ def test_trust_policies_open_to_everyone_fail(guard: Guard, principal: Any) -> N
     assert_violates(guard.analyze(role(trust=trust)), POLICY, "statement 'Anyone'", "any principal")
 
 
-def test_an_open_trust_confined_to_the_organisation_passes(guard: Guard) -> None:
+def test_an_open_trust_confined_to_a_listed_organisation_passes(guard: Guard) -> None:
     trust = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
                             "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]}
+    # no organisation listed: the pack cannot tell the platform's own from a foreign one
+    assert_violates(guard.analyze(role(trust=trust, team=None)), POLICY, "'o-abc123'", "allowedOrganizationIds")
+    guard.configure(**{POLICY: {"allowedOrganizationIds": ["o-abc123"]}})
     assert_passes(guard.analyze(role(trust=trust, team=None)), POLICY)
 
 
