@@ -178,6 +178,8 @@ def repository_id_problems(label: str, pins: list[Condition], subjects: list[Con
                 f"(gh api repos/OWNER/REPO --jq .id; ecr-platform: write github[].repository as "
                 f"OWNER@OWNER_ID/REPO@REPO_ID){ignored}, as requireRepositoryId is true ({setting})"]
     ids = {v for c in pinned for v in c.values}
+    if any(c.partial for c in pinned) and not ids:
+        return []  # the pinned ID is unknown at preview: judged once it is known
     if len(ids) != 1 or not all(_DIGITS.match(v) for v in ids):
         return [f"{label} pins repository_id to {', '.join(repr(v) for v in sorted(ids)) or 'nothing'}: pin one "
                 "repository's numeric ID per statement, so that each pin holds for its own repository's subjects "

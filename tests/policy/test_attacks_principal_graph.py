@@ -254,6 +254,7 @@ def tag_role(session_tags: bool) -> list[Resource]:
         "Effect": "Allow", "Action": actions,
         "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"},
         "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                                       "token.actions.githubusercontent.com:repository_id": "2000001",
                                        "token.actions.githubusercontent.com:sub":
                                            "repo:acme/payments-api:ref:refs/heads/main"}}}]}
     base = [r for r in baseline() if r.name not in ("github-push-payments", "github-push-payments-push-to-team-"

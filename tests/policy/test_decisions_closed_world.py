@@ -9,7 +9,7 @@ from rules.closed_world import check_closed_world, config_problems, grants_acces
 
 ROLE = "aws:iam/role:Role"
 BUCKET = "aws:s3/bucket:Bucket"
-EXCLUSIVE = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+UNMODELLED = "aws:ssoadmin/accountAssignment:AccountAssignment"  # grants access; no rule models it
 
 
 def urn(resource_type: str, name: str = "r", project: str = "ecr-platform") -> str:
@@ -41,9 +41,9 @@ TYPES = [
     ((BUCKET,), None, "list 'aws:s3/bucket:Bucket' in policy/config/<stack>.json: unjudged-resources.inertTypes"),
     ((BUCKET,), [BUCKET], None),
     ((BUCKET,), ["aws:s3/bucket:Bucke"], "which no rule of the guard models"),
-    ((EXCLUSIVE,), None, "it can grant access, so it cannot be listed"),
-    ((EXCLUSIVE,), [EXCLUSIVE], "it can grant access, so it cannot be listed"),
-    ((EXCLUSIVE,), [EXCLUSIVE], f"inertTypes entry '{EXCLUSIVE}' can grant access, so it cannot be inert"),
+    ((UNMODELLED,), None, "it can grant access, so it cannot be listed"),
+    ((UNMODELLED,), [UNMODELLED], "it can grant access, so it cannot be listed"),
+    ((UNMODELLED,), [UNMODELLED], f"inertTypes entry '{UNMODELLED}' can grant access, so it cannot be inert"),
     (("pulumi:pulumi:Stack",), None, None),
     (("pulumi:providers:aws",), None, None),
     (("pulumi:providers:github",), None, None),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rules.common import UNKNOWN
 from rules.github_trust import repository_id_problems, trust_problems
 from rules.team_isolation import POLICIES as ISOLATION
 from rules.team_isolation import check_team_isolation
@@ -72,6 +73,15 @@ def test_an_id_form_subject_of_another_repository_than_the_pin_is_reported() -> 
     problems = trust_problems({"Statement": [pinned([*BOTH, other])]}, {"requireRepositoryId": True})
     assert len(problems) == 1 and "repository ID 3000003" in problems[0] and "never match" in problems[0], problems
     assert repository_id_problems("statement 'x'", [], []) != [], "no pin at all is a problem"
+
+
+def test_a_pin_unknown_at_preview_waits_and_a_known_one_beside_it_is_still_judged() -> None:
+    assert trust_problems({"Statement": [pinned(BOTH, pin=UNKNOWN)]}, {"requireRepositoryId": True}) == [], \
+        "an ID the engine does not know yet is judged at the next preview, not refused"
+    other = "repo:acme@1000001/web@3000003:ref:refs/heads/main"
+    problems = trust_problems({"Statement": [pinned([*BOTH, other], pin=["2000001", UNKNOWN])]},
+                              {"requireRepositoryId": True})
+    assert any("repository ID 3000003" in p for p in problems), problems
 
 
 @pytest.mark.parametrize(("subject", "phrase"), [
