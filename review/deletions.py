@@ -159,7 +159,8 @@ def _team(resource: Resource) -> str:
     return str(tags.get("team") or "") if isinstance(tags, dict) else ""
 
 
-def _stateful(resources: Sequence[Resource]) -> list[Resource]:
+def stateful(resources: Sequence[Resource]) -> list[Resource]:
+    """The resources whose deletion loses something (the types `KINDS` knows)."""
     return [r for r in resources if r.custom and r.type in KINDS]
 
 
@@ -177,12 +178,12 @@ def _identity(urn: str) -> str:
 def find_deletions(base: Sequence[Resource], head: Sequence[Resource],
                    retire: Retire | None = None) -> list[Deletion]:
     """Stateful resources of `base` that `head` deletes or replaces, repositories first, then by name."""
-    now = _stateful(head)
+    now = stateful(head)
     by_identity = {urn: r for r in now for urn in (r.urn, *r.aliases)}
     by_key: dict[tuple[str, str], Resource] = {}
     for r in now:
         by_key.setdefault((r.type, _key(r)), r)
-    before = _stateful(base)
+    before = stateful(base)
     known = {(r.type, _key(r)) for r in before}
     # New repositories by last name segment, and by that and team: where a moved repository went.
     created: dict[tuple[str, ...], Resource] = {}
