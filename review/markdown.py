@@ -237,7 +237,8 @@ def _md_deletions(comparison: Comparison | None) -> _Part | None:
              f"(against {code_span(shown_ref(comparison.base_ref))}): what goes with them does not come back with "
              "a redeploy."]
     rows = [_row([f"**{d.action}**",
-                  f"{d.kind.label} {code_span(d.name)}" + "".join(f" → {code_span(c)}" for c in d.created_as),
+                  f"{d.kind.label} {code_span(d.name)}" + "".join(f" → {code_span(c)}" for c in d.created_as)
+                  + f"<br>URN {code_span(d.urn)}" + (f"<br>protected: {code_span(d.unprotect)}" if d.protected else ""),
                   _prose(d.reason), _prose(d.lost),
                   _VERDICT_MARK.get(d.enforcement, "") + deletion_verdict(d, code_span)])
             for d in deletions]

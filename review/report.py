@@ -462,6 +462,7 @@ def _text_deletions(comparison: Comparison | None) -> list[str]:
     out = [f"  THIS CHANGE DELETES OR REPLACES {count(len(comparison.deletions), 'stateful resource').upper()}:"]
     for d in comparison.deletions:
         out.append(f"    - {d.action} {d.shown} [{deletion_verdict(d, str)}]: {d.reason}; lost: {d.lost}")
+        out.append(f"      urn: {d.urn}" + (f" (protected: {d.unprotect})" if d.protected else ""))
     return out
 
 
