@@ -224,6 +224,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, default=2, metavar="N",
                         help="with --compare: 2 (default) runs the base in a second process while this one runs "
                         "the head; 1 runs them one after the other (the same report, slower)")
+    parser.add_argument("--summary-at", default="", metavar="TEXT",
+                        help="markdown: a place that shows the whole report when it is at most "
+                        f"{SUMMARY_MAX_BYTES:,} bytes (GitHub's job summary); named before --more-at only then")
     parser.add_argument("--timing", action="store_true", help="print wall time per phase to stderr")
     return parser
 
@@ -245,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 MIN_MAX_CHARS = 4_000
+SUMMARY_MAX_BYTES = 1_000_000
+"""The largest report the pull-request workflow puts in the job summary (GitHub's limit is 1 MiB per step)."""
 
 
 def _guard_change_against(args: argparse.Namespace, head: CheckResult) -> GuardChange | None:
@@ -367,12 +372,16 @@ def _run_check(args: argparse.Namespace) -> int:
             timing |= {"wait for base": waited - compared, "diff": time.perf_counter() - waited}
         done = time.perf_counter()
 
+    full = render_markdown(head, comparison) if args.full_report or args.summary_at else ""
     if args.full_report:
-        args.full_report.write_text(render_markdown(head, comparison))
+        args.full_report.write_text(full)
+    more_at = args.more_at
+    if args.summary_at and len(full.encode()) <= SUMMARY_MAX_BYTES:  # else the summary cannot hold it
+        more_at = f"{args.summary_at} or {more_at}" if more_at else args.summary_at
     if args.format == "json":
         sys.stdout.write(to_json(head, comparison))
     elif args.format == "markdown":
-        sys.stdout.write(render_markdown(head, comparison, args.max_chars or None, args.more_at))
+        sys.stdout.write(render_markdown(head, comparison, args.max_chars or None, more_at))
     else:
         sys.stdout.write(render_text(head, comparison))
     if args.timing:

@@ -241,7 +241,7 @@ def test_a_namespace_change_deletes_and_creates_every_repository_in_it(base_repo
 
     code, document, markdown = check_against(*change_commit(base_repo, tmp_path, "prod", move), "prod")
     assert code == 1
-    moved = {(d["action"], d["name"], tuple(d["created_as"])) for d in document["comparison"]["deletions"]}
+    moved = {(d["action"], d["name"], tuple(d["createdAs"])) for d in document["comparison"]["deletions"]}
     assert moved == {("delete", "shared/data/etl", ("data/etl",)), ("delete", "shared/data/notebooks",
                                                                      ("data/notebooks",))}
     for message in (d["message"] for d in document["comparison"]["deletions"]):
@@ -258,3 +258,16 @@ def test_a_change_cannot_relax_the_deletion_rule_it_is_judged_by(base_repo, tmp_
     assert code == 1 and protect_findings(document) == [("mandatory", "dc43/http-backend")], (
         "the base's guard decides, not the one the pull request brings")
     assert check_in(repo, "--stack", "prod", "--compare", base).returncode == 0, "its own guard would let it pass"
+
+
+def test_running_base_and_head_at_once_changes_nothing_in_the_report(base_repo, tmp_path):
+    repo, base = change_commit(base_repo, tmp_path, "prod", drop_http_backend)
+    outputs = {}
+    for jobs in ("1", "2"):
+        for form in ("json", "markdown", "text"):
+            run = check_in(repo, "--stack", "prod", "--policy-ref", base, "--compare", base, "--format", form,
+                           "--jobs", jobs)
+            outputs[(jobs, form)] = (run.returncode, run.stdout)
+    for form in ("json", "markdown", "text"):
+        assert outputs[("1", form)] == outputs[("2", form)], f"--jobs 2 changed the {form} report or its verdict"
+    assert outputs[("2", "json")][0] == 1, "the deletion still fails prod"
