@@ -536,17 +536,17 @@ def grouped_widenings(widened: Sequence[Widening], q: Quote,
                       strong: Quote = str) -> list[tuple[str, str, str, str, str, str, str]]:
     """One row per widening and set of targets, the levels of a subject widening joined:
     (kind, who before, who after, role with its team, targets, access, conditions)."""
-    levels: dict[tuple[str, ...], list[str]] = {}
+    levels: dict[tuple[tuple[str, str, str, str, str, str], str], list[str]] = {}
     for w in widened:
-        key = (w.kind, w.who_before, w.who_after, w.role, w.team, w.conditions, w.target)
-        levels.setdefault(key, []).append(w.level_after if w.kind == "subject"
-                                          else f"{w.level_before} → {strong(w.level_after)}")
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for (*key, target), found in levels.items():
-        groups.setdefault((*key, ", ".join(found)), []).append(target)
+        key = (w.kind, w.who_before, w.who_after, w.role, w.team, w.conditions)
+        levels.setdefault((key, w.target), []).append(w.level_after if w.kind == "subject"
+                                                      else f"{w.level_before} → {strong(w.level_after)}")
+    groups: dict[tuple[tuple[str, str, str, str, str, str], str], list[str]] = {}
+    for (key, target), found in levels.items():
+        groups.setdefault((key, ", ".join(found)), []).append(target)
     return [(kind, before, after, role_shown(role, team, q), compact_repositories(targets),
              strong(access) if kind == "subject" else access, when)
-            for (kind, before, after, role, team, when, access), targets in groups.items()]
+            for ((kind, before, after, role, team, when), access), targets in groups.items()]
 
 
 def deletion_verdict(deletion: Deletion, q: Quote) -> str:
