@@ -131,14 +131,23 @@ def judge(
     pack: PolicyPack | None,
     guard: Guard | None = None,
     simulated: frozenset[str] = frozenset(),
+    timing: dict[str, float] | None = None,
 ) -> CheckResult:
     """The access report and the pack's verdict on declared resources (`config` only labels accounts;
-    `ecr-platform:environment` names the environment in the summary and never picks the guard)."""
+    `ecr-platform:environment` names the environment in the summary and never picks the guard).
+    `timing`, when given, gets the seconds each of the two took (`report`, `pack`)."""
+    started = time.perf_counter()
     access = build_access_report(resources, config.get("ecr-platform:accounts") or {})
     summary = summarize(stack, str(config.get("ecr-platform:environment") or stack), resources, access)
+    reported = time.perf_counter()
+    if timing is not None:
+        timing["report"] = reported - started
     if pack is None:
         return CheckResult(summary, access, [], simulated=simulated)
-    return CheckResult(summary, access, pack.violations(resources), guard, pack.descriptions, simulated=simulated)
+    violations = pack.violations(resources)
+    if timing is not None:
+        timing["pack"] = time.perf_counter() - reported
+    return CheckResult(summary, access, violations, guard, pack.descriptions, simulated=simulated)
 
 
 def base_config(ref: str, config_path: Path) -> tuple[dict[str, Any] | None, str]:
@@ -286,10 +295,11 @@ def judge_side(stack: str, config: dict[str, Any], guard: Guard | None) -> Side:
     pack_context = PolicyPack(guard.pack_dir, guard.config, guard.config_shown) if guard else None
     with pack_context or contextlib.nullcontext() as pack:
         ready = time.perf_counter()
-        result = judge(stack, config, run.resources, pack, guard, run.simulated)
+        parts: dict[str, float] = {}
+        result = judge(stack, config, run.resources, pack, guard, run.simulated, parts)
         setting = pack.setting(POLICY, "deletions") if pack is not None else None
     done = time.perf_counter()
-    timing = {"program": programmed - started, "start pack": ready - programmed, "judge": done - ready}
+    timing = {"program": programmed - started, "start pack": ready - programmed, "judge": done - ready, **parts}
     return Side(result, stateful(run.resources), timing, setting)
 
 
