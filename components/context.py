@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,10 +49,11 @@ def _parsed(value: Any) -> Any:
         return value
 
 
-def project_config() -> dict[str, Any]:
-    """Every `ecr-platform:*` key of the stack (so typos in top-level keys are caught too)."""
+def project_config(namespace: str = PROJECT) -> dict[str, Any]:
+    """Every `ecr-platform:*` key of the stack (so typos in top-level keys are caught too), without the
+    prefix; with `namespace="aws"`, the AWS provider's keys."""
     merged = {**get_config_env(), **CONFIG.get()}
-    prefix = f"{PROJECT}:"
+    prefix = f"{namespace}:"
     return {key[len(prefix):]: _parsed(value) for key, value in merged.items() if key.startswith(prefix)}
 
 
@@ -60,7 +62,8 @@ def read_settings() -> Settings:
     from .config import ConfigError
 
     try:
-        return load_settings(project_config(), stack=pulumi.get_stack())
+        return load_settings(project_config(), stack=pulumi.get_stack(), provider=project_config("aws"),
+                             environ=os.environ)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .quotas import MANAGED_POLICY_MAX_CHARS, compact_size
@@ -41,6 +42,8 @@ class GitHubEntry(Protocol):
     def pull_requests(self) -> bool: ...
     @property
     def any_ref(self) -> bool: ...
+    @property
+    def workflow(self) -> str | None: ...
 
 
 class KeepRule(Protocol):
@@ -122,20 +125,123 @@ def team_repository_arns(team: TeamScope, partition: str, region: str, account: 
 # --- GitHub trust ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class GitHubRepositoryName:
+    """`github[].repository` taken apart: `acme/app`, or GitHub's immutable form `acme@1001/app@2002`."""
+
+    owner: str
+    repo: str
+    """The repository name, or `*` for every repository of the owner."""
+    owner_id: str | None = None
+    repo_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        """`<owner>/<repo>`: what GitHub's API, `job_workflow_ref` and the name-form subject use."""
+        return f"{self.owner}/{self.repo}"
+
+    @property
+    def immutable(self) -> str | None:
+        """`<owner>@<id>/<repo>@<id>`, the prefix of the immutable-form subject; None without IDs."""
+        if self.owner_id is None or self.repo_id is None:
+            return None
+        return f"{self.owner}@{self.owner_id}/{self.repo}@{self.repo_id}"
+
+
+def github_repository_name(value: str) -> GitHubRepositoryName:
+    """Split `owner/repo` or `owner@owner_id/repo@repo_id` (validation says whether the parts are valid)."""
+    owner_part, _, repo_part = value.partition("/")
+    owner, _, owner_id = owner_part.partition("@")
+    repo, _, repo_id = repo_part.partition("@")
+    return GitHubRepositoryName(owner, repo, owner_id or None, repo_id or None)
+
+
+def _entry_subjects(access: GitHubEntry, repository: str) -> list[str]:
+    prefix = f"repo:{repository}"
+    return (
+        [f"{prefix}:*"] if access.any_ref else
+        [f"{prefix}:ref:refs/heads/{b}" for b in access.branches]
+        + [f"{prefix}:ref:refs/tags/{t}" for t in access.tags]
+        + [f"{prefix}:environment:{e}" for e in access.environments]
+        + ([f"{prefix}:pull_request"] if access.pull_requests else [])
+    )
+
+
 def github_subjects(accesses: Iterable[GitHubEntry]) -> list[str]:
-    """The `sub` claims GitHub puts in tokens for the refs each entry names, in config order."""
+    """The `sub` claims GitHub puts in tokens for the refs each entry names, in config order.
+
+    An entry with IDs gets both forms of each subject: the name form (a repository that has not
+    opted in to immutable subjects) and the immutable form (one created or renamed since July 2026).
+    """
     subjects: list[str] = []
     for access in accesses:
-        prefix = f"repo:{access.repository}"
-        wanted = (
-            [f"{prefix}:*"] if access.any_ref else
-            [f"{prefix}:ref:refs/heads/{b}" for b in access.branches]
-            + [f"{prefix}:ref:refs/tags/{t}" for t in access.tags]
-            + [f"{prefix}:environment:{e}" for e in access.environments]
-            + ([f"{prefix}:pull_request"] if access.pull_requests else [])
-        )
+        name = github_repository_name(access.repository)
+        wanted = _entry_subjects(access, name.name)
+        if name.immutable:
+            wanted += _entry_subjects(access, name.immutable)
         subjects.extend(s for s in wanted if s not in subjects)
     return subjects
+
+
+def _pinned(access: GitHubEntry) -> bool:
+    """Whether the entry needs statements of its own (a repository_id or job_workflow_ref pin)."""
+    return github_repository_name(access.repository).immutable is not None or access.workflow is not None
+
+
+def _workflow_refs(access: GitHubEntry, name: str) -> list[str]:
+    """`job_workflow_ref` values: the workflow file at each ref the entry names; `@*` where the
+    subject does not name the ref (environments, pull requests, any ref)."""
+    path = f"{name}/{access.workflow}"
+    if access.any_ref or access.environments or access.pull_requests:
+        return [f"{path}@*"]
+    return [f"{path}@refs/heads/{b}" for b in access.branches] + [f"{path}@refs/tags/{t}" for t in access.tags]
+
+
+def _statement_id(access: GitHubEntry, taken: set[str]) -> str:
+    name = github_repository_name(access.repository)
+    base = f"GitHubRepository{name.repo_id}" if name.repo_id else \
+        "GitHub" + "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name.name) if part)
+    if access.workflow:
+        base += "Workflow" + "".join(part.capitalize() for part in
+                                     re.split(r"[^A-Za-z0-9]+", access.workflow.rsplit("/", 1)[-1]) if part)
+    sid, number = base, 1
+    while sid in taken:
+        number += 1
+        sid = f"{base}N{number}"
+    taken.add(sid)
+    return sid
+
+
+def github_trust_policy(provider_arn: str, issuer: str, accesses: Sequence[GitHubEntry]) -> dict[str, Any]:
+    """The push role's trust policy for a team's `github` entries.
+
+    Entries that name a repository only by name share the two statements `trust_policy` makes
+    (the documents of stacks without IDs are unchanged, byte for byte). An entry with IDs, or a
+    `workflow`, gets statements of its own: both subject forms, and in the same statement
+    StringEquals `repository_id` (a re-created repository with the same name has another ID) and
+    `job_workflow_ref` when a workflow is pinned, so each pin applies to that repository only.
+    """
+    document = trust_policy(provider_arn, issuer, github_subjects(a for a in accesses if not _pinned(a)))
+    taken = {s["Sid"] for s in document["Statement"]}
+    for access in accesses:
+        if not _pinned(access):
+            continue
+        name = github_repository_name(access.repository)
+        sid = _statement_id(access, taken)
+        pins: dict[str, dict[str, Any]] = {}
+        if name.repo_id:
+            pins.setdefault("StringEquals", {})[f"{issuer}:repository_id"] = name.repo_id
+        if access.workflow:
+            refs = _workflow_refs(access, name.name)
+            operator = "StringLike" if any(_WILDCARD.search(r) for r in refs) else "StringEquals"
+            pins.setdefault(operator, {})[f"{issuer}:job_workflow_ref"] = _one_or_many(refs)
+        for statement in trust_policy(provider_arn, issuer, github_subjects([access]))["Statement"]:
+            kind = "Exact" if statement["Sid"].endswith("ExactSubjects") else "Patterns"
+            statement["Sid"] = sid + kind
+            for operator, values in pins.items():
+                statement["Condition"].setdefault(operator, {}).update(values)
+            document["Statement"].append(statement)
+    return document
 
 
 def trust_policy(provider_arn: str, issuer: str, subjects: Sequence[str]) -> dict[str, Any]:

@@ -36,19 +36,19 @@ class GitHubVariables(pulumi.ComponentResource):
             for access in team.github:
                 if access.org_wide:
                     continue
-                owner, repository = access.repository.split("/", 1)
+                owner, repository = access.name.split("/", 1)
                 if owner.lower() not in providers:
                     providers[owner.lower()] = github.Provider(
                         f"{name}-{owner.lower()}", owner=owner, opts=pulumi.ResourceOptions(parent=self))
                 child = pulumi.ResourceOptions(parent=self, provider=providers[owner.lower()])
-                variables = values[access.repository]
+                variables = values[access.name]
                 if not access.environments:
                     for variable, value in variables.items():
-                        github.ActionsVariable(f"{access.repository}:{variable}", repository=repository,
+                        github.ActionsVariable(f"{access.name}:{variable}", repository=repository,
                                                variable_name=variable, value=value, opts=child)
                 for environment in access.environments:
                     created = github.RepositoryEnvironment(
-                        f"{access.repository}:{environment}",
+                        f"{access.name}:{environment}",
                         repository=repository,
                         environment=environment,
                         reviewers=[github.RepositoryEnvironmentReviewerArgs(
@@ -58,6 +58,6 @@ class GitHubVariables(pulumi.ComponentResource):
                     )
                     for variable, value in variables.items():
                         github.ActionsEnvironmentVariable(
-                            f"{access.repository}:{environment}:{variable}", repository=repository,
+                            f"{access.name}:{environment}:{variable}", repository=repository,
                             environment=created.environment, variable_name=variable, value=value, opts=child)
         self.register_outputs({})

@@ -19,7 +19,7 @@ def github_actions_variables(settings: Settings, ctx: AwsContext) -> dict[str, d
     variables: dict[str, dict[str, str]] = {}
     for team in settings.teams:
         for access in team.github:
-            variables[access.repository] = {
+            variables[access.name] = {
                 "AWS_REGION": ctx.region,
                 "AWS_ROLE_ARN": role_arn(ctx, team),
                 "ECR_REGISTRY": ctx.registry_url,

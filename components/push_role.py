@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from .config import ResolvedTeam
 from .context import AwsContext, renamed, tags
-from .documents import github_subjects, push_policy, to_json, trust_policy
+from .documents import github_trust_policy, push_policy, to_json
 from .oidc_provider import GitHubOidcProvider
 
 
@@ -41,8 +41,7 @@ class GitHubPushRole(pulumi.ComponentResource):
             max_session_duration=team.role.max_session_duration,
             permissions_boundary=team.role.permissions_boundary,
             description=f"GitHub Actions push role for team {team.name} ({args.environment}), managed by ecr-platform",
-            assume_role_policy=to_json(
-                trust_policy(args.github.known_arn, args.github.issuer, github_subjects(team.github))),
+            assume_role_policy=to_json(github_trust_policy(args.github.known_arn, args.github.issuer, team.github)),
             tags=tags(args.environment, team.name),
             # IAM refuses a trust policy naming a provider that does not exist yet.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.github], aliases=renamed(team.previous_names)),

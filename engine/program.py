@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import runpy
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from .mocks import RecordingMocks, RecordingMonitor
 from .resource import Resource
 
 PROJECT = "ecr-platform"
+PLACEHOLDER_ACCOUNT = "123456789012"  # the account a stack without aws:allowedAccountIds is judged as
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")  # where the AWS provider looks without aws:region
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -77,8 +80,11 @@ def run_program(
     Raises whatever the program raises (a `pulumi.RunError` for invalid configuration).
     """
     if mocks is None:
-        accounts = config.get("aws:allowedAccountIds") or ["123456789012"]
-        mocks = RecordingMocks(account_id=str(accounts[0]), region=str(config.get("aws:region", "us-east-1")))
+        # The program refuses a stack without a region (or, in prod, without its account) before any
+        # invoke: these stand-ins only answer the invokes of a stack that may leave them out (dev's account).
+        accounts = config.get("aws:allowedAccountIds") or [PLACEHOLDER_ACCOUNT]
+        region = config.get("aws:region") or next((os.environ[v] for v in REGION_VARIABLES if os.environ.get(v)), "")
+        mocks = RecordingMocks(account_id=str(accounts[0]), region=str(region))
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     # The SDK allocates many long-lived objects per resource and little cyclic garbage: the collector

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.documents import github_repository_name
 from engine.resource import Resource
 
 from .iam_eval import (
@@ -573,7 +574,27 @@ def _github_entry(role: str, document: PolicyDocument, trusted: TrustedSubject) 
         notes.append(f"audience not pinned to {STS_AUDIENCE}")
     if not decision.granted and ask(None).granted:
         notes.append(f"only for an audience other than {STS_AUDIENCE}")
-    return TrustEntry("github", issuer, role, value, match, decision.effect.value, decision.conditions, tuple(notes))
+    conditions = tuple(_github_claim(c, issuer) for c in decision.conditions)
+    return TrustEntry("github", issuer, role, value, match, decision.effect.value, conditions, tuple(notes))
+
+
+def _github_claim(condition: str, issuer: str) -> str:
+    """`repository ID 2000001` for `<issuer>:repository_id StringEquals 2000001`; other conditions as written."""
+    written = f"{issuer}:repository_id StringEquals "
+    return "repository ID " + condition[len(written):] if condition.lower().startswith(written.lower()) else condition
+
+
+def repository_ids(report: AccessReport) -> dict[str, set[str]]:
+    """`owner/repo` (lower case) -> the repository IDs a GitHub trust pins or names for it."""
+    found: dict[str, set[str]] = {}
+    for trust in report.trusts:
+        if trust.kind != "github" or not trust.subject or not trust.subject.startswith("repo:"):
+            continue
+        parsed = github_repository_name(trust.subject[len("repo:"):].split(":", 1)[0])
+        ids = {parsed.repo_id or ""} | {c.removeprefix("repository ID ") for c in trust.conditions
+                                        if c.startswith("repository ID ")}
+        found.setdefault(parsed.name.lower(), set()).update(i for i in ids if i.isdigit())
+    return found
 
 
 def _other_trusts(role: str, document: PolicyDocument) -> list[TrustEntry]:

@@ -172,11 +172,23 @@ def base_config(ref: str, config_path: Path) -> tuple[dict[str, Any] | None, str
 
 
 DELETION_LEVELS = (MANDATORY, "advisory")
+DISABLED = "disabled"
+
+
+def deletion_setting(pack: PolicyPack) -> Any:
+    """The pack's `protect-registries.deletions` as configured (else its schema's default), or `disabled`
+    where the guard disables `protect-registries`."""
+    if pack.setting(POLICY, "enforcementLevel") == DISABLED:
+        return DISABLED
+    return pack.setting(POLICY, "deletions")
 
 
 def deletion_level(setting: Any, guard: Guard) -> str:
-    """How the guard reports an unretired deletion: its `protect-registries.deletions` setting. A pack
-    that predates the setting declares no default, and the check fails closed."""
+    """How the guard reports an unretired deletion: its `protect-registries.deletions` setting (`deletion_setting`),
+    or `disabled` (listed in the report, no violation). A pack that predates the setting declares no default,
+    and the check fails closed."""
+    if setting == DISABLED:
+        return DISABLED
     level = setting or MANDATORY
     if level not in DELETION_LEVELS:
         raise InvalidInput(f"{guard.config_shown}: {POLICY}.deletions is {json.dumps(level)}; set it to "
@@ -297,7 +309,7 @@ def judge_side(stack: str, config: dict[str, Any], guard: Guard | None) -> Side:
         ready = time.perf_counter()
         parts: dict[str, float] = {}
         result = judge(stack, config, run.resources, pack, guard, run.simulated, parts)
-        setting = pack.setting(POLICY, "deletions") if pack is not None else None
+        setting = deletion_setting(pack) if pack is not None else None
     done = time.perf_counter()
     timing = {"program": programmed - started, "start pack": ready - programmed, "judge": done - ready, **parts}
     return Side(result, stateful(run.resources), timing, setting)
@@ -375,7 +387,7 @@ def _run_check(args: argparse.Namespace) -> int:
                     timing |= {f"base {k}": v for k, v in side.timing.items()}
                     deletions = deletions_between(side.stateful, head_side, config, guard)
                     head.violations += [Violation(POLICY, d.enforcement, d.message(), d.urn)
-                                        for d in deletions if d.enforcement]
+                                        for d in deletions if d.enforcement in DELETION_LEVELS]
             waited = time.perf_counter()
             comparison = compare(base_result, head, args.compare, base_note, _guard_change_against(args, head),
                                  deletions)

@@ -263,5 +263,6 @@ def retire_of(config: Mapping[str, Any]) -> Retire:
 
 
 def judged(deletions: Sequence[Deletion], level: str) -> list[Deletion]:
-    """Each deletion the stack file does not retire, at the guard's level (`mandatory` or `advisory`)."""
+    """Each deletion the stack file does not retire, at the guard's level (`mandatory`, `advisory`, or `disabled`:
+    listed, no violation)."""
     return [d if d.retired_by else dataclasses.replace(d, enforcement=level) for d in deletions]

@@ -336,6 +336,8 @@ def _md_comparison(comparison: Comparison) -> list[_Part]:
                    + (["", "No change in access or violations."] if comparison.unchanged else [])
                    + (["", "No stateful resource is deleted or replaced."]
                       if comparison.deletions_known and not comparison.deletions else [])
+                   + [line for m in comparison.moved
+                      for line in ("", f"⚠️ **Trust moves to another repository:** {_prose(m.line())}")]
                    + (["", f"Changed teams ({len(comparison.changed_teams)}): "
                        + ", ".join(code_span(t) for t in comparison.changed_teams)]
                       if comparison.changed_teams else []))]

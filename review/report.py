@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_camel
 from engine.analyzer import Violation
 from engine.resource import Resource
 
-from .access import LEVELS, REPOSITORY, ROLE, AccessReport, AccountAccess, RepoAccess, RoleAccess
+from .access import LEVELS, REPOSITORY, ROLE, AccessReport, AccountAccess, RepoAccess, RoleAccess, repository_ids
 from .access import repository_actions as _repository_actions
 from .deletions import Deletion
 from .guard import Guard, GuardChange, shown_ref
@@ -170,6 +170,29 @@ def access_facts(report: AccessReport) -> set[Fact]:
 
 
 @dataclass(frozen=True)
+class MovedRepository:
+    """A GitHub repository name whose trusted repository ID changed: trust moves to another repository
+    (the signature of a repository deleted and re-created, or transferred, under the same name)."""
+
+    name: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    def line(self) -> str:
+        return (f"{self.name}: repository ID {', '.join(self.before)} → {', '.join(self.after)}: trust moves to "
+                "another repository (re-created or transferred under the same name?); check the ID with "
+                f"gh api repos/{self.name} --jq .id")
+
+
+def moved_repositories(base: AccessReport | None, head: AccessReport) -> list[MovedRepository]:
+    """Names trusted with a repository ID on both sides whose IDs differ."""
+    before, after = (repository_ids(base) if base else {}), repository_ids(head)
+    return [MovedRepository(name, tuple(sorted(before[name])), tuple(sorted(after[name])))
+            for name in sorted(before.keys() & after.keys())
+            if before[name] and after[name] and before[name] != after[name]]
+
+
+@dataclass(frozen=True)
 class OverlapChange:
     """A GitHub subject whose set of assumable roles changed, where either side has more than one."""
 
@@ -275,13 +298,14 @@ class Comparison:
     guard_change: GuardChange | None = None  # what this change does to policy/ against base_ref
     deletions: list[Deletion] = field(default_factory=list)  # stateful resources deleted or replaced
     deletions_known: bool = False  # False: the graphs were not compared (no base run), `deletions` says nothing
+    moved: list[MovedRepository] = field(default_factory=list)  # same GitHub name, another repository ID
     widened: list[Widening] = field(default_factory=list)  # grants that reach further (not in added/removed)
     changed_teams: list[str] = field(default_factory=list)  # teams whose grants, violations or resources changed
 
     @property
     def unchanged(self) -> bool:
         return not (self.added or self.removed or self.new_violations or self.resolved_violations
-                    or self.overlaps or self.guard_change or self.deletions or self.widened)
+                    or self.overlaps or self.guard_change or self.deletions or self.moved or self.widened)
 
     def grants(self, facts: Sequence[Fact], cross_account: bool) -> list[Fact]:
         return [f for f in facts if (f.kind == "cross-account") == cross_account]
@@ -311,6 +335,7 @@ def compare(base: CheckResult | None, head: CheckResult, base_ref: str, base_not
         guard_change,
         list(deletions or ()),
         deletions is not None,
+        moved_repositories(base.access if base else None, head.access),
         widened,
     )
     comparison.changed_teams = changed_teams(base, head, comparison, before ^ after)
@@ -553,6 +578,8 @@ def deletion_verdict(deletion: Deletion, q: Quote) -> str:
     """`retired (retire.repositories)`, the level the guard gave it, or that no guard judged it."""
     if deletion.retired_by:
         return f"retired ({q(deletion.retired_by)})"
+    if deletion.enforcement == "disabled":
+        return f"not retired; not judged: {q('protect-registries')} is disabled here"
     return deletion.enforcement or "not judged (--no-policy)"
 
 
@@ -658,6 +685,7 @@ def _text_comparison(comparison: Comparison) -> list[str]:
         out.append("  no stateful resource is deleted or replaced")
     if comparison.guard_change:
         out.append(f"  the guard (policy/): {comparison.guard_change.summary()}")
+    out += [f"  TRUST MOVES TO ANOTHER REPOSITORY: {moved.line()}" for moved in comparison.moved]
     if comparison.overlaps:
         out.append("  subjects that can assume more than one role:")
         out += [f"    {'+' if o.gained else '-'} {o.subject}: {', '.join(o.after) or 'no role'}"
@@ -739,6 +767,7 @@ def to_json(result: CheckResult, comparison: Comparison | None = None) -> str:
             "changedTeams": comparison.changed_teams,
             "overlapChanges": [{**_plain(o), "gained": list(o.gained), "lost": list(o.lost)}
                                for o in comparison.overlaps],
+            "movedRepositories": [_plain(m) for m in comparison.moved],
             "newViolations": [_plain(v) for v in comparison.new_violations],
             "resolvedViolations": [_plain(v) for v in comparison.resolved_violations],
             "guardChange": _guard_change_json(comparison.guard_change),

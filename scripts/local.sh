@@ -47,28 +47,46 @@ use_local_environment() {
   export PULUMI_SKIP_UPDATE_CHECK=true
 }
 
+# The CLI every workflow installs (.pulumi-version); make up-local runs exactly that version.
+pinned_version() {
+  local version
+  version=$(tr -d '[:space:]' < .pulumi-version 2>/dev/null) || true
+  [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die ".pulumi-version must hold one Pulumi CLI version (X.Y.Z), not '$version'"
+  echo "$version"
+}
+
+# Puts a Pulumi CLI of exactly the pinned version first on PATH: yours (on PATH or in
+# ~/.pulumi/bin) when it is that version, else the copy this script installed in .local-state/cli/.
 find_pulumi() {
-  command -v pulumi >/dev/null 2>&1 && return 0
-  if [[ -x "$HOME/.pulumi/bin/pulumi" ]]; then
-    export PATH="$HOME/.pulumi/bin:$PATH"
-    return 0
-  fi
+  local version=$1 candidate
+  for candidate in "$(command -v pulumi 2>/dev/null || true)" "$HOME/.pulumi/bin/pulumi" \
+      "$STATE_DIR/cli/$version/bin/pulumi"; do
+    if [[ -x "$candidate" && "$("$candidate" version 2>/dev/null)" == "v$version" ]]; then
+      PATH="$(dirname "$candidate"):$PATH"
+      export PATH
+      return 0
+    fi
+  done
   return 1
 }
 
 ensure_pulumi() {
-  if find_pulumi; then
-    say "Pulumi CLI: $(command -v pulumi)"
+  local version install_root
+  version=$(pinned_version)
+  if find_pulumi "$version"; then
+    say "Pulumi CLI v$version: $(command -v pulumi)"
     return
   fi
-  say "The Pulumi CLI is not installed. Installing it with Pulumi's official installer:"
-  say "  curl -fsSL https://get.pulumi.com | sh   (installs into ~/.pulumi/bin)"
+  install_root="$STATE_DIR/cli/$version"
+  say "No Pulumi CLI v$version (.pulumi-version) found. Installing it with Pulumi's official installer"
+  say "into $install_root (any other pulumi you have is left as it is):"
+  say "  curl -fsSL https://get.pulumi.com | sh -s -- --version $version --install-root $install_root --no-edit-path"
   command -v curl >/dev/null 2>&1 \
-    || die "curl is needed to run the installer; install curl or the Pulumi CLI (https://www.pulumi.com/docs/install/) and run make up-local again"
-  curl -fsSL https://get.pulumi.com | sh \
-    || die "the Pulumi installer failed (see above); install the CLI (https://www.pulumi.com/docs/install/) and run make up-local again"
-  find_pulumi || die "the installer finished but ~/.pulumi/bin/pulumi is missing; install the CLI by hand and run make up-local again"
-  say "Pulumi CLI installed: $(command -v pulumi)"
+    || die "curl is needed to run the installer; install curl or the Pulumi CLI v$version (https://www.pulumi.com/docs/install/) and run make up-local again"
+  curl -fsSL https://get.pulumi.com | sh -s -- --version "$version" --install-root "$install_root" --no-edit-path \
+    || die "the Pulumi installer failed (see above); install the CLI v$version (https://www.pulumi.com/docs/install/) and run make up-local again"
+  find_pulumi "$version" || die "the installer finished but $install_root/bin/pulumi is not v$version; install the CLI v$version by hand and run make up-local again"
+  say "Pulumi CLI v$version installed: $(command -v pulumi)"
 }
 
 start_emulator() {
@@ -106,12 +124,13 @@ up() {
 }
 
 down() {
-  local settings port account status=0
+  local settings port account version status=0
   settings=$(emulator_settings)
   read -r port account <<<"$settings"
+  version=$(pinned_version)
   use_local_environment
-  if ! find_pulumi; then
-    say "No Pulumi CLI: nothing to destroy (the emulator's resources vanish with it)"
+  if ! find_pulumi "$version"; then
+    say "No Pulumi CLI v$version: nothing to destroy (the emulator's resources vanish with it)"
   elif ! pulumi stack select "$STACK" --non-interactive >/dev/null 2>&1; then
     say "No local stack in $STATE_DIR: nothing to destroy"
   else

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+pytestmark = pytest.mark.live_stacks
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ISSUER = "token.actions.githubusercontent.com"
 DEFAULT_TRUST_POLICY_MAX_CHARS = 2048

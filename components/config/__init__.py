@@ -6,6 +6,8 @@ Where things are:
 - `resolve.py`: layering (built-in < `defaults` < team < repository) into the `Settings` the
   components are built from.
 - `rules.py`: the rules that need every team or the layered settings (duplicates, nesting, quotas).
+- `provider.py`: the AWS provider's keys (`aws:*`): known to the installed provider, the region, the
+  account in prod; where every ARN of the config must point.
 - `messages.py`: how a problem reads (key path, what was expected, "did you mean", the fix).
 
 `load_settings` is the one entry point, a pure function over what `Config.require_object` returned.
@@ -34,6 +36,7 @@ from .models import (
     StackConfig,
     Team,
 )
+from .provider import home_of, provider_problems
 from .registry import (
     PullThroughCache,
     RegistryConfig,
@@ -55,17 +58,31 @@ __all__ = [
 ]
 
 
-def load_settings(raw: Mapping[str, Any], stack: str) -> Settings:
+def load_settings(raw: Mapping[str, Any], stack: str, provider: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
     """Validate the `ecr-platform:*` config (keys without the project prefix) into `Settings`.
+
+    `provider` is the stack's `aws:*` keys (without the prefix) and `environ` the environment the
+    provider would read (AWS_REGION): given, they are checked too (`provider.py`), and every ARN must
+    point where they say the stack deploys. The program always gives them; tests of one section may not.
 
     Raises `ConfigError` listing every problem; returns only a configuration that can be
     declared in full. Values are checked first, each where it is written; the rules across teams
     and layers run once every value is valid.
     """
+    problems: list[str] = []
+    context = Declared.of(raw)
+    if provider is not None:
+        environ = {} if environ is None else environ
+        problems = provider_problems(provider, str(raw.get("environment") or stack), environ)
+        home = home_of(provider, environ)
+        context = Declared.of(raw, home.accounts, home.region)
     try:
-        config = StackConfig.model_validate(dict(raw), context=Declared.of(raw))
+        config = StackConfig.model_validate(dict(raw), context=context)
     except ValidationError as error:
-        raise ConfigError(describe_all(error.errors(), StackConfig)) from None
+        raise ConfigError(problems + describe_all(error.errors(), StackConfig)) from None
+    if problems:
+        raise ConfigError(problems)
     settings = resolve(config, stack)
     problems = stack_problems(settings)
     if problems:

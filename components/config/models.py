@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
+from ..documents import github_repository_name
 from ..quotas import TRUST_POLICY_MAX_CHARS, TRUST_POLICY_RAISED_MAX_CHARS
 from .base import Model
 from .messages import problem_at
@@ -33,6 +34,7 @@ from .values import (
     IssuerHost,
     KmsKey,
     Namespace,
+    OidcProviderSetting,
     PolicyArn,
     RoleArn,
     RoleName,
@@ -40,6 +42,7 @@ from .values import (
     TagWildcard,
     TeamName,
     Unique,
+    WorkflowPath,
     repository_name_problem,
 )
 
@@ -174,7 +177,9 @@ class GitHubAccess(Model):
     """A GitHub repository whose workflows may assume the team's push role, and from which refs."""
 
     repository: GitHubRepository = Field(
-        description="`<owner>/<repo>`, or `<owner>/*` for every repository of an owner.")
+        description="`<owner>/<repo>`, `<owner>/*` for every repository of an owner, or GitHub's immutable form "
+        "`<owner>@<owner id>/<repo>@<repo id>`: then the role trusts both subject forms and pins "
+        "`repository_id` (`gh api repos/OWNER/REPO --jq '.owner.id, .id'` prints the IDs).")
     branches: Annotated[list[GitRef], Unique] = Field(
         default_factory=list, description="Branches (wildcards allowed).")
     tags: Annotated[list[GitRef], Unique] = Field(default_factory=list, description="Git tags (wildcards allowed).")
@@ -184,6 +189,10 @@ class GitHubAccess(Model):
     any_ref: bool = Field(False, description="Trust every ref (`repo:<owner>/<repo>:*`).")
     reviewers: Reviewers | None = Field(
         None, description="With `github.manageVariables`: required reviewers of the `environments` it creates."
+    )
+    workflow: WorkflowPath | None = Field(
+        None, description="Only this workflow file (`.github/workflows/release.yml`) may assume the role, on the refs "
+        "listed (`job_workflow_ref`); any ref of that file with environments or pull requests."
     )
 
     @model_validator(mode="after")
@@ -206,7 +215,16 @@ class GitHubAccess(Model):
 
     @property
     def owner(self) -> str:
-        return self.repository.partition("/")[0]
+        return github_repository_name(self.repository).owner
+
+    @property
+    def name(self) -> str:
+        """`<owner>/<repo>` without IDs: what GitHub's API and the Actions variables are keyed by."""
+        return github_repository_name(self.repository).name
+
+    @property
+    def repository_id(self) -> str | None:
+        return github_repository_name(self.repository).repo_id
 
 
 class GitHubSettings(Model):
@@ -215,7 +233,7 @@ class GitHubSettings(Model):
     organizations: list[GitHubOwner] = Field(
         min_length=1, description="GitHub owners; every GitHub repository a team lists must belong to one."
     )
-    oidc_provider: str = Field(
+    oidc_provider: OidcProviderSetting = Field(
         "create", description="`create`, `existing` (look it up by issuer URL) or an OIDC provider ARN."
     )
     issuer: IssuerHost = Field(DEFAULT_ISSUER, description="Token issuer host (GitHub Enterprise: its own issuer).")

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import Model
-from .values import AccountName, CachePrefix, Region, ScanFilter
+from .values import AccountName, CachePrefix, PullThroughSecretArn, Region, ScanFilter
 
 SECRET_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache/.+$")
 MAX_REPLICATION_RULES = 10
@@ -78,7 +78,7 @@ class PullThroughCache(Model):
     """An upstream registry mirrored under an ECR prefix."""
 
     upstream: str = Field(description="docker-hub, ghcr, gitlab, public-ecr, quay, k8s, or a registry host.")
-    credential_arn: str | None = Field(
+    credential_arn: PullThroughSecretArn | None = Field(
         None, description="Secrets Manager ARN (name `ecr-pullthroughcache/...`); required by docker-hub, ghcr, "
         "gitlab."
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..documents import github_subjects, oidc_provider_arn, push_policy, trust_policy
+from ..documents import github_repository_name, github_trust_policy, oidc_provider_arn, push_policy
 from ..quotas import inline_policy_problem, trust_policy_problem
 from .resolve import ResolvedTeam, Settings
 from .retire import retire_problems
@@ -53,7 +53,7 @@ def _team_problems(team: ResolvedTeam, settings: Settings) -> Iterator[str]:
     github = settings.github
     if team.github and github:
         provider = oidc_provider_arn("aws", PLACEHOLDER_ACCOUNT, github.issuer)
-        trust = trust_policy(provider, github.issuer, github_subjects(team.github))
+        trust = github_trust_policy(provider, github.issuer, team.github)
         problem = trust_policy_problem(trust, github.trust_policy_max_chars)
         if problem:
             yield f"{where}.github: {problem}"
@@ -123,10 +123,12 @@ def _shared_roles_and_github_repositories(teams: tuple[ResolvedTeam, ...]) -> It
                    f"teams.{roles[team.role_name]}; role names are unique per account")
         roles.setdefault(team.role_name, team.name)
         for index, access in enumerate(team.github):
-            key = access.repository.lower()
-            if github_repos.setdefault(key, team.name) != team.name:
-                yield (f'teams.{team.name}.github[{index}].repository: "{access.repository}" is already listed by '
-                       f"teams.{github_repos[key]}; a GitHub repository pushes for one team (its AWS_ROLE_ARN)")
+            name = github_repository_name(access.repository)
+            for key in (name.name.lower(), name.repo_id and f"@{name.repo_id}"):
+                if key and github_repos.setdefault(key, team.name) != team.name:
+                    yield (f'teams.{team.name}.github[{index}].repository: "{access.repository}" is already listed '
+                           f"by teams.{github_repos[key]}; a GitHub repository pushes for one team (its AWS_ROLE_ARN)")
+                    break
 
 
 def _covered(name: str, filters: list[str]) -> bool:

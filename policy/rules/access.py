@@ -47,6 +47,7 @@ from .common import (
     has_wildcard,
     is_unknown,
     load_document,
+    subject_parts,
     tag_value,
 )
 from .documents import conditions, judged_statements, principals
@@ -294,12 +295,19 @@ def trusted_by(trust: Any) -> tuple[list[Subject], list[tuple[str, str]]]:
                 subjects.append(Subject(issuer, "*", True))
             for claim in claims:
                 like = claim.base_operator == "StringLike"
-                subjects += [Subject(issuer, v, like and has_wildcard(v)) for v in claim.values]
+                # Both of GitHub's forms of one repository's subject are one subject (`_name_form`).
+                subjects += [Subject(issuer, _name_form(v), like and has_wildcard(v)) for v in claim.values]
         for value in found.get("AWS", []):
             for kind in ("role", "user"):
                 if f":{kind}/" in value and not has_wildcard(value.rsplit("/", 1)[-1]):
                     arns.append((kind, value.rsplit("/", 1)[-1]))
     return subjects, arns
+
+
+def _name_form(value: str) -> str:
+    """`repo:acme@1/app@2:<rest>` as `repo:acme/app:<rest>`: a repository's token carries one form or the other."""
+    parts = subject_parts(value)
+    return parts.name_form if parts is not None and (parts.owner_id or parts.repo_id) else value
 
 
 def subjects_sharing(subjects: dict[Subject, set[str]]) -> dict[Subject, set[str]]:

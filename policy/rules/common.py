@@ -199,6 +199,37 @@ def has_wildcard(value: str) -> bool:
     return "*" in value or "?" in value
 
 
+@dataclass(frozen=True)
+class SubjectParts:
+    """A GitHub `sub` value taken apart: `repo:<owner>[@<owner id>]/<repo>[@<repo id>]:<rest>`."""
+
+    owner: str
+    owner_id: str
+    """Empty in the name form."""
+    repo: str
+    repo_id: str
+    rest: str | None
+    """The context after the repository (`ref:refs/heads/main`); None when the value has no `:` after it."""
+
+    @property
+    def name_form(self) -> str:
+        """The same subject in the name form, the one every repository's tokens can carry: IDs dropped."""
+        return f"repo:{self.owner}/{self.repo}" + ("" if self.rest is None else f":{self.rest}")
+
+
+def subject_parts(value: Any) -> SubjectParts | None:
+    """Either of GitHub's subject forms taken apart (no validation); None when it is not `repo:<a>/<b>...`."""
+    if not isinstance(value, str) or not value.startswith("repo:"):
+        return None
+    owner_repo, colon, rest = value[len("repo:"):].partition(":")
+    owner_part, slash, repo_part = owner_repo.partition("/")
+    if not slash:
+        return None
+    owner, _, owner_id = owner_part.partition("@")
+    repo, _, repo_id = repo_part.partition("@")
+    return SubjectParts(owner, owner_id, repo, repo_id, rest if colon else None)
+
+
 def quoted(values: Iterable[str], limit: int = 5) -> str:
     items = [f"'{v}'" for v in values]
     if len(items) > limit:

@@ -21,6 +21,11 @@ condition on such an issuer's claims. Every such statement, in any order, is jud
   mistake for one), and a bare `*` anywhere in the list fails. The single exception is the
   repository `*` (`repo:<owner>/*...`), organisation-wide, accepted only with `allowOrgWide`.
 - The owner must be one of `allowedOrganizations` (case-insensitive, like GitHub); empty = any.
+- With `requireRepositoryId` (prod), every such statement must also pin
+  `<issuer>:repository_id` with plain `StringEquals` to one numeric ID (the pin then applies to
+  that repository's subjects only): a repository deleted and re-created under the same name, or
+  an owner name taken over, gets another ID, so name-only subjects in either form trust it. An
+  immutable-form subject naming another repository ID than the pin can never match: a mistake.
 - Contexts: `ref:refs/heads/<branch>`, `ref:refs/tags/<tag>`, `environment:<name>` and other
   named claims are accepted, with wildcards only after the context is named (StringLike
   `ref:refs/heads/release/*` is a branch pattern, not "any ref"). A pattern that leaves the
@@ -54,6 +59,7 @@ from .common import (
     is_allow,
     pack_config,
     resource_policy,
+    subject_parts,
 )
 from .documents import (
     RESOURCE_BASED,
@@ -163,6 +169,31 @@ def subject_problems(value: str, like: bool, config: Mapping[str, Any]) -> list[
     return problems
 
 
+def repository_id_problems(label: str, pins: list[Condition], subjects: list[Condition]) -> list[str]:
+    """Why a GitHub statement does not pin one repository by its immutable ID (for `requireRepositoryId`)."""
+    setting = pack_config(POLICY, "requireRepositoryId")
+    pinned = [c for c in pins if _counts(c, ("StringEquals",))]
+    if not pinned:
+        ignored = f" ({', '.join(sorted({c.operator for c in pins}))} does not count)" if pins else ""
+        return [f"{label} does not pin the repository by its ID, so a repository re-created under the same name (or "
+                f"an owner name taken over) would be trusted; add StringEquals '<issuer>:repository_id': '<id>' "
+                f"(gh api repos/OWNER/REPO --jq .id; ecr-platform: write github[].repository as "
+                f"OWNER@OWNER_ID/REPO@REPO_ID){ignored}, as requireRepositoryId is true ({setting})"]
+    ids = {v for c in pinned for v in c.values}
+    if len(ids) != 1 or not all(_DIGITS.match(v) for v in ids):
+        return [f"{label} pins repository_id to {', '.join(repr(v) for v in sorted(ids)) or 'nothing'}: pin one "
+                "repository's numeric ID per statement, so that each pin holds for its own repository's subjects "
+                f"({setting})"]
+    problems = []
+    for value in {v for c in subjects for v in c.values}:
+        parts = subject_parts(value)
+        if parts is not None and parts.repo_id and parts.repo_id not in ids:
+            problems.append(f"{label} trusts the subject '{value}' of repository ID {parts.repo_id} but pins "
+                            f"repository_id {next(iter(ids))}: it can never match; put each repository's subjects "
+                            "in a statement with its own ID")
+    return sorted(problems)
+
+
 def federated_problems(statement: Mapping[str, Any], label: str, extra: frozenset[str],
                        allowed: frozenset[str]) -> list[str]:
     """Federated principals that are neither GitHub's issuer nor configured."""
@@ -215,6 +246,9 @@ def trust_problems(document: Mapping[str, Any] | Document, config: Mapping[str, 
             for value in condition.values:
                 for problem in subject_problems(value, condition.operator == "StringLike", config):
                     problems.append(f"{label} trusts the subject '{value}' ({condition.operator}): {problem}")
+        if config_bool(config, "requireRepositoryId", False):
+            pins = [c for c, claim in claims if claim == "repository_id"]
+            problems.extend(repository_id_problems(label, pins, constraining))
     return problems
 
 
@@ -264,6 +298,10 @@ POLICIES = [
                                  "description": "Other Federated principals a trust policy may name (exact: a SAML "
                                                 "provider ARN, cognito-identity.amazonaws.com, an OIDC issuer); "
                                                 "none by default."},
+            "requireRepositoryId": {"type": "boolean", "default": False,
+                                    "description": "Whether every GitHub trust statement must pin "
+                                                   "<issuer>:repository_id (StringEquals, one numeric ID): trust "
+                                                   "survives no re-created repository of the same name."},
         },
     ),
 ]

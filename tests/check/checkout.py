@@ -1,5 +1,6 @@
 """A copy of this checkout in a temporary git repository, for tests that need a base commit and a change:
-the program, the pack, the stack files and the tool itself, run as that copy's own code runs them."""
+the program, the pack and the tool itself, run as that copy's own code runs them, with the fixture
+stacks (tests/fixtures) as its dev and prod stack and pack config files."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ import yaml
 
 from engine.program import ROOT
 
+from .. import fixtures
+
 # What the check needs to run from another checkout: the program, the pack and the tool itself.
-CHECKOUT = ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "components", "policy",
-            "engine", "review")
+CHECKOUT = ("__main__.py", "Pulumi.yaml", "components", "policy", "engine", "review")
+FIXTURE_STACKS = ("dev", "prod")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -42,6 +45,9 @@ def copy_checkout(repo: Path) -> str:
             shutil.copytree(source, repo / name, ignore=ignore)
         else:
             shutil.copy2(source, repo / name)
+    for env in FIXTURE_STACKS:
+        shutil.copy2(fixtures.stack_file(env), repo / f"Pulumi.{env}.yaml")
+        shutil.copy2(fixtures.pack_config_file(env), repo / "policy" / "config" / f"{env}.json")
     git(repo, "init", "-q")
     return commit_all(repo, "base")
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: one program run of the dev stack and one policy pack process per test session."""
+"""Shared fixtures: one program run of the fixture dev stack (tests/fixtures) and one policy pack process,
+configured with that stack's own pack config, per test session."""
 
 from __future__ import annotations
 
@@ -10,19 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from engine.program import ROOT, ProgramRun, run_stack
+from engine.program import ROOT, ProgramRun
 from review.check import PolicyPack
 from review.guard import Guard, guard_for
+
+from .. import fixtures
 
 
 @pytest.fixture(scope="session")
 def dev() -> ProgramRun:
-    return run_stack("dev")
+    return fixtures.run_fixture("dev")
 
 
 @pytest.fixture(scope="session")
 def dev_guard() -> Iterator[Guard]:
-    with guard_for("dev") as guard:
+    with guard_for("dev", fixtures.pack_config_file("dev")) as guard:
         yield guard
 
 
@@ -32,9 +35,9 @@ def dev_pack(dev_guard: Guard) -> Iterator[PolicyPack]:
         yield pack
 
 
-def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """The check as a user runs it: a fresh process, exit code and both streams."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run_cli(*args: str, cwd: Path = ROOT, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The check as a user runs it: a fresh process, exit code and both streams (`environ`: instead of ours)."""
+    env = {**(os.environ if environ is None else environ), "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "review.check", *args],
         cwd=cwd,

@@ -1,4 +1,5 @@
-"""The access report for the dev stack, asserted as facts, and what it shows when a document changes."""
+"""The access report for the fixture dev stack (tests/fixtures), asserted as facts, and what a changed
+document shows."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import re
 
 import pytest
 
-from engine.program import ProgramRun, run_stack
+from engine.program import ProgramRun
 from review.access import ROLE, ROLE_POLICY, AccessReport, build_access_report
+
+from .. import fixtures
 
 DC43 = ["dc43/contracts-app", "dc43/http-backend"]
 SHARED = ["shared/data/etl", "shared/data/notebooks"]
@@ -17,7 +20,7 @@ SHARED = ["shared/data/etl", "shared/data/notebooks"]
 
 @pytest.fixture(scope="module")
 def dev() -> ProgramRun:
-    return run_stack("dev")
+    return fixtures.run_fixture("dev")
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +121,7 @@ def test_a_partial_push_is_named_by_its_actions(dev):
 
 
 def test_the_mocks_mark_the_key_id_they_made_up():
-    prod = run_stack("prod")
+    prod = fixtures.run_fixture("prod")
     key_ids = set(re.findall(r"arn:aws:kms:[^:]+:\d{12}:key/([\w-]+)", json.dumps([r.inputs for r in prod.resources])))
     assert key_ids, "prod encrypts with the key behind alias/ecr"
     assert key_ids <= prod.simulated, "its key id exists only in this simulation"

@@ -1,14 +1,17 @@
 """`ecr-platform-check`: the report a reviewer reads, the diff of a widening change, the exit codes.
 
 Golden files hold the user-facing report without the policy pack's findings (those are the
-pack's text, tested in tests/policy). Regenerate them after an intended change with:
-    UPDATE_GOLDEN=1 python -m pytest tests/check/test_check.py
+pack's text, tested in tests/policy), for the fixture stacks in tests/fixtures/stacks (never the
+live ones: onboarding a team must not touch a test). Regenerate them after an intended change with:
+    UPDATE_GOLDEN=1 venv/bin/python -m pytest tests/check/test_check.py
 which writes what these commands print:
-    python -m review.check --stack dev --no-policy --format markdown > tests/golden/dev.md
-    python -m review.check --stack dev --no-policy > tests/golden/dev.txt
-    python -m review.check --stack prod --no-policy > tests/golden/prod.txt
-and, for dev-widened.{md,txt}, the same with `--compare <base>` where the base commit holds
-Pulumi.dev.yaml and the working tree the widening below (`widened`).
+    python -m review.check --stack dev --config-file tests/fixtures/stacks/dev.yaml --no-policy --format markdown \
+        > tests/golden/dev.md
+    python -m review.check --stack dev --config-file tests/fixtures/stacks/dev.yaml --no-policy > tests/golden/dev.txt
+    python -m review.check --stack prod --config-file tests/fixtures/stacks/prod.yaml --no-policy \
+        > tests/golden/prod.txt
+and, for dev-widened.{md,txt}, the same with `--compare <base>` where the base commit holds the
+fixture dev stack and the working tree the widening below (`widened`).
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ import pytest
 import yaml
 
 from engine.analyzer import Violation
-from engine.program import ROOT, ProgramRun, load_stack_config, run_stack
+from engine.program import ROOT, ProgramRun
 from review.check import judge, run_program_for
 from review.deletions import find_deletions
 from review.guard import Guard
 from review.markdown import render_markdown
 from review.report import ADDED, SIMULATED, collapsed, compare, render_text, to_json
 
+from .. import fixtures
 from ..components.conftest import base_config, stack_config
 from .conftest import run_cli
 
@@ -48,11 +52,11 @@ def golden(name: str, text: str) -> None:
 
 @pytest.fixture(scope="module")
 def prod_run() -> ProgramRun:
-    return run_stack("prod")
+    return fixtures.run_fixture("prod")
 
 
 def dev_config() -> dict:
-    return load_stack_config(ROOT / "Pulumi.dev.yaml")
+    return fixtures.stack_config("dev")
 
 
 def write_config(path: Path, config: dict) -> Path:
@@ -79,7 +83,8 @@ def test_prod_report_marks_what_only_the_simulation_has(prod_run):
 
 
 def test_the_documented_command_prints_the_golden_markdown():
-    run = run_cli("--stack", "dev", "--no-policy", "--format", "markdown")
+    run = run_cli("--stack", "dev", "--config-file", str(fixtures.stack_file("dev")), "--no-policy",
+                  "--format", "markdown")
     assert run.returncode == 0, run.stderr
     assert run.stdout == (GOLDEN / "dev.md").read_text()
 
@@ -89,11 +94,12 @@ def test_dev_stack_draws_no_mandatory_violation(dev, dev_pack, dev_guard):
     assert result.mandatory == [], "\n".join(f"{v.policy}: {v.message}" for v in result.mandatory)
     assert result.exit_code == 0
     markdown = render_markdown(result)
-    assert "Judged by `policy/` in the working tree with `policy/config/dev.json`." in markdown
+    assert "Judged by `policy/` in the working tree with `tests/fixtures/stacks/dev.json`." in markdown
 
 
 def test_json_lists_every_grant_as_a_fact(dev):
-    document = json.loads(run_cli("--stack", "dev", "--no-policy", "--format", "json").stdout)
+    document = json.loads(run_cli("--config-file", str(fixtures.stack_file("dev")), "--no-policy",
+                                  "--format", "json").stdout)
     facts = document["facts"]
     assert "repo:acme/dc43:environment:release → github-push-dc43 → dc43/contracts-app: push" in facts
     assert "222222222222 (dev-cluster) → account → dc43/contracts-app: pull" in facts
@@ -104,6 +110,7 @@ def test_json_lists_every_grant_as_a_fact(dev):
 # ---------------------------------------------------------------- exit codes
 
 
+@pytest.mark.live_stacks
 def test_clean_stack_exits_0():
     run = run_cli("--stack", "prod")
     assert run.returncode == 0, run.stdout + run.stderr
@@ -126,12 +133,13 @@ def test_a_mutated_document_is_a_mandatory_violation(dev, dev_pack):
 
 
 def test_a_violation_names_the_pack_config_file_this_run_uses(tmp_path):
-    config = load_stack_config(ROOT / "Pulumi.prod.yaml")
+    config = fixtures.stack_config("prod")
     team = next(iter(config["ecr-platform:teams"].values()))
     team["github"][0] = {"repository": team["github"][0]["repository"], "branches": ["*"]}
-    run = run_cli("--stack", "prod", "--config-file", str(write_config(tmp_path / "any-branch.yaml", config)))
+    run = run_cli("--stack", "prod", "--config-file", str(write_config(tmp_path / "any-branch.yaml", config)),
+                  "--policy-config", str(fixtures.pack_config_file("prod")))
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "policy/config/prod.json: github-oidc-trust-scoped.allowAnyBranch" in run.stdout, run.stdout
+    assert "tests/fixtures/stacks/prod.json: github-oidc-trust-scoped.allowAnyBranch" in run.stdout, run.stdout
     assert "<stack>" not in run.stdout, "the reader must see which file to edit, not a placeholder"
 
 
@@ -325,7 +333,8 @@ def test_compare_reads_the_base_from_git(tmp_path):
     git("add", "Pulumi.dev.yaml")
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
     write_config(config, widened(dev_config()))
-    run = run_cli("--config-file", str(config), "--compare", "HEAD", "--format", "json")
+    run = run_cli("--config-file", str(config), "--compare", "HEAD", "--format", "json",
+                  "--policy-config", str(fixtures.pack_config_file("dev")))
     assert run.returncode == 1, run.stderr  # the widening breaks the push-account allow list
     comparison = json.loads(run.stdout)["comparison"]
     pushes = {(w["whoBefore"], w["target"]) for w in comparison["widened"] if "push" in w["levelAfter"]}

@@ -229,10 +229,28 @@ def test_a_retired_prod_repository_passes_and_the_report_says_it_will_be_deleted
 
 
 def test_dev_shows_a_deletion_as_a_warning(base_repo, tmp_path):
+    def warn(config: dict[str, Any]) -> None:
+        config["protect-registries"] = {"enforcementLevel": "advisory", "deletions": "advisory"}
+
+    repo, base = change_commit(base_repo, tmp_path, "dev", drop_http_backend, guard=warn)
+    markdown = repo / "full.md"
+    run = check_in(repo, "--stack", "dev", "--compare", base, "--format", "json", "--full-report", str(markdown))
+    assert run.returncode == 0, "a guard with protect-registries.deletions: advisory warns"
+    document = json.loads(run.stdout)
+    (deletion,) = document["comparison"]["deletions"]
+    assert deletion["name"] == "dc43/http-backend" and deletion["enforcement"] == "advisory"
+    assert ("advisory", "dc43/http-backend") in protect_findings(document)
+    assert "| ⚠️ advisory |" in markdown.read_text().split("### Advisory violations", 1)[0]
+
+
+def test_a_guard_that_disables_protect_registries_lists_a_deletion_without_a_finding(base_repo, tmp_path):
     code, document, markdown = check_against(*change_commit(base_repo, tmp_path, "dev", drop_http_backend), "dev")
-    assert code == 0, "dev's guard (protect-registries.deletions: advisory) warns"
-    assert protect_findings(document) == [("advisory", "dc43/http-backend")]
-    assert "| ⚠️ advisory |" in markdown.split("### Advisory violations", 1)[0]
+    assert code == 0
+    assert protect_findings(document) == [], "dev.json disables protect-registries: a disabled policy finds nothing"
+    (deletion,) = document["comparison"]["deletions"]
+    assert deletion["name"] == "dc43/http-backend" and deletion["enforcement"] == "disabled"
+    assert "not retired; not judged: `protect-registries` is disabled here" in markdown, (
+        "the reviewer still sees the deletion, and why nothing judged it")
 
 
 def test_a_namespace_change_deletes_and_creates_every_repository_in_it(base_repo, tmp_path):

@@ -24,7 +24,7 @@ from .synthetic import synthetic_change
 
 
 def loosen_guard(config: dict) -> None:
-    config["github-oidc-trust-scoped"].update(allowAnyRef=True, allowOrgWide=True)
+    config["github-oidc-trust-scoped"].update(allowAnyRef=True, allowOrgWide=True, requireRepositoryId=False)
 
 
 def widen_dc43(config: dict) -> None:
@@ -34,7 +34,7 @@ def widen_dc43(config: dict) -> None:
 @pytest.fixture(scope="module")
 def pull_request(tmp_path_factory) -> tuple[Path, str]:
     """A repository with a base commit and a pull-request commit that loosens prod's guard
-    (allowAnyRef, allowOrgWide) and widens Pulumi.prod.yaml to `acme/*` on any ref."""
+    (allowAnyRef, allowOrgWide, requireRepositoryId) and widens Pulumi.prod.yaml to `acme/*` on any ref."""
     repo = tmp_path_factory.mktemp("pull-request")
     base = copy_checkout(repo)
     edit_json(repo / "policy" / "config" / "prod.json", loosen_guard)
@@ -53,7 +53,8 @@ def test_a_pull_request_that_loosens_its_guard_is_refused_by_the_base_guard(pull
     assert (document["guard"]["ref"], document["guard"]["commit"]) == (base, base)
     loosened = {(s["setting"], s["before"], s["after"]) for s in document["guardChange"]["settings"]}
     assert loosened == {("github-oidc-trust-scoped.allowAnyRef", False, True),
-                        ("github-oidc-trust-scoped.allowOrgWide", False, True)}
+                        ("github-oidc-trust-scoped.allowOrgWide", False, True),
+                        ("github-oidc-trust-scoped.requireRepositoryId", True, False)}
     assert document["comparison"]["guardChange"] == document["guardChange"], "the diff lists the guard change too"
     assert document["comparison"]["newViolations"], "what the base guard refuses is new in this change"
     top = full.read_text().split("### ", 1)[0]
@@ -186,6 +187,7 @@ def test_make_exits_2_for_any_failure_and_names_the_checks_code(tmp_path):
     assert invalid.returncode == 2 and "Error 2" in invalid.stderr, invalid.stderr
 
 
+@pytest.mark.live_stacks
 def test_the_configs_the_workflows_pass_exist_for_every_stack_file():
     stacks = sorted(p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml"))
     assert stacks == sorted(p.stem for p in (ROOT / "policy" / "config").glob("*.json")), (

@@ -1,9 +1,9 @@
 """The report and the guard agree on who can write where (issue 23's "one model", first step).
 
 `review/guard_model.py` asks the pack's own effective-access model (`policy/rules/access.py`) what
-each principal can write; the access report computes it with `review/access.py`. For every stack a
-user can run (the environments' stack files and every example) the two must name the same writers
-of the same repositories, so a reviewer never reads a report the guard would contradict.
+each principal can write; the access report computes it with `review/access.py`. For the fixture
+dev and prod stacks and every example the two must name the same writers of the same repositories,
+so a reviewer never reads a report the guard would contradict.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from engine.resource import Resource
 from review.access import REPOSITORY, build_access_report, repository_actions
 from review.guard_model import guard_writers
 
-STACKS = sorted([*ROOT.glob("Pulumi.*.yaml"), *(ROOT / "examples").glob("*.yaml")])
+from .. import fixtures
+
+STACKS = sorted([fixtures.stack_file("dev"), fixtures.stack_file("prod"), *(ROOT / "examples").glob("*.yaml")])
 WRITES = frozenset({"push", "delete", "manage"})
 
 
@@ -36,8 +38,7 @@ def report_writers(resources: list[Resource]) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize("stack", STACKS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_report_and_the_guard_name_the_same_writers(stack: Path) -> None:
-    config = load_stack_config(stack)
-    resources = run_program(config, stack=stack.stem.removeprefix("Pulumi.")).resources
+    resources = run_program(load_stack_config(stack)).resources
     report, guard = report_writers(resources), guard_writers(resources)
     assert guard, f"{stack.name}: the guard's model sees no writer at all: the comparison would prove nothing"
     differ = {who: (sorted(report.get(who, set()) - guard.get(who, set())),

@@ -4,6 +4,7 @@ the index of a bad list item, and the fix (the mistakes a newcomer made, issue 1
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from components.config import ConfigError, load_settings
 
@@ -22,7 +23,7 @@ def test_a_typo_in_a_github_entry_lists_the_keys_of_that_entry():
 
     assert problems(config) == [
         'teams.payments.github[0].enviroments: unknown key; did you mean "environments"? expected one of: '
-        "repository, branches, tags, environments, pullRequests, anyRef, reviewers"
+        "repository, branches, tags, environments, pullRequests, anyRef, reviewers, workflow"
     ], "the keys listed must be a github entry's, not those of the top-level github: section"
 
 
@@ -54,9 +55,18 @@ def test_a_bad_account_id_is_one_problem_where_it_is_written():
     config["teams"]["orders"] = {"repositories": ["web"], "pullAccounts": ["prod-cluster"]}
 
     assert problems(config) == [
-        'accounts.prod-cluster: "33333333333" is not a 12-digit AWS account id (quote it in YAML: as a number it '
-        "loses leading zeros)"
+        "accounts.prod-cluster: 33333333333 is what YAML made of an unquoted number, not a 12-digit account id "
+        '(YAML drops leading zeros); quote the account id as written, e.g. "012345678901"'
     ], "teams naming a declared account must not be reported for that account's bad id"
+
+
+def test_an_unquoted_account_id_with_a_leading_zero_is_said_as_typed():
+    config = base_config()
+    config["accounts"]["prod-cluster"] = yaml.safe_load("012345670123")  # YAML 1.1: octal, 1402433619
+    assert problems(config) == [
+        "accounts.prod-cluster: 1402433619 is what YAML made of an unquoted 012345670123: digits after a leading 0 "
+        'are read as an octal number; quote the account id: "012345670123"'
+    ], "the user must recognise the id they typed, not only YAML's reading of it"
 
 
 def test_a_misspelt_account_name_suggests_the_declared_one():
@@ -131,4 +141,4 @@ def test_a_misspelt_required_key_is_one_problem_not_also_a_missing_one():
 
     assert problems(config) == [
         'teams.payments.github[0].repostory: unknown key; did you mean "repository"? expected one of: '
-        "repository, branches, tags, environments, pullRequests, anyRef, reviewers"]
+        "repository, branches, tags, environments, pullRequests, anyRef, reviewers, workflow"]

@@ -15,12 +15,15 @@ CONTRACT_OUTPUTS = {"registryUrl", "githubOidcProviderArn", "repositoryUrls", "r
                     "nodePullPolicyArn", "githubActionsVariables"}
 
 
+@pytest.mark.live_stacks
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_checked_in_stacks_build_with_every_contract_output(stack):
     run = run_stack(stack)
     assert set(run.outputs) >= CONTRACT_OUTPUTS, f"missing outputs: {CONTRACT_OUTPUTS - set(run.outputs)}"
     assert set(run.outputs["repositoryUrls"]) == {r.inputs["name"] for r in run.of_type(REPOSITORY)}
-    assert len(run.of_type(REPOSITORY)) >= 9 and len(run.outputs["pushRoleArns"]) >= 5
+    teams = run.config["ecr-platform:teams"]
+    assert set(run.outputs["pushRoleArns"]) == {name for name, team in teams.items() if team.get("github")}, (
+        "every team that lists GitHub repositories gets a push role, and no other team")
 
 
 def test_outputs_carry_the_stack_account_and_region(run, config):

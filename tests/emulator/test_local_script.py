@@ -35,6 +35,10 @@ STUB_PULUMI = """#!/usr/bin/env bash
 } >> "$STUB_LOG"
 if [[ "$1 $2" == "stack output" ]]; then echo '{}'; fi
 """
+PINNED = (ROOT / ".pulumi-version").read_text().strip()
+# `pulumi version` answers the pinned version, as the CLI the installer puts in place would
+STUB_PULUMI = STUB_PULUMI.replace(
+    "#!/usr/bin/env bash\n", f"#!/usr/bin/env bash\nif [[ $1 == version ]]; then echo v{PINNED}; exit; fi\n", 1)
 STUB_CURL = """#!/usr/bin/env bash
 printf 'curl %s\\n' "$*" >> "$STUB_LOG"
 exit 22
@@ -47,6 +51,7 @@ def _project_copy(tmp_path: Path, port: int) -> Path:
     (project / "policy" / "config").mkdir(parents=True)
     shutil.copy(ROOT / "scripts" / "local.sh", project / "scripts" / "local.sh")
     shutil.copy(ROOT / "Pulumi.yaml", project / "Pulumi.yaml")
+    shutil.copy(ROOT / ".pulumi-version", project / ".pulumi-version")
     (project / "policy" / "config" / "local.json").write_text("{}\n")
     text = (ROOT / "Pulumi.local.yaml").read_text()
     config = yaml.safe_load(text)["config"]
@@ -133,8 +138,40 @@ def test_up_local_installs_the_cli_with_the_official_installer_when_missing(tmp_
     assert up.returncode != 0
     assert "Installing it with Pulumi's official installer" in up.stdout
     assert "curl -fsSL https://get.pulumi.com" in _calls(tmp_path)
+    assert f"--version {PINNED} --install-root {project}/.local-state/cli/{PINNED} --no-edit-path" in up.stdout
     assert "the Pulumi installer failed" in up.stderr
     assert not (project / ".local-state" / "moto.pid").exists(), "no emulator is left behind"
+
+
+def test_up_local_installs_the_pinned_cli_beside_one_of_another_version(tmp_path, port):
+    # a `pulumi` of another version on PATH is left alone: the pinned one is installed for the project
+    project = _project_copy(tmp_path, port)
+    other = "#!/usr/bin/env bash\nprintf 'other pulumi %s\\n' \"$*\" >> \"$STUB_LOG\"\necho v3.0.0\n"
+    up = _run(project, "up", _bin(tmp_path, curl=STUB_CURL, pulumi=other), tmp_path)
+    assert up.returncode != 0
+    assert f"No Pulumi CLI v{PINNED} (.pulumi-version) found" in up.stdout
+    assert _calls(tmp_path).splitlines()[-1] == "curl -fsSL https://get.pulumi.com"
+    assert "other pulumi version" in _calls(tmp_path) and "other pulumi up" not in _calls(tmp_path)
+
+
+def test_up_local_installs_the_pinned_version_and_runs_it(tmp_path, port):
+    # the installer (curl | sh) stands in: it puts the stub CLI where --install-root says
+    project = _project_copy(tmp_path, port)
+    (tmp_path / "pulumi-stub").write_text(STUB_PULUMI)
+    installer = ("#!/usr/bin/env bash\nprintf 'sh %s\\n' \"$*\" >> \"$STUB_LOG\"\ncat > /dev/null\n"
+                 "while [[ $# -gt 0 ]]; do [[ $1 == --install-root ]] && root=$2; shift; done\n"
+                 f"mkdir -p \"$root/bin\" && cp {tmp_path / 'pulumi-stub'} \"$root/bin/pulumi\" && "
+                 "chmod +x \"$root/bin/pulumi\"\n")
+    bin_dir = _bin(tmp_path, curl="#!/usr/bin/env bash\necho 'echo installer'\n", sh=installer)
+    try:
+        up = _run(project, "up", bin_dir, tmp_path)
+        assert up.returncode == 0, up.stdout + up.stderr
+        root = project / ".local-state" / "cli" / PINNED
+        assert f"sh -s -- --version {PINNED} --install-root {root} --no-edit-path" in _calls(tmp_path)
+        assert f"Pulumi CLI v{PINNED} installed: {root}/bin/pulumi" in up.stdout
+        assert "pulumi up --stack local" in _calls(tmp_path)
+    finally:
+        _run(project, "down", bin_dir, tmp_path)
 
 
 def test_down_local_without_cli_or_emulator_is_a_clean_no_op(tmp_path, port):

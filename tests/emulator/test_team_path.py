@@ -133,15 +133,19 @@ def _push_role_for(deployed, repository: str) -> tuple[str, dict]:
     raise AssertionError(f"no workflow pushes to {repository}")
 
 
-def _mutability(deployed, repository: str) -> str:
-    return next(res.inputs["imageTagMutability"] for res in deployed.run.of_type(r.REPOSITORY)
-                if res.inputs["name"] == repository)
+def _a_repository(deployed, mutability: str) -> str:
+    """The stack's first repository with `mutability` (whichever teams the stack has today)."""
+    found = [res.inputs["name"] for res in deployed.run.of_type(r.REPOSITORY)
+             if res.inputs["imageTagMutability"] == mutability]
+    if not found:
+        pytest.skip(f"the {deployed.stack} stack has no {mutability} repository")
+    return found[0]
 
 
-@pytest.mark.parametrize("stack, repository", [("dev", "dc43/contracts-app"), ("local", "storefront/web")])
-def test_an_immutable_repository_refuses_to_move_a_released_tag(stack, repository, deployment):
+@pytest.mark.parametrize("stack", ["dev", "local"])
+def test_an_immutable_repository_refuses_to_move_a_released_tag(stack, deployment):
     deployed = deployment(stack)
-    assert _mutability(deployed, repository) == "IMMUTABLE"
+    repository = _a_repository(deployed, "IMMUTABLE")
     ecr = workflow_ecr(deployed, *_push_role_for(deployed, repository))
     ecr.put_image(repositoryName=repository, imageTag="v9.9.9", imageManifest=manifest("first build"))
     with pytest.raises(ClientError) as refused:
@@ -149,10 +153,10 @@ def test_an_immutable_repository_refuses_to_move_a_released_tag(stack, repositor
     assert refused.value.response["Error"]["Code"] in TAG_REFUSALS
 
 
-@pytest.mark.parametrize("stack, repository", [("dev", "idp/build-cache"), ("local", "storefront/api")])
-def test_a_mutable_repository_lets_a_tag_move(stack, repository, deployment):
+@pytest.mark.parametrize("stack", ["dev", "local"])
+def test_a_mutable_repository_lets_a_tag_move(stack, deployment):
     deployed = deployment(stack)
-    assert _mutability(deployed, repository) == "MUTABLE"
+    repository = _a_repository(deployed, "MUTABLE")
     ecr = workflow_ecr(deployed, *_push_role_for(deployed, repository))
     ecr.put_image(repositoryName=repository, imageTag="latest", imageManifest=manifest("first cache"))
     second = ecr.put_image(repositoryName=repository, imageTag="latest", imageManifest=manifest("second cache"))

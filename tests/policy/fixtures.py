@@ -140,8 +140,9 @@ def registry_scanning(filters: list[str], frequency: str = "SCAN_ON_PUSH", scan_
 
 
 def trust_document(exact: list[str] | None = None, patterns: list[str] | None = None,
-                   issuer: str = ISSUER) -> dict[str, Any]:
-    """The program's push-role trust policy: exact subjects and patterns in separate statements."""
+                   issuer: str = ISSUER, repository_id: str | None = "2000001") -> dict[str, Any]:
+    """The program's push-role trust policy: exact subjects and patterns in separate statements, each
+    pinning `repository_id` as prod's entries with IDs do (None: a stack without IDs)."""
     exact = ["repo:acme/payments-api:ref:refs/heads/main"] if exact is None else exact
     patterns = ["repo:acme/payments-worker:ref:refs/tags/v*"] if patterns is None else patterns
     statements = []
@@ -150,6 +151,8 @@ def trust_document(exact: list[str] | None = None, patterns: list[str] | None = 
         if not values:
             continue
         condition: dict[str, dict[str, Any]] = {"StringEquals": {f"{issuer}:aud": "sts.amazonaws.com"}}
+        if repository_id is not None:
+            condition["StringEquals"][f"{issuer}:repository_id"] = repository_id
         condition.setdefault(operator, {})[f"{issuer}:sub"] = values[0] if len(values) == 1 else values
         statements.append({"Sid": sid, "Effect": "Allow",
                            "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer}"},

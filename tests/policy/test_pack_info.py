@@ -44,6 +44,7 @@ def test_config_schemas_declare_the_contract_properties_with_defaults(pack_clien
     assert schemas["iam-policy-size"]["trustPolicyMaxChars"]["default"] == 2048
 
 
+@pytest.mark.live_stacks
 @pytest.mark.parametrize("env", ["dev", "prod", "local"])
 def test_environment_config_files_match_the_schemas(pack_client: PolicyPackClient, env: str) -> None:
     config = json.loads((PACK_DIR / "config" / f"{env}.json").read_text())
@@ -55,6 +56,7 @@ def test_environment_config_files_match_the_schemas(pack_client: PolicyPackClien
         assert not unknown, f"{env}.json sets {unknown} that {policy} does not read"
 
 
+@pytest.mark.live_stacks
 def test_prod_enforces_every_policy() -> None:
     config = json.loads((PACK_DIR / "config" / "prod.json").read_text())
     assert {e["enforcementLevel"] for e in config.values()} == {"mandatory"}

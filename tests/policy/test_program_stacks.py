@@ -38,6 +38,7 @@ def prod() -> ProgramRun:
     return run_stack("prod")
 
 
+@pytest.mark.live_stacks
 @pytest.mark.parametrize("stack", ["dev", "prod", "local"])
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
 def test_checked_in_stacks_draw_no_mandatory_violation(pack_client, stack, preview):

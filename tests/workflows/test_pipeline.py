@@ -163,6 +163,20 @@ def approval_problems(stack: dict[str, Any]) -> list[str]:
     return problems
 
 
+@pytest.mark.parametrize("job_name", ["preview", "up"])
+def test_only_the_tip_of_main_is_previewed_and_deployed(job_name: str) -> None:
+    # a re-run of an old deploy run, or a late queued one, would apply an older commit's plan
+    job = workflow("pulumi-stack.yml")["jobs"][job_name]
+    names = [str(s.get("name") or s.get("uses") or s.get("run")) for s in job["steps"]]
+    (guard,) = [s for s in job["steps"] if "scripts/deploy_guard.sh" in str(s.get("run", ""))]
+    assert guard["run"] == 'bash scripts/deploy_guard.sh "$GITHUB_SHA" "$STACK"'
+    assert guard["env"]["STACK"] == "${{ inputs.stack }}"
+    position = job["steps"].index(guard)
+    assert position < names.index(SETUP_ACTION), "the guard runs before any credentials"
+    assert all(not str(s.get("uses", "")).startswith(PULUMI) for s in job["steps"][:position])
+    assert (ROOT / "scripts" / "deploy_guard.sh").is_file()
+
+
 def test_the_approver_sees_the_preview_and_up_applies_exactly_its_plan() -> None:
     assert approval_problems(workflow("pulumi-stack.yml")) == []
 
@@ -262,6 +276,17 @@ def test_drift_is_checked_every_day_read_only_and_reported_as_issues() -> None:
         assert call in posted
 
 
+def test_drift_runs_from_main_only_and_says_so_elsewhere() -> None:
+    # the preview roles trust main: from another branch every check would fail at AssumeRole
+    drift = workflow("drift.yml")
+    for name in ("preview", "report"):
+        assert "github.ref == 'refs/heads/main'" in drift["jobs"][name]["if"], name
+    elsewhere = drift["jobs"]["main-only"]
+    assert elsewhere["if"] == "github.ref != 'refs/heads/main'" and elsewhere["permissions"] == {}
+    script = elsewhere["steps"][0]["run"]
+    assert "::error::" in script and "run it from main" in script and script.rstrip().endswith("exit 1")
+
+
 # --- Dependabot and CODEOWNERS -------------------------------------------------------------------------
 
 
@@ -270,7 +295,10 @@ def test_dependabot_watches_every_pin_and_every_lock() -> None:
     updates = {u["package-ecosystem"]: u for u in config["updates"]}
     assert set(updates) == {"github-actions", "pip"}
     action_dirs = updates["github-actions"]["directories"]
-    assert "/" in action_dirs and "/.github/actions/*" in action_dirs and list(ACTIONS.glob("*/action.yml"))
+    listed = {"/" + p.parent.relative_to(ROOT).as_posix() for p in ACTIONS.glob("*/action.yml")}
+    assert listed, "no composite action found"
+    assert "/" in action_dirs and listed <= set(action_dirs), (
+        f"Dependabot would never bump the pins in {sorted(listed - set(action_dirs))}: list each action folder")
     lock_dirs = {"/" + p.parent.relative_to(ROOT).as_posix().removeprefix(".")
                  for p in [*ROOT.glob("requirements*.txt"), *ROOT.glob("*/requirements*.txt")]}
     assert lock_dirs == {"/", "/policy"} == set(updates["pip"]["directories"])
@@ -286,7 +314,8 @@ def test_codeowners_guard_the_pack_and_the_pipeline() -> None:
             owners[pattern] = teams
             assert teams and all(t.startswith("@") for t in teams), line
             assert list(ROOT.glob(pattern.strip("/"))), f"CODEOWNERS pattern {pattern} matches nothing"
-    assert {"/policy/", "/.github/"} <= set(owners)
+    assert {"/policy/", "/.github/", "/Pulumi.yaml", "/devtools/templates/", "/scripts/deploy_guard.sh",
+            "/.pulumi-version"} <= set(owners)
 
 
 def test_every_local_reference_resolves() -> None:

@@ -81,3 +81,15 @@ def test_codeowners_placeholder_is_the_one_the_readme_names() -> None:
     owners = {word for line in (ROOT / ".github" / "CODEOWNERS").read_text().splitlines()
               if not line.startswith("#") for word in line.split()[1:]}
     assert owners == {"@acme/ecr-platform-owners"} and "`@acme/ecr-platform-owners`" in setup_section()
+
+
+def workflows_row(name: str) -> str:
+    start = README.index("## Workflows")
+    return next(line for line in README[start:].splitlines() if line.startswith(f"| `{name}`"))
+
+
+def test_the_readme_names_every_permission_of_the_comment_job() -> None:
+    row = workflows_row("pull-request-comment.yml")
+    for _, job in jobs(load((WORKFLOWS / "pull-request-comment.yml").read_text())):
+        for scope, level in job["permissions"].items():
+            assert f"`{scope}: {level}`" in row, f"the README does not say the comment job holds {scope}: {level}"

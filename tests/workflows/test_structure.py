@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from typing import Any
 
@@ -10,7 +11,7 @@ import yaml
 
 from devtools import workflow_snippet
 
-from .lint import ACTIONS, PINNED_USES, PLATFORM_WORKFLOWS, WORKFLOWS
+from .lint import ACTIONS, PINNED_USES, PLATFORM_WORKFLOWS, ROOT, WORKFLOWS
 from .rules import SAME_REPO_GUARD, all_problems, jobs, load, steps, uses
 
 
@@ -129,15 +130,24 @@ def test_the_comment_workflow_runs_no_pull_request_code() -> None:
         assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
 
 
-def test_product_team_snippets_use_the_platform_pins() -> None:
-    files = [*WORKFLOWS.glob("*.yml"), *ACTIONS.glob("*/action.yml")]
-    platform = {m.group("action"): m.group(0)
-                for p in files for m in map(PINNED_USES.search, p.read_text().splitlines()) if m}
-    for pin in (workflow_snippet.CHECKOUT, workflow_snippet.CONFIGURE_AWS_CREDENTIALS):
-        match = PINNED_USES.search(f"uses: {pin}")
-        assert match and platform[match.group("action")] == match.group(0), f"{pin} drifted from .github/workflows"
-    assert PINNED_USES.search(f"uses: {workflow_snippet.AMAZON_ECR_LOGIN}")
+def test_the_generators_pins_are_where_dependabot_updates_them() -> None:
+    # Dependabot's github-actions updater reads workflows under `/` and action.yml files in the
+    # directories listed: the pins file must be in one, each pin in the form it updates.
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    (actions,) = [u for u in config["updates"] if u["package-ecosystem"] == "github-actions"]
+    where = "/" + workflow_snippet.PINS_FILE.parent.relative_to(ROOT).as_posix()
+    assert workflow_snippet.PINS_FILE.name == "action.yml"
+    assert any(fnmatch.fnmatchcase(where, d) for d in actions["directories"]), f"Dependabot never reads {where}"
+    lines = [line for line in workflow_snippet.PINS_FILE.read_text().splitlines() if re.match(r"\s*-?\s*uses:", line)]
+    assert lines and all(PINNED_USES.search(line) for line in lines), lines
+    pins = {str(pin) for pin in workflow_snippet.read_pins().values()}
+    assert pins == {PINNED_USES.search(line).group(0).removeprefix("uses:").strip() for line in lines}  # type: ignore[union-attr]
 
+
+def test_no_workflow_runs_the_pins_action() -> None:
+    files = [*WORKFLOWS.glob("*.yml"), *ACTIONS.glob("*/action.yml")]
+    name = workflow_snippet.PINS_FILE.parent.name
+    assert not [p for p in files if f"$/.github/actions/{name}" in p.read_text()]
 
 
 def test_the_comment_reads_what_the_check_uploads() -> None:
