@@ -10,6 +10,7 @@ from components.outputs import github_actions_variables, merged
 from components.push_role import GitHubPushRole, GitHubPushRoleArgs
 from components.registry import RegistryFeatures, RegistryFeaturesArgs
 from components.repository_creation import RepositoryCreation, RepositoryCreationArgs
+from components.signing import ImageSigning, ImageSigningArgs
 from components.team_registry import TeamRegistry, TeamRegistryArgs
 
 settings = read_settings()
@@ -21,12 +22,16 @@ if settings.github:
     github = GitHubOidcProvider("github", GitHubOidcProviderArgs(settings.github, env, ctx))
     pulumi.export("githubOidcProviderArn", github.arn)
     for team in settings.teams_on_github:
-        push_roles[team.name] = GitHubPushRole(team.name, GitHubPushRoleArgs(team, github, env, ctx)).role_arn
+        signs_with = tuple(settings.signing_profiles(team.name, ctx.account, ctx.region, ctx.partition))
+        role = GitHubPushRole(team.name, GitHubPushRoleArgs(team, github, env, ctx, signs_with))
+        push_roles[team.name] = role.role_arn
     if settings.github.manage_variables:
         GitHubVariables("github-variables", GitHubVariablesArgs(settings, ctx))
 if settings.creating_teams:
     RepositoryCreation("repository-creation", RepositoryCreationArgs(settings.creating_teams, env, ctx))
 RegistryFeatures("registry", RegistryFeaturesArgs(settings, ctx))
+if settings.registry.signing:
+    pulumi.export("signingProfileArns", ImageSigning("signing", ImageSigningArgs(settings, ctx)).profile_arns)
 if settings.node_pull_roles:
     node_pull = NodePullAccess("node-pull", NodePullAccessArgs(settings.teams, settings.node_pull_roles,
                                                                  tuple(settings.registry.pull_through_cache), env, ctx))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -55,6 +55,17 @@ class KeepRule(Protocol):
     def count(self) -> int: ...
 
 
+class ArchiveRule(Protocol):
+    @property
+    def tag_prefixes(self) -> Sequence[str] | None: ...
+    @property
+    def tag_patterns(self) -> Sequence[str] | None: ...
+    @property
+    def days_without_pull(self) -> int | None: ...
+    @property
+    def days_since_push(self) -> int | None: ...
+
+
 class Retention(Protocol):
     """A repository's lifecycle settings."""
 
@@ -64,6 +75,10 @@ class Retention(Protocol):
     def keep_last(self) -> int | None: ...
     @property
     def untagged_expire_days(self) -> int | None: ...
+    @property
+    def archive(self) -> Sequence[ArchiveRule] | None: ...
+    @property
+    def archived_expire_days(self) -> int | None: ...
 
 
 class Named(Protocol):
@@ -113,6 +128,33 @@ def repository_arn(partition: str, region: str, account: str, name: str) -> str:
 
 def account_root_arn(partition: str, account: str) -> str:
     return f"arn:{partition}:iam::{account}:root"
+
+
+def signing_profile_arn(partition: str, region: str, account: str, name: str) -> str:
+    return f"arn:{partition}:signer:{region}:{account}:/signing-profiles/{name}"
+
+
+def team_repository_filters(team: TeamScope) -> list[str]:
+    """ECR wildcard filters selecting exactly a team's repositories: its namespace, or each name."""
+    return [f"{team.namespace}/*"] if team.namespace else [repo.name for repo in team.repositories]
+
+
+def signing_rules(teams: Iterable[Named], profile_of: Callable[[str], str | None],
+                  filters_of: Callable[[Any], list[str]]) -> dict[str, list[str] | None]:
+    """Signing profile -> the repository filters of its rule (None: the rule covers every repository).
+
+    One rule per profile in use (ECR's rule holds one profile), in the order teams first use them; a
+    profile that signs every team gets no filters, so a registry of any size needs one rule.
+    """
+    teams = list(teams)
+    rules: dict[str, list[str]] = {}
+    for team in teams:
+        profile = profile_of(team.name)
+        if profile is not None:
+            rules.setdefault(profile, []).extend(filters_of(team))
+    if len(rules) == 1 and all(profile_of(t.name) is not None for t in teams):
+        return {profile: None for profile in rules}
+    return dict(rules)
 
 
 def team_repository_arns(team: TeamScope, partition: str, region: str, account: str) -> list[str]:
@@ -275,8 +317,13 @@ def trust_policy(provider_arn: str, issuer: str, subjects: Sequence[str]) -> dic
 # --- identity policies ----------------------------------------------------------------------------
 
 
-def push_policy(team: TeamScope, account: str, region: str, partition: str) -> dict[str, Any]:
-    """What a team's push role may do: push and pull its own repositories, and nothing else."""
+def push_policy(team: TeamScope, account: str, region: str, partition: str,
+                signing_profiles: Sequence[str] = ()) -> dict[str, Any]:
+    """What a team's push role may do: push and pull its own repositories, and nothing else.
+
+    With managed signing ECR signs each push as the pusher, so the role may also sign with the
+    profile(s) whose signing rules cover its repositories (`signing_profiles`, ARNs), and no other.
+    """
     resources = team_repository_arns(team, partition, region, account)
     statements: list[dict[str, Any]] = [
         {
@@ -299,6 +346,13 @@ def push_policy(team: TeamScope, account: str, region: str, partition: str) -> d
             "Effect": "Allow",
             "Action": "ecr:CreateRepository",
             "Resource": repository_arn(partition, region, account, f"{team.namespace}/*"),
+        })
+    if signing_profiles:
+        statements.append({
+            "Sid": "SignWithTeamProfile",
+            "Effect": "Allow",
+            "Action": "signer:SignPayload",
+            "Resource": _one_or_many(sorted(set(signing_profiles))),
         })
     if team.deploy.ecs_services:
         statements.append({
@@ -404,16 +458,17 @@ def repository_policy(pull_accounts: Sequence[str], push_accounts: Sequence[str]
 
 
 def lifecycle_policy(lifecycle: Retention) -> dict[str, Any]:
-    """ECR lifecycle rules: tagged keeps first, untagged expiry next, the `any` cap last.
+    """ECR lifecycle rules: tagged keeps first, archive transitions and archived expiry, untagged expiry
+    next, the `any` cap last.
 
     One rule per tag prefix: with several prefixes in one tagPrefixList ECR selects only
     images carrying all of them, which is never what "keep prod- and v images" means.
     """
     rules: list[dict[str, Any]] = []
 
-    def add(description: str, selection: dict[str, Any]) -> None:
+    def add(description: str, selection: dict[str, Any], action: dict[str, Any] | None = None) -> None:
         rules.append({"rulePriority": len(rules) + 1, "description": description,
-                      "selection": selection, "action": {"type": "expire"}})
+                      "selection": selection, "action": action or {"type": "expire"}})
 
     for keep in lifecycle.keep_tagged or ():
         for prefix in keep.tag_prefixes or ():
@@ -424,6 +479,21 @@ def lifecycle_policy(lifecycle: Retention) -> dict[str, Any]:
             add(f"Keep the newest {keep.count} images tagged {pattern}",
                 {"tagStatus": "tagged", "tagPatternList": [pattern], "countType": "imageCountMoreThan",
                  "countNumber": keep.count})
+    to_archive = {"type": "transition", "targetStorageClass": "archive"}
+    for archive in lifecycle.archive or ():
+        count_type, days, why = (("sinceImagePulled", archive.days_without_pull, "without a pull")
+                                 if archive.days_without_pull else
+                                 ("sinceImagePushed", archive.days_since_push, "after push"))
+        for key, values, suffix in (("tagPrefixList", archive.tag_prefixes, "*"),
+                                    ("tagPatternList", archive.tag_patterns, "")):
+            for value in values or ():
+                add(f"Archive images tagged {value}{suffix} {days} days {why}",
+                    {"tagStatus": "tagged", key: [value], "storageClass": "standard", "countType": count_type,
+                     "countUnit": "days", "countNumber": days}, to_archive)
+    if lifecycle.archived_expire_days:
+        add(f"Expire archived images {lifecycle.archived_expire_days} days after archiving",
+            {"tagStatus": "tagged", "tagPatternList": ["*"], "storageClass": "archive",
+             "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": lifecycle.archived_expire_days})
     if lifecycle.untagged_expire_days:
         add(f"Expire untagged images {lifecycle.untagged_expire_days} days after push",
             {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",

@@ -23,6 +23,8 @@ class GitHubPushRoleArgs:
     """Environment name for tags."""
     aws: AwsContext
     """Account, region and partition of the stack."""
+    signing_profiles: tuple[str, ...] = ()
+    """ARNs of the Signer profiles that sign the team's repositories (managed signing signs as the pusher)."""
 
 
 class GitHubPushRole(pulumi.ComponentResource):
@@ -50,7 +52,8 @@ class GitHubPushRole(pulumi.ComponentResource):
             f"{name}-push",
             role=role.name,
             name="push-to-team-repositories",
-            policy=to_json(push_policy(team, args.aws.account, args.aws.region, args.aws.partition)),
+            policy=to_json(push_policy(team, args.aws.account, args.aws.region, args.aws.partition,
+                                       args.signing_profiles)),
             opts=pulumi.ResourceOptions(parent=self, aliases=renamed(team.previous_names, "{}-push")),
         )
         self.role_arn = role.arn

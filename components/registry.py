@@ -1,4 +1,5 @@
-"""`RegistryFeatures`: the account-wide ECR settings: scanning, replication, pull-through cache.
+"""`RegistryFeatures`: the account-wide ECR settings: scanning, replication, pull-through cache, pull-time
+update exclusions and account settings.
 
 Each is a singleton per registry (account and region), so one component owns them all.
 """
@@ -78,6 +79,20 @@ class RegistryFeatures(pulumi.ComponentResource):
                 ecr_repository_prefix=prefix,
                 upstream_registry_url=cache.upstream_url,
                 credential_arn=cache.credential_arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        for principal in settings.registry.pull_time_update_exclusions:
+            aws.ecr.PullTimeUpdateExclusion(
+                f"{name}-pull-time-exclusion-{principal.split('::', 1)[1]}",  # <account>:role/<name>
+                principal_arn=principal,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        account_settings = settings.registry.account_settings
+        for setting, value in (account_settings.as_settings() if account_settings else {}).items():
+            aws.ecr.AccountSetting(
+                f"{name}-{setting.lower().replace('_', '-')}",
+                name=setting,
+                value=value,
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs({})

@@ -123,6 +123,20 @@ class RecordingMocks(Mocks):
         if typ in ("aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy"):
             outputs.update(registryId=self.account_id)
             return str(inputs.get("repository")), outputs
+        if typ == "aws:signer/signingProfile:SigningProfile":
+            version = f"{zlib.crc32(physical.encode()) % 10**10:010d}"
+            self.simulated.add(version)
+            arn = self._arn("signer", f"/signing-profiles/{physical}")
+            outputs.update(name=physical, arn=arn, version=version, versionArn=f"{arn}/{version}", status="Active",
+                           platformDisplayName="Notation for Container Registries")
+            return arn, outputs
+        if typ == "aws-native:ecr:SigningConfiguration":
+            outputs.update(registryId=self.account_id)
+            return self.account_id, outputs
+        if typ == "aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion":
+            return str(inputs.get("principalArn")), outputs
+        if typ == "aws:ecr/accountSetting:AccountSetting":
+            return str(inputs.get("name")), outputs
         if typ == "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate":
             outputs.update(registryId=self.account_id)
             return str(inputs.get("prefix")), outputs

@@ -22,6 +22,7 @@ from .access import repository_actions as _repository_actions
 from .deletions import Deletion
 from .guard import Guard, GuardChange, shown_ref
 from .iam_eval import glob_match, has_wildcard
+from .signing import signed_repositories, signing_lost
 
 MANDATORY = "mandatory"
 UNDECLARED = "(not declared in this stack)"
@@ -45,6 +46,7 @@ class Summary:
     roles: list[str]
     resource_counts: dict[str, int]
     repository_teams: dict[str, str] = field(default_factory=dict)  # repository -> its `team` tag
+    signed: dict[str, str] | None = None  # repository -> the Signer profile signing it; None: no signing
 
 
 @dataclass
@@ -96,7 +98,8 @@ def summarize(stack: str, environment: str, resources: Sequence[Resource], acces
     roles = sorted(_name(r) for r in custom if r.type == ROLE)
     counts = Counter(r.type for r in custom)
     return Summary(stack, environment, access.account, region, teams, repositories, roles,
-                   dict(sorted(counts.items())), dict(sorted(owners.items())))
+                   dict(sorted(counts.items())), dict(sorted(owners.items())),
+                   signed_repositories(custom, repositories))
 
 
 def _team_tag(resource: Resource) -> str:
@@ -299,13 +302,15 @@ class Comparison:
     deletions: list[Deletion] = field(default_factory=list)  # stateful resources deleted or replaced
     deletions_known: bool = False  # False: the graphs were not compared (no base run), `deletions` says nothing
     moved: list[MovedRepository] = field(default_factory=list)  # same GitHub name, another repository ID
+    signing_lost: list[str] = field(default_factory=list)  # repositories the base signed on push and head does not
     widened: list[Widening] = field(default_factory=list)  # grants that reach further (not in added/removed)
     changed_teams: list[str] = field(default_factory=list)  # teams whose grants, violations or resources changed
 
     @property
     def unchanged(self) -> bool:
         return not (self.added or self.removed or self.new_violations or self.resolved_violations
-                    or self.overlaps or self.guard_change or self.deletions or self.moved or self.widened)
+                    or self.overlaps or self.guard_change or self.deletions or self.moved
+                    or self.signing_lost or self.widened)
 
     def grants(self, facts: Sequence[Fact], cross_account: bool) -> list[Fact]:
         return [f for f in facts if (f.kind == "cross-account") == cross_account]
@@ -336,6 +341,7 @@ def compare(base: CheckResult | None, head: CheckResult, base_ref: str, base_not
         list(deletions or ()),
         deletions is not None,
         moved_repositories(base.access if base else None, head.access),
+        signing_lost(base.summary.signed if base else None, head.summary.signed, head.summary.repositories),
         widened,
     )
     comparison.changed_teams = changed_teams(base, head, comparison, before ^ after)
@@ -621,6 +627,7 @@ def render_text(result: CheckResult, comparison: Comparison | None = None) -> st
     ]
     width = max((len(t) for t in s.resource_counts), default=0)
     out += [f"    {t.ljust(width)}  {n}" for t, n in s.resource_counts.items()]
+    out += _text_signing(s)
     if comparison is not None:
         out += ["", *_text_comparison(comparison)]
     out += ["", "Who can assume which role, and what it can do"]
@@ -666,6 +673,19 @@ def render_text(result: CheckResult, comparison: Comparison | None = None) -> st
     return "\n".join(out) + "\n"
 
 
+def _text_signing(s: Summary) -> list[str]:
+    if s.signed is None:
+        return []
+    by_profile: dict[str, list[str]] = {}
+    for name, profile in s.signed.items():
+        by_profile.setdefault(profile, []).append(name)
+    out = [f"  signed on push ({len(s.signed)} of {len(s.repositories)} repositories):"]
+    out += [f"    {profile}: {compact_repositories(names, s.repositories)}"
+            for profile, names in sorted(by_profile.items())]
+    unsigned = [name for name in s.repositories if name not in s.signed]
+    return out + ([f"    not signed: {compact_repositories(unsigned, s.repositories)}"] if unsigned else [])
+
+
 def _text_deletions(comparison: Comparison | None) -> list[str]:
     if comparison is None or not comparison.deletions:
         return []
@@ -686,6 +706,9 @@ def _text_comparison(comparison: Comparison) -> list[str]:
     if comparison.guard_change:
         out.append(f"  the guard (policy/): {comparison.guard_change.summary()}")
     out += [f"  TRUST MOVES TO ANOTHER REPOSITORY: {moved.line()}" for moved in comparison.moved]
+    if comparison.signing_lost:
+        out.append(f"  signing lost: images pushed to {compact_repositories(comparison.signing_lost)} are no "
+                   "longer signed")
     if comparison.overlaps:
         out.append("  subjects that can assume more than one role:")
         out += [f"    {'+' if o.gained else '-'} {o.subject}: {', '.join(o.after) or 'no role'}"
@@ -771,6 +794,7 @@ def to_json(result: CheckResult, comparison: Comparison | None = None) -> str:
             "newViolations": [_plain(v) for v in comparison.new_violations],
             "resolvedViolations": [_plain(v) for v in comparison.resolved_violations],
             "guardChange": _guard_change_json(comparison.guard_change),
+            "signingLost": comparison.signing_lost,
             "deletions": [{**_plain(d), "kind": d.kind.label, "lost": d.lost, "advice": d.advice(),
                            "message": d.message()} for d in comparison.deletions],
         }

@@ -10,6 +10,8 @@ are checked by their types (`values.py`), rules between the keys of one model by
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
@@ -47,6 +49,7 @@ from .values import (
 )
 
 MAX_MUTABILITY_EXCLUSIONS = 5
+MIN_DAYS_IN_ARCHIVE = 90  # ECR: no lifecycle rule may delete an image archived less than 90 days ago
 Mutability = Literal["MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION"]
 
 
@@ -71,6 +74,63 @@ class KeepTagged(Model):
         return self
 
 
+class Archive(Model):
+    """Move tagged images to the archive storage class (not pullable until restored) after a quiet period."""
+
+    tag_prefixes: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=1, description="Tag prefixes to archive; one rule each."
+    )
+    tag_patterns: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=1, description="Tag wildcard patterns (`*`) to archive; one rule each."
+    )
+    days_without_pull: int | None = Field(
+        None, ge=1, description="Archive images not pulled for this many days (`sinceImagePulled`)."
+    )
+    days_since_push: int | None = Field(
+        None, ge=1, description="Archive images this many days after push (`sinceImagePushed`)."
+    )
+
+    @model_validator(mode="after")
+    def _one_selector_one_period(self) -> Archive:
+        if (self.tag_prefixes is None) == (self.tag_patterns is None):
+            raise ValueError("give exactly one of tagPrefixes or tagPatterns")
+        if (self.days_without_pull is None) == (self.days_since_push is None):
+            raise ValueError("give exactly one of daysWithoutPull or daysSincePush")
+        return self
+
+    @property
+    def selectors(self) -> list[str]:
+        """Each selection as a tag wildcard (a prefix `v` is `v*`)."""
+        return [f"{p}*" for p in self.tag_prefixes or ()] + list(self.tag_patterns or ())
+
+
+def _keep_selectors(keep: KeepTagged) -> list[str]:
+    return [f"{p}*" for p in keep.tag_prefixes or ()] + list(keep.tag_patterns or ())
+
+
+def tags_overlap(first: str, second: str) -> bool:
+    """Whether some tag matches both wildcards (`*` = any run of characters): a product walk, memoised."""
+
+    @functools.cache
+    def meet(i: int, j: int) -> bool:
+        if i == len(first) and j == len(second):
+            return True
+        if i < len(first) and first[i] == "*":
+            return meet(i + 1, j) or (j < len(second) and meet(i, j + 1))
+        if j < len(second) and second[j] == "*":
+            return meet(i, j + 1) or (i < len(first) and meet(i + 1, j))
+        return i < len(first) and j < len(second) and first[i] == second[j] and meet(i + 1, j + 1)
+
+    return meet(0, 0)
+
+
+def archive_overlaps(keep_tagged: Sequence[KeepTagged], archive: Sequence[Archive]) -> list[tuple[int, int, str]]:
+    """(archive index, keepTagged index, wildcard) where an archive rule would take images a keep rule keeps."""
+    return [(a, k, selector) for a, rule in enumerate(archive) for selector in rule.selectors
+            for k, keep in enumerate(keep_tagged)
+            if any(tags_overlap(selector, kept) for kept in _keep_selectors(keep))]
+
+
 class Lifecycle(Model):
     """Image retention; generates the repository's ECR lifecycle policy."""
 
@@ -79,11 +139,29 @@ class Lifecycle(Model):
     untagged_expire_days: int | None = Field(
         None, ge=1, description="Expire untagged images this many days after push."
     )
+    archive: list[Archive] | None = Field(
+        None, description="Archive tagged images after `daysWithoutPull` / `daysSincePush` (never the ones "
+        "`keepTagged` keeps)."
+    )
+    archived_expire_days: int | None = Field(
+        None, ge=MIN_DAYS_IN_ARCHIVE, description="Expire archived images this many days after archiving; ECR "
+        "refuses fewer than 90."
+    )
+
+    @model_validator(mode="after")
+    def _archive_spares_kept_images(self) -> Lifecycle:
+        for index, keep, selector in archive_overlaps(self.keep_tagged or (), self.archive or ()):
+            raise problem_at(f"archive[{index}]", f'"{selector}" would archive images keepTagged[{keep}] keeps '
+                                        "pullable; archive tags no keepTagged entry selects")
+        if self.archived_expire_days is not None and not self.archive:
+            raise problem_at("archivedExpireDays", "expires archived images, but no archive rule archives any; "
+                                                   "add lifecycle.archive or remove it")
+        return self
 
     @property
     def has_rules(self) -> bool:
         """Whether the lifecycle policy gets any rule (ECR refuses one without)."""
-        return bool(self.keep_tagged or self.keep_last or self.untagged_expire_days)
+        return bool(self.keep_tagged or self.keep_last or self.untagged_expire_days or self.archive)
 
 
 class Encryption(Model):
@@ -325,7 +403,8 @@ class StackConfig(Model):
     )
     teams: dict[TeamName, Team] = Field(min_length=1, description="Teams by name.")
     registry: RegistryConfig | None = Field(
-        None, description="Registry-wide: replication, scanning, pull-through cache."
+        None, description="Registry-wide: replication, scanning, pull-through cache, signing, pull-time update "
+        "exclusions, account settings."
     )
     retire: Retire | None = Field(
         None, description="Stateful resources this change deletes on purpose; `make check COMPARE=<ref>` refuses "

@@ -1,19 +1,35 @@
-"""`ecr-platform:registry`: registry-wide replication, scanning and pull-through cache settings."""
+"""`ecr-platform:registry`: registry-wide replication, scanning, pull-through cache, signing, pull-time
+exclusions and account settings."""
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from .base import Model
-from .values import AccountName, CachePrefix, PullThroughSecretArn, Region, ScanFilter
+from .messages import problem_at
+from .values import (
+    AccountName,
+    CachePrefix,
+    PrincipalArn,
+    PullThroughSecretArn,
+    Region,
+    ScanFilter,
+    SigningProfileArn,
+    SigningProfileName,
+    TeamName,
+    Unique,
+)
 
 SECRET_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache/.+$")
 MAX_REPLICATION_RULES = 10
 MAX_REPLICATION_DESTINATIONS = 25
 MAX_FILTERS = 100
+MAX_SIGNING_RULES = 10  # ECR: a signing configuration holds at most 10 rules, each one profile
+MAX_PULL_TIME_EXCLUSIONS = 100  # ECR: per account
+SIGNING_PLATFORM = "Notation-OCI-SHA384-ECDSA"  # the Signer platform ECR's managed signing uses
 
 # Upstreams ECR knows by name, their registry host, and whether ECR requires a credential.
 UPSTREAMS: dict[str, tuple[str, bool]] = {
@@ -102,6 +118,77 @@ class PullThroughCache(Model):
         return UPSTREAMS.get(self.upstream, (self.upstream, False))[0]
 
 
+
+class SigningProfile(Model):
+    """A Signer signing profile: created by the stack (platform Notation-OCI-SHA384-ECDSA) or referenced."""
+
+    arn: SigningProfileArn | None = Field(
+        None, description="An existing profile's ARN; default: the stack creates a profile named as the key."
+    )
+    signature_validity_months: int | None = Field(
+        None, ge=1, le=135, description="How long signatures stay valid (created profiles only); Signer's default "
+        "is 135 months."
+    )
+
+    @model_validator(mode="after")
+    def _validity_only_when_created(self) -> SigningProfile:
+        if self.arn and self.signature_validity_months is not None:
+            raise problem_at("signatureValidityMonths", "only applies to a profile the stack creates; remove it or "
+                                                        "remove arn")
+        return self
+
+
+class Signing(Model):
+    """ECR managed signing: every image pushed to a covered repository is signed with its team's profile."""
+
+    profiles: dict[SigningProfileName, SigningProfile] = Field(
+        min_length=1, description="Signer profiles by name, e.g. `prod_release: {}` (created) or "
+        "`{arn: arn:aws:signer:...}` (existing)."
+    )
+    default: str | None = Field(  # a key of `profiles`: a bad name is said once, there
+        None, description="The profile that signs every team not listed in `teams`; omit to sign only those teams."
+    )
+    teams: dict[TeamName, str] = Field(
+        default_factory=dict, description="Team -> profile, for teams signed with their own profile."
+    )
+
+    @model_validator(mode="after")
+    def _profiles_exist(self) -> Signing:
+        known = ", ".join(self.profiles)
+        if self.default is not None and self.default not in self.profiles:
+            raise problem_at("default", f'"{self.default}" is not a profile in registry.signing.profiles ({known})')
+        for team, profile in self.teams.items():
+            if profile not in self.profiles:
+                raise problem_at(f"teams.{team}", f'"{profile}" is not a profile in registry.signing.profiles '
+                                                  f"({known})")
+        if self.default is None and not self.teams:
+            raise problem_at("default", "signs nothing: set default (every team) or teams (team -> profile)")
+        return self
+
+    def profile_of(self, team: str) -> str | None:
+        """The profile name that signs `team`'s repositories (None: not signed)."""
+        return self.teams.get(team, self.default)
+
+
+class AccountSettings(Model):
+    """ECR account settings (PutAccountSetting), each set only when given."""
+
+    registry_policy_scope: Literal["V1", "V2"] | None = Field(
+        None, description="REGISTRY_POLICY_SCOPE: V2 makes the registry policy cover every ECR action."
+    )
+    basic_scan_type_version: Literal["AWS_NATIVE"] | None = Field(
+        None, description="BASIC_SCAN_TYPE_VERSION: AWS_NATIVE (Clair was retired on 2 February 2026)."
+    )
+    blob_mounting: Literal["ENABLED", "DISABLED"] | None = Field(
+        None, description="BLOB_MOUNTING: ENABLED lets a push reuse layers already in another repository."
+    )
+
+    def as_settings(self) -> dict[str, str]:
+        """ECR setting name -> value, for the settings given."""
+        names = {"registry_policy_scope": "REGISTRY_POLICY_SCOPE",
+                 "basic_scan_type_version": "BASIC_SCAN_TYPE_VERSION", "blob_mounting": "BLOB_MOUNTING"}
+        return {names[field]: str(value) for field in names if (value := getattr(self, field)) is not None}
+
 class RegistryConfig(Model):
     """Registry-wide features (one set per account and region)."""
 
@@ -111,4 +198,14 @@ class RegistryConfig(Model):
     )
     pull_through_cache: dict[CachePrefix, PullThroughCache] = Field(
         default_factory=dict, description="Cache rules by ECR prefix, e.g. `docker-hub: {upstream: docker-hub, ...}`."
+    )
+    signing: Signing | None = Field(
+        None, description="Managed image signing: Signer profiles and which teams each signs (at most 10 in use)."
+    )
+    pull_time_update_exclusions: Annotated[list[PrincipalArn], Unique] = Field(
+        default_factory=list, max_length=MAX_PULL_TIME_EXCLUSIONS,
+        description="IAM role/user ARNs (scanners) whose pulls do not count as a pull for `sinceImagePulled` rules.",
+    )
+    account_settings: AccountSettings | None = Field(
+        None, description="`registryPolicyScope`, `basicScanTypeVersion`, `blobMounting`."
     )

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..documents import signing_profile_arn
 from .models import Deploy, Encryption, GitHubAccess, GitHubSettings, Lifecycle, RepositorySettings, StackConfig, Team
 from .registry import RegistryConfig
 from .retire import Retire
@@ -99,6 +100,14 @@ class Settings:
     def creating_teams(self) -> tuple[ResolvedTeam, ...]:
         return tuple(team for team in self.teams if team.allow_create_repositories)
 
+    def signing_profiles(self, team: str, account: str, region: str, partition: str) -> list[str]:
+        """The ARNs of the Signer profiles that sign `team`'s repositories: what its push role may sign with."""
+        signing = self.registry.signing
+        name = signing.profile_of(team) if signing else None
+        if signing is None or name is None:
+            return []
+        return [signing.profiles[name].arn or signing_profile_arn(partition, region, account, name)]
+
 
 def resolve(config: StackConfig, stack: str) -> Settings:
     """The settings the components are built from; the environment defaults to the stack name."""
@@ -157,7 +166,7 @@ def layer(*levels: RepositorySettings) -> RepositorySettings:
                 lifecycle.update({f: getattr(value, f) for f in value.model_fields_set})
             elif value is not None:
                 merged[name] = value
-    merged["lifecycle"] = Lifecycle(**lifecycle)
+    merged["lifecycle"] = Lifecycle.model_construct(**lifecycle)  # cross-level rules: rules.py
     # Each level was validated on its own; an inherited exclusion list is simply unused by a repository
     # whose own mode has none, so the combination is not re-validated.
     return RepositorySettings.model_construct(**merged)

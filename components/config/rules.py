@@ -9,8 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..documents import github_repository_name, github_trust_policy, oidc_provider_arn, push_policy
+from ..documents import (
+    github_repository_name,
+    github_trust_policy,
+    oidc_provider_arn,
+    push_policy,
+    signing_rules,
+    team_repository_filters,
+)
 from ..quotas import inline_policy_problem, trust_policy_problem
+from .messages import did_you_mean
+from .models import archive_overlaps
+from .registry import MAX_FILTERS, MAX_SIGNING_RULES
 from .resolve import ResolvedTeam, Settings
 from .retire import retire_problems
 from .values import ROLE_NAME, repository_name_problem
@@ -29,6 +39,7 @@ def stack_problems(settings: Settings) -> list[str]:
     problems += _nested_namespaces(settings.teams)
     problems += _shared_roles_and_github_repositories(settings.teams)
     problems += _registry_problems(settings)
+    problems += _signing_problems(settings)
     problems += retire_problems(settings)
     return list(dict.fromkeys(problems))
 
@@ -47,6 +58,10 @@ def _team_problems(team: ResolvedTeam, settings: Settings) -> Iterator[str]:
         if not repo.lifecycle.has_rules:
             yield (f"{where}.repositories[{index}]: the lifecycle settings leave no rule; set "
                    "untaggedExpireDays, keepTagged or keepLast (ECR needs at least one rule)")
+        for archive, keep, selector in archive_overlaps(repo.lifecycle.keep_tagged or (), repo.lifecycle.archive or ()):
+            yield (f'{where}.repositories[{index}]: lifecycle.archive[{archive}] "{selector}" would archive images '
+                   f"lifecycle.keepTagged[{keep}] keeps pullable (the two come from different levels); archive tags "
+                   "no keepTagged entry selects")
         if repo.image_tag_mutability.endswith("_WITH_EXCLUSION") and not repo.tag_mutability_exclusions:
             yield (f"{where}.repositories[{index}]: imageTagMutability {repo.image_tag_mutability} needs "
                    "tagMutabilityExclusions (e.g. [latest, dev-*])")
@@ -57,7 +72,9 @@ def _team_problems(team: ResolvedTeam, settings: Settings) -> Iterator[str]:
         problem = trust_policy_problem(trust, github.trust_policy_max_chars)
         if problem:
             yield f"{where}.github: {problem}"
-        problem = inline_policy_problem(push_policy(team, PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION, "aws"))
+        problem = inline_policy_problem(push_policy(team, PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION, "aws",
+                                                    settings.signing_profiles(team.name, PLACEHOLDER_ACCOUNT,
+                                                                              PLACEHOLDER_REGION, "aws")))
         if problem:
             yield f"{where}: {problem}"
 
@@ -151,3 +168,28 @@ def _registry_problems(settings: Settings) -> Iterator[str]:
         if clash:
             yield (f'registry.pullThroughCache.{prefix}: the prefix is also used by teams.{clash}; cached '
                    "images would land in its repositories; choose another prefix")
+
+
+def _signing_problems(settings: Settings) -> Iterator[str]:
+    signing = settings.registry.signing
+    teams = {team.name for team in settings.teams}
+    if signing is None:  # whether a stack must sign is the guard's (ecr-image-signing.requireSigning)
+        return
+    for team in signing.teams:
+        if team not in teams:
+            hint = did_you_mean(team, teams)
+            yield f'registry.signing.teams.{team}: not a team in teams{"; " + hint if hint else ""}'
+    if settings.environment == "prod":
+        unsigned = [team.name for team in settings.teams if signing.profile_of(team.name) is None]
+        if unsigned:
+            yield (f"registry.signing: teams {', '.join(unsigned)} are not signed; in prod every team repository is "
+                   "signed: set default, or list them under teams")
+    rules = signing_rules(settings.teams, signing.profile_of, team_repository_filters)
+    if len(rules) > MAX_SIGNING_RULES:
+        yield (f"registry.signing: {len(rules)} profiles sign repositories, but ECR holds at most "
+               f"{MAX_SIGNING_RULES} signing rules (one profile each); let teams share profiles")
+    for profile, filters in rules.items():
+        if filters is not None and len(filters) > MAX_FILTERS:
+            yield (f"registry.signing.profiles.{profile}: signs {len(filters)} namespaces/repositories, but an ECR "
+                   f"signing rule takes at most {MAX_FILTERS} filters; make it the default for every team or split "
+                   "its teams over more profiles")

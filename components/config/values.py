@@ -132,6 +132,14 @@ Environment = Annotated[str, matching(r"^[a-z0-9][a-z0-9-]{0,31}$",
 IssuerHost = Annotated[str, AfterValidator(lambda value: value.removeprefix("https://").rstrip("/")),
                        matching(r"^[a-z0-9.-]+\.[a-z]{2,}(?:/[\w.-]+)*$", f"an issuer host such as {DEFAULT_ISSUER}")]
 Region = Annotated[str, matching(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$", "an AWS region such as us-east-1")]
+SigningProfileName = Annotated[str, matching(r"^[A-Za-z0-9_]{2,64}$",
+                                               "a Signer profile name (2-64 letters, digits and _)")]
+_SIGNING_PROFILE_ARN = rf"^{_ARN}:signer:[a-z0-9-]+:\d{{12}}:/signing-profiles/[A-Za-z0-9_]{{2,64}}$"
+SigningProfileArn = Annotated[str, matching(_SIGNING_PROFILE_ARN,
+                                            "a Signer profile ARN (arn:aws:signer:<region>:<account>:"
+                                            "/signing-profiles/<name>)")]
+PrincipalArn = Annotated[str, matching(rf"^{_ARN}:iam::\d{{12}}:(?:role|user)/(?:[\w+=,.@-]+/)*[\w+=,.@-]{{1,64}}$",
+                                       "an IAM role or user ARN (arn:aws:iam::<account>:role/<name>)")]
 ScanFilter = Annotated[str, matching(r"^[a-z0-9._/*-]{1,256}$", "a repository name wildcard such as payments/*")]
 CachePrefix = Annotated[str, matching(r"^(?=.{2,30}$)[a-z0-9]+(?:[._-][a-z0-9]+)*$",
                                       "a cache prefix (2-30 lowercase letters, digits, . _ -)")]

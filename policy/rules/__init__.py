@@ -15,6 +15,7 @@ from . import (
     repository_policy,
     repository_settings,
     scanning,
+    signing,
     team_isolation,
 )
 
@@ -27,4 +28,5 @@ ALL_POLICIES: list[Policy] = [
     *least_privilege.POLICIES,
     *policy_size.POLICIES,
     *team_isolation.POLICIES,
+    *signing.POLICIES,
 ]

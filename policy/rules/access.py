@@ -15,7 +15,9 @@ pre-existing node role). Its documents come from every way IAM lets a policy rea
 - groups: a user gets the documents of the groups it is a member of (`GroupMembership`,
   `UserGroupMembership`);
 - resource policies: an ECR repository policy statement naming a principal's ARN grants it
-  that repository directly, without any identity policy.
+  that repository directly, without any identity policy; so does a registry policy statement once
+  the stack sets `REGISTRY_POLICY_SCOPE: V2` (the registry policy then covers every ECR action,
+  on the repositories its Resource names).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .common import (
     GROUP_POLICY_ATTACHMENT,
     MANAGED_POLICY,
     POLICY_ATTACHMENT,
+    REGISTRY_POLICY,
     REPOSITORY_POLICY,
     ROLE,
     ROLE_POLICY,
@@ -52,6 +55,8 @@ from .common import (
 )
 from .documents import conditions, judged_statements, principals
 from .managed_policies import aws_managed_document, aws_managed_name
+from .registry_settings import MODELLED_TYPES as REGISTRY_SETTINGS
+from .registry_settings import registry_policy_scope_v2
 
 KINDS = {ROLE: "role", USER: "user", GROUP: "group"}
 KIND_LABELS = {"role": "IAM role", "user": "IAM user", "group": "IAM group"}
@@ -59,7 +64,7 @@ INLINE = {ROLE_POLICY: "role", USER_POLICY: "user", GROUP_POLICY: "group"}
 ATTACH = {ROLE_POLICY_ATTACHMENT: "role", USER_POLICY_ATTACHMENT: "user", GROUP_POLICY_ATTACHMENT: "group"}
 TYPES = (ROLE, USER, GROUP, ROLE_POLICY, USER_POLICY, GROUP_POLICY, MANAGED_POLICY, ROLE_POLICY_ATTACHMENT,
          USER_POLICY_ATTACHMENT, GROUP_POLICY_ATTACHMENT, POLICY_ATTACHMENT, GROUP_MEMBERSHIP, USER_GROUP_MEMBERSHIP,
-         REPOSITORY_POLICY)
+         REPOSITORY_POLICY, REGISTRY_POLICY, *REGISTRY_SETTINGS)
 
 
 @dataclass
@@ -128,6 +133,7 @@ class AccessModel:
 def build_access_model(resources: Iterable[Resource]) -> AccessModel:
     """Every principal with every document that reaches it; linear in the resources."""
     resources = list(resources)
+    scope_v2 = registry_policy_scope_v2(resources)
     by_key: dict[tuple[str, str], Principal] = {}
     by_urn: dict[str, Principal] = {}
     policies_by_urn: dict[str, Resource] = {}
@@ -228,13 +234,29 @@ def build_access_model(resources: Iterable[Resource]) -> AccessModel:
                 user.groups.extend(owners(r, "group", "groups"))
         elif kind == REPOSITORY_POLICY:
             _resource_policy_grants(r, named)
+        elif kind == REGISTRY_POLICY and scope_v2:
+            _registry_policy_grants(r, named)
     return AccessModel(list(by_key.values()), unresolved)
 
 
 def _resource_policy_grants(r: Resource, named: Callable[[str, Any], Principal | None]) -> None:
     """A repository policy statement naming a role or user ARN grants it that repository directly."""
-    repository, document = r.props.get("repository"), r.props.get("policy")
-    if not isinstance(repository, str) or is_unknown(document) or document in (None, ""):
+    repository = r.props.get("repository")
+    if isinstance(repository, str):
+        _grants_to_named(r.props.get("policy"), named, f"the repository policy of '{repository}'",
+                         f"arn:aws:ecr:*:*:repository/{repository}")
+
+
+def _registry_policy_grants(r: Resource, named: Callable[[str, Any], Principal | None]) -> None:
+    """Under REGISTRY_POLICY_SCOPE V2 a registry policy statement naming a role or user grants it its Resource."""
+    _grants_to_named(r.props.get("policy"), named, f"the registry policy '{r.name}' (scope V2)", None)
+
+
+def _grants_to_named(document: Any, named: Callable[[str, Any], Principal | None], where: str,
+                     resource: str | None) -> None:
+    """Each statement of a resource-based `document` becomes a source of the roles and users it names,
+    on `resource` (None: the statement's own Resource)."""
+    if is_unknown(document) or document in (None, ""):
         return
     try:
         parsed = load_document(document)
@@ -243,13 +265,12 @@ def _resource_policy_grants(r: Resource, named: Callable[[str, Any], Principal |
     for _, statement in judged_statements(parsed)[0]:
         for value in principals(statement).get("AWS", []):
             for kind in ("role", "user"):
-                if f":{kind}/" in value:
-                    target = named(kind, value)
-                    if target is not None:
-                        single = {**statement, "Resource": f"arn:aws:ecr:*:*:repository/{repository}"}
-                        single.pop("Principal", None)
-                        target.sources.append(Source(f"the repository policy of '{repository}'",
-                                                     {"Statement": [single]}))
+                target = named(kind, value) if f":{kind}/" in value else None
+                if target is not None:
+                    granted = {k: v for k, v in statement.items() if k != "Principal"}
+                    if resource is not None:
+                        granted["Resource"] = resource
+                    target.sources.append(Source(where, {"Statement": [granted]}))
 
 
 # --- who can become whom ------------------------------------------------------------------------

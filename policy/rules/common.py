@@ -51,6 +51,11 @@ GROUP_MEMBERSHIP = "aws:iam/groupMembership:GroupMembership"
 USER_GROUP_MEMBERSHIP = "aws:iam/userGroupMembership:UserGroupMembership"
 REGISTRY_POLICY = "aws:ecr/registryPolicy:RegistryPolicy"
 PULL_THROUGH_CACHE = "aws:ecr/pullThroughCacheRule:PullThroughCacheRule"
+PULL_TIME_EXCLUSION = "aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion"
+ACCOUNT_SETTING = "aws:ecr/accountSetting:AccountSetting"
+SIGNER_PROFILE = "aws:signer/signingProfile:SigningProfile"
+# ECR's signing configuration exists only in pulumi-aws-native (Cloud Control).
+SIGNING_CONFIGURATION = "aws-native:ecr:SigningConfiguration"
 
 
 class _Unknown:

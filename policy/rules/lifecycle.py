@@ -14,16 +14,25 @@ worse, accept a policy that never expires anything):
 - `countType` is `imageCountMoreThan` (no `countUnit`) or `sinceImagePushed` (with
   `countUnit: days`); the archive-era count types `sinceImagePulled` / `sinceImageTransitioned`
   also take `countUnit: days`; `countNumber` is an integer >= 1;
-- `action.type` is `expire` (or `transition` to an archive storage class).
+- `action.type` is `expire` or `transition` (with `targetStorageClass: archive`, of images still in
+  `standard`); `selection.storageClass` is `standard` (the default) or `archive`, and `archive` goes
+  with `sinceImageTransitioned` and only with it; a rule may not expire archived images fewer than
+  90 days after they were archived (ECR user guide, "Archiving an image").
+- An archive rule may not select images that a keep rule (`tagged`, `imageCountMoreThan`) keeps
+  pullable: archived images cannot be pulled, whatever their priority order. Judged per tag
+  wildcard (`v*` and `v1.*` meet, `build-*` and `v*` don't); an image carrying both a kept tag and an
+  archived tag is beyond what a policy document can say.
 
 Retention: unless `allowTaggedExpiryByAge` (default false; dev may set it), no rule expires
 tagged images by age (`tagStatus` `tagged` or `any` with a days-based count type): a release
 tag that is deployed but not rebuilt for N days would vanish. Tagged images are kept by count
-(`imageCountMoreThan`); untagged images may expire by age.
+(`imageCountMoreThan`); untagged images may expire by age. Expiring archived images
+(`storageClass: archive`) is not that loss: they already cannot be pulled, and the 90-day minimum stands.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +46,7 @@ from .common import (
     Finding,
     Resource,
     Skipped,
+    as_list,
     config_bool,
     contains_unknown,
     is_unknown,
@@ -49,6 +59,8 @@ TAG_STATUSES = ("tagged", "untagged", "any")
 DAY_COUNT_TYPES = ("sinceImagePushed", "sinceImagePulled", "sinceImageTransitioned")
 COUNT_TYPES = ("imageCountMoreThan", *DAY_COUNT_TYPES)
 ACTIONS = ("expire", "transition")
+STORAGE_CLASSES = ("standard", "archive")
+MIN_DAYS_IN_ARCHIVE = 90
 
 
 def _as_int(value: Any) -> int | None:
@@ -87,7 +99,7 @@ def _rule_problems(rule: Any, index: int) -> tuple[str, list[str], int | None]:
     count_type = selection.get("countType")
     count_unit = selection.get("countUnit")
     if count_type not in COUNT_TYPES:
-        problems.append(f"selection.countType {count_type!r} is not imageCountMoreThan or sinceImagePushed")
+        problems.append(f"selection.countType {count_type!r} is not one of {', '.join(COUNT_TYPES)}")
     elif count_type in DAY_COUNT_TYPES and count_unit != "days":
         problems.append(f"selection.countType {count_type} needs countUnit 'days' (got {count_unit!r})")
     elif count_type == "imageCountMoreThan" and count_unit is not None:
@@ -99,8 +111,82 @@ def _rule_problems(rule: Any, index: int) -> tuple[str, list[str], int | None]:
     action = rule.get("action")
     kind = action.get("type") if isinstance(action, dict) else None
     if kind not in ACTIONS:
-        problems.append(f"action.type {kind!r} is not 'expire'")
+        problems.append(f"action.type {kind!r} is not 'expire' or 'transition'")
+    problems.extend(_storage_problems(selection, action if isinstance(action, dict) else {}, count))
     return label, problems, priority
+
+
+def _storage_problems(selection: dict[str, Any], action: dict[str, Any], count: int | None) -> list[str]:
+    """What ECR refuses about storage classes: archive selections, transitions, the 90-day minimum."""
+    storage = selection.get("storageClass", "standard")
+    count_type = selection.get("countType")
+    if storage not in STORAGE_CLASSES:
+        return [f"selection.storageClass {storage!r} is not standard or archive"]
+    problems = []
+    if storage == "archive" and count_type != "sinceImageTransitioned":
+        problems.append("selects archived images (storageClass archive) without countType sinceImageTransitioned")
+    if count_type == "sinceImageTransitioned" and storage != "archive":
+        problems.append("counts days since archiving (sinceImageTransitioned) but does not select storageClass "
+                        "archive")
+    if action.get("type") == "transition":
+        if action.get("targetStorageClass") != "archive":
+            problems.append(f"action.targetStorageClass {action.get('targetStorageClass')!r} is not 'archive'")
+        if storage == "archive":
+            problems.append("transitions images that are already archived")
+    elif storage == "archive" and count is not None and count < MIN_DAYS_IN_ARCHIVE:
+        problems.append(f"expires archived images {count} days after archiving; ECR keeps an archived image at "
+                        f"least {MIN_DAYS_IN_ARCHIVE} days (use countNumber >= {MIN_DAYS_IN_ARCHIVE})")
+    return problems
+
+
+def _tag_selectors(selection: dict[str, Any]) -> list[str]:
+    """The tag wildcards a selection names (a prefix `v` is `v*`); `*` for tagStatus any."""
+    if selection.get("tagStatus") == "any":
+        return ["*"]
+    return ([f"{p}*" for p in as_list(selection.get("tagPrefixList")) if isinstance(p, str)]
+            + [p for p in as_list(selection.get("tagPatternList")) if isinstance(p, str)])
+
+
+def tags_overlap(first: str, second: str) -> bool:
+    """Whether some tag matches both wildcards (`*` = any run of characters): a product walk, memoised."""
+
+    @functools.cache
+    def meet(i: int, j: int) -> bool:
+        if i == len(first) and j == len(second):
+            return True
+        if i < len(first) and first[i] == "*":
+            return meet(i + 1, j) or (j < len(second) and meet(i, j + 1))
+        if j < len(second) and second[j] == "*":
+            return meet(i, j + 1) or (i < len(first) and meet(i + 1, j))
+        return i < len(first) and j < len(second) and first[i] == second[j] and meet(i + 1, j + 1)
+
+    return meet(0, 0)
+
+
+def archive_overlap_problems(rules: list[Any]) -> list[str]:
+    """Archive (transition) rules that select tags a keep-by-count rule keeps pullable."""
+    keeps: list[tuple[Any, list[str], Any]] = []
+    archives: list[tuple[Any, list[str]]] = []
+    for rule in rules:
+        if not isinstance(rule, dict) or not isinstance(rule.get("selection"), dict):
+            continue
+        selection, action = rule["selection"], rule.get("action")
+        kind = action.get("type") if isinstance(action, dict) else None
+        if kind == "transition" and selection.get("tagStatus") in ("tagged", "any"):
+            archives.append((rule.get("rulePriority"), _tag_selectors(selection)))
+        elif (kind == "expire" and selection.get("tagStatus") == "tagged"
+              and selection.get("countType") == "imageCountMoreThan"
+              and selection.get("storageClass", "standard") == "standard"):
+            keeps.append((rule.get("rulePriority"), _tag_selectors(selection), selection.get("countNumber")))
+    problems = []
+    for archive_priority, archived in archives:
+        for keep_priority, kept, count in keeps:
+            meeting = next(((a, k) for a in archived for k in kept if tags_overlap(a, k)), None)
+            if meeting:
+                problems.append(f"rule {archive_priority} archives images tagged {meeting[0]!r}, which rule "
+                                f"{keep_priority} keeps pullable (the newest {count} tagged {meeting[1]!r}); archived "
+                                "images cannot be pulled: archive only tags no keep rule selects")
+    return problems
 
 
 def retention_problem(rule: Any, label: str) -> str | None:
@@ -110,7 +196,7 @@ def retention_problem(rule: Any, label: str) -> str | None:
     selection, action = rule["selection"], rule.get("action")
     if selection.get("tagStatus") not in ("tagged", "any") or selection.get("countType") not in DAY_COUNT_TYPES:
         return None
-    if isinstance(action, dict) and action.get("type") == "transition":
+    if (isinstance(action, dict) and action.get("type") == "transition") or selection.get("storageClass") == "archive":
         return None
     return (f"{label} expires {selection.get('tagStatus')} images {selection.get('countNumber')} "
             f"{selection.get('countUnit', 'days')} after {selection.get('countType')[len('sinceImage'):].lower()}, "
@@ -140,6 +226,7 @@ def lifecycle_problems(document: Any, allow_tagged_expiry_by_age: bool = True) -
         if isinstance(rule, dict) and isinstance(rule.get("selection"), dict) \
                 and rule["selection"].get("tagStatus") == "any":
             any_rules.append((label, priority))
+    problems.extend(archive_overlap_problems(rules))
     duplicates = sorted(p for p, n in priorities.items() if n > 1)
     if duplicates:
         problems.append(f"rulePriority values must be unique ({', '.join(map(str, duplicates))} repeated)")

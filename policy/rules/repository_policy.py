@@ -28,7 +28,8 @@ Allow statement:
 
 Replication copies every image it matches to another registry, so a registry replication
 configuration (`aws.ecr.ReplicationConfiguration`) is judged here too: each destination
-registry must be in `allowedReplicationAccounts` (empty = any explicit account).
+registry must be in `allowedReplicationAccounts` (empty = any explicit account). Account settings
+and pull-time update exclusions are judged here too (`registry_settings.py`).
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ from .documents import (
     scoping_conditions,
 )
 from .iam_actions import Action, ecr_actions_matching
+from .registry_settings import MODELLED_TYPES as REGISTRY_SETTINGS
+from .registry_settings import check_registry_setting
 
 POLICY = "ecr-repository-policy-restricted"
 MANAGEMENT_ACTIONS = frozenset(a.lower() for a in (
@@ -180,6 +183,8 @@ def check_replication(resource: Resource, config: Mapping[str, Any], skipped: Sk
 def check_repository_policy(resource: Resource, config: Mapping[str, Any], skipped: Skipped) -> list[Finding]:
     if resource.resource_type == REPLICATION:
         return check_replication(resource, config, skipped)
+    if resource.resource_type in REGISTRY_SETTINGS:
+        return check_registry_setting(resource, config, skipped)
     if resource.resource_type == REGISTRY_POLICY:
         key, subject = "policy", f"The ECR registry policy '{resource.name}'"
     elif resource.resource_type == CREATION_TEMPLATE:
@@ -202,7 +207,7 @@ POLICIES = [
         name=POLICY,
         description="ECR repository and registry policies must grant only named, allowed accounts: pull to allowed "
                     "accounts, push to allowed push accounts, management to none.",
-        resource_types=(REPOSITORY_POLICY, CREATION_TEMPLATE, REPLICATION, REGISTRY_POLICY),
+        resource_types=(REPOSITORY_POLICY, CREATION_TEMPLATE, REPLICATION, REGISTRY_POLICY, *REGISTRY_SETTINGS),
         check=check_repository_policy,
         severity=Severity.CRITICAL,
         remediation_steps="Grant principals 'arn:aws:iam::<account>:root' of the accounts that need images: pull "

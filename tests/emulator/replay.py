@@ -37,6 +37,11 @@ SKIPPED_TYPES: dict[str, str] = {
         "moto does not implement CreateRepositoryCreationTemplate (HTTP 500)",
     "aws:ecr/pullThroughCacheRule:PullThroughCacheRule":
         "moto does not implement CreatePullThroughCacheRule (HTTP 500)",
+    "aws-native:ecr:SigningConfiguration": "moto does not implement ECR's PutSigningConfiguration",
+    "pulumi:providers:aws-native": "a provider: configuration, no API call",
+    "aws:ecr/pullTimeUpdateExclusion:PullTimeUpdateExclusion":
+        "moto does not implement RegisterPullTimeUpdateExclusion",
+    "aws:ecr/accountSetting:AccountSetting": "moto does not implement ECR's PutAccountSetting",
 }
 # Inputs that configure the provider's own behaviour and become no API field at creation.
 PROVIDER_ONLY_INPUTS = {"forceDelete"}
@@ -262,6 +267,17 @@ def _role_policy_attachment(aws: Clients, inputs: _Inputs) -> Applied:
     return Applied(inputs.resource, ["iam:AttachRolePolicy"])
 
 
+def _signing_profile(aws: Clients, inputs: _Inputs) -> Applied:
+    request: dict[str, Any] = {"profileName": inputs.take("name"), "platformId": inputs.take("platformId"),
+                               "tags": inputs.take("tags") or {}}
+    validity = inputs.take("signatureValidityPeriod")
+    if validity:
+        request["signatureValidityPeriod"] = {"type": validity["type"], "value": int(validity["value"])}
+    inputs.finish()
+    arn = aws.client("signer").put_signing_profile(**request)["arn"]
+    return Applied(inputs.resource, ["signer:PutSigningProfile"], arn)
+
+
 HANDLERS = {
     OIDC_PROVIDER: _oidc_provider,
     REPOSITORY: _repository,
@@ -273,6 +289,7 @@ HANDLERS = {
     ROLE_POLICY: _role_policy,
     POLICY: _policy,
     ROLE_POLICY_ATTACHMENT: _role_policy_attachment,
+    "aws:signer/signingProfile:SigningProfile": _signing_profile,
 }
 
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(PACK_DIR))
 POLICY_NAMES = (
     "ecr-scan-on-push", "ecr-tag-immutability", "ecr-encryption", "ecr-lifecycle-policy",
     "ecr-repository-policy-restricted", "github-oidc-trust-scoped", "iam-least-privilege",
-    "iam-policy-size", "team-isolation", "protect-registries",
+    "iam-policy-size", "team-isolation", "protect-registries", "ecr-image-signing",
 )
 
 

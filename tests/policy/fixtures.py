@@ -216,3 +216,9 @@ def statement_policy(*statements: dict[str, Any], type_: str = ROLE_POLICY) -> R
 def managed_policy(document: Any, name: str = "node-pull") -> Resource:
     return resource(MANAGED_POLICY, name, {"name": name, "policy": dumps(document) if isinstance(document, dict)
                                            else document, "tags": tags(None)})
+
+
+def signing_configuration(*rules: dict[str, Any]) -> Resource:
+    """ECR managed signing (pulumi-aws-native); default: one profile signing every repository."""
+    every = {"signingProfileArn": f"arn:aws:signer:{REGION}:{ACCOUNT}:/signing-profiles/prod_release"}
+    return resource("aws-native:ecr:SigningConfiguration", "signing-configuration", {"rules": list(rules) or [every]})

@@ -39,6 +39,7 @@ from .fixtures import (
     resource,
     role,
     role_policy,
+    signing_configuration,
     trust_document,
 )
 
@@ -75,7 +76,7 @@ def team(name: str, *repositories: str) -> list[Resource]:
 
 
 def baseline() -> list[Resource]:
-    return team("payments", "api", "worker") + team("billing", "api")
+    return team("payments", "api", "worker") + team("billing", "api") + [signing_configuration()]
 
 
 def statement(**fields: Any) -> dict[str, Any]:

@@ -3,11 +3,17 @@ values, priorities and the `any` rule, expiry of tagged images by age, and cover
 
 from __future__ import annotations
 
+import fnmatch
+import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rules.common import CREATION_TEMPLATE, LIFECYCLE_POLICY, REPOSITORY, UNKNOWN
-from rules.lifecycle import POLICIES, check_lifecycle, lifecycle_problems
+from rules.lifecycle import POLICIES, check_lifecycle, lifecycle_problems, tags_overlap
+
+from components.config.models import tags_overlap as config_tags_overlap
 
 from .decisions import defaults, dumps, messages, resource, skipped
 
@@ -21,6 +27,16 @@ def rule(priority: Any = 1, status: Any = "untagged", count_type: Any = "sinceIm
 
 
 KEEP = rule(1, "tagged", "imageCountMoreThan", 10, tagPrefixList=["v"])
+TO_ARCHIVE = {"type": "transition", "targetStorageClass": "archive"}
+
+
+def archive(priority: Any = 2, count_type: Any = "sinceImagePulled", **selection: Any) -> dict[str, Any]:
+    """A rule moving tagged images to archive."""
+    return {**rule(priority, "tagged", count_type, 30, **selection), "action": TO_ARCHIVE}
+
+
+def expire_archived(days: Any = 90, **selection: Any) -> dict[str, Any]:
+    return rule(3, "tagged", "sinceImageTransitioned", days, tagPatternList=["*"], **selection)
 
 RULES = [
     # (rules, allow tagged expiry by age, phrase or None)
@@ -39,16 +55,34 @@ RULES = [
     ([rule(1, "tagged", "imageCountMoreThan", 10, tagPrefixList=["v"], tagPatternList=["v*"])], True,
      "sets both tagPrefixList and tagPatternList"),
     ([rule(count_type="sinceImagePulled")], True, None),
-    ([rule(count_type="sinceImageTransitioned")], True, None),
-    ([rule(count_type="since")], True, "selection.countType 'since' is not imageCountMoreThan"),
+    ([rule(count_type="sinceImageTransitioned")], True, "sinceImageTransitioned) but does not select storageClass"),
+    ([rule(count_type="since")], True, "selection.countType 'since' is not one of imageCountMoreThan"),
     ([rule(count_type="sinceImagePushed", countUnit="hours")], True, "needs countUnit 'days' (got 'hours')"),
     ([rule(count_type="sinceImagePushed", countUnit="day")], True, "needs countUnit 'days' (got 'day')"),
     ([rule(1, "any", "imageCountMoreThan", 5, countUnit="days")], True, "countUnit is only allowed with a days"),
     ([rule(count=0)], True, "selection.countNumber 0 is not an integer >= 1"),
     ([rule(count=2.5)], True, "countNumber 2.5 is not"),
     ([rule(count=1)], True, None),
-    ([rule(action="transition")], True, None),
+    ([{**rule(), "action": TO_ARCHIVE}], True, None),
+    ([rule(action="transition")], True, "action.targetStorageClass None is not 'archive'"),
+    ([{**rule(), "action": {"type": "transition", "targetStorageClass": "glacier"}}], True,
+     "targetStorageClass 'glacier' is not 'archive'"),
     ([rule(action="delete")], True, "action.type 'delete' is not 'expire'"),
+    # archive: the storage class, its count type, the 90-day minimum, and what keep rules keep
+    ([expire_archived(storageClass="archive")], True, None),
+    ([expire_archived(89, storageClass="archive")], True, "expires archived images 89 days after archiving"),
+    ([expire_archived(storageClass="cold")], True, "selection.storageClass 'cold' is not standard or archive"),
+    ([rule(storageClass="archive")], True, "without countType sinceImageTransitioned"),
+    ([{**expire_archived(storageClass="archive"), "action": TO_ARCHIVE}], True, "transitions images that are already"),
+    ([KEEP, archive(tagPrefixList=["build-"])], False, None),
+    ([KEEP, archive(tagPatternList=["v1.*"])], False, "rule 2 archives images tagged 'v1.*', which rule 1 keeps "
+                                                      "pullable (the newest 10 tagged 'v*')"),
+    ([archive(1, tagPatternList=["*-rc"]), {**KEEP, "rulePriority": 2}], False, "rule 1 archives images tagged '*-rc'"),
+    ([KEEP, {**rule(2, "any", "sinceImagePulled"), "action": TO_ARCHIVE}], True, "rule 2 archives images tagged '*'"),
+    ([rule(1, "untagged", "imageCountMoreThan", 10), archive(tagPatternList=["v*"])], False, None),
+    ([KEEP, archive(tagPatternList=["v*"]), expire_archived(storageClass="archive")], False,
+     "rule 2 archives images tagged 'v*'"),
+    ([archive(1, tagPatternList=["nightly-*"]), expire_archived(180, storageClass="archive")], False, None),
     ([{**rule(), "action": "expire"}], True, "action.type None is not"),
     # priorities and the `any` rule
     ([rule(1), rule(1, "any", "imageCountMoreThan", 5)], True, "rulePriority values must be unique (1 repeated)"),
@@ -63,7 +97,7 @@ RULES = [
     ([rule(1, "tagged", tagPrefixList=["v"])], False, "rule 1 expires tagged images 7 days after pushed, release tags "
                                                       "included"),
     ([rule(1, "any", count_type="sinceImagePulled")], False, "rule 1 expires any images 7 days after pulled"),
-    ([rule(1, "tagged", action="transition", tagPrefixList=["v"])], False, None),
+    ([{**rule(1, "tagged", tagPrefixList=["v"]), "action": TO_ARCHIVE}], False, None),
     ([rule(1, "tagged", action="zap", tagPrefixList=["v"])], False, "rule 1 expires tagged images"),
     (["junk"], False, "rules[0] is not an object"),
     ([{"rulePriority": 1, "action": {"type": "expire"}}], False, "rule 1 has no selection"),
@@ -182,3 +216,14 @@ def test_creation_templates_carry_their_own_lifecycle_policy() -> None:
                               "rule 0 rulePriority 0")
     notes = skipped()
     assert check_lifecycle([template(UNKNOWN)], {}, notes) == [] and notes.paths == ["tpl.lifecyclePolicy"]
+
+
+@pytest.mark.parametrize("overlap", [tags_overlap, config_tags_overlap], ids=["guard", "config"])
+@settings(max_examples=300, deadline=None)
+@given(first=st.text("ab*", max_size=4), second=st.text("ab*", max_size=4))
+def test_tag_wildcards_meet_exactly_when_some_tag_matches_both(overlap: Any, first: str, second: str) -> None:
+    # A witness, if any, is no longer than the two patterns together and uses only their letters.
+    longest = len(first) + len(second)
+    witnesses = ("".join(letters) for size in range(longest + 1) for letters in itertools.product("ab", repeat=size))
+    expected = any(fnmatch.fnmatchcase(tag, first) and fnmatch.fnmatchcase(tag, second) for tag in witnesses)
+    assert overlap(first, second) == expected
