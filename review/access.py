@@ -186,6 +186,17 @@ class AccessReport:
     accounts: list[AccountAccess]
     overlaps: list[Overlap]
 
+    @functools.cached_property
+    def _trusts_by_role(self) -> dict[str, list[TrustEntry]]:
+        by_role: dict[str, list[TrustEntry]] = {}
+        for t in self.trusts:
+            by_role.setdefault(t.role, []).append(t)
+        return by_role
+
+    def trusts_of(self, role: str) -> list[TrustEntry]:
+        """The trust entries of one role, in report order (an index: the report asks once per role)."""
+        return self._trusts_by_role.get(role, [])
+
     def role_of(self, subject: str) -> list[str]:
         """The roles whose trust policy names exactly this subject pattern."""
         return [t.role for t in self.trusts if t.subject == subject]

@@ -5,6 +5,7 @@ two results (`--compare`)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections import Counter
@@ -84,7 +85,25 @@ class CheckResult:
 
     def marked(self, value: str) -> str:
         """`value`, followed by `(simulated)` when it holds something only the mocks made up."""
-        return f"{value} {SIMULATED}" if any(s in value for s in self.simulated) else value
+        return f"{value} {SIMULATED}" if self._holds_simulated(value) else value
+
+    @functools.cached_property
+    def _simulated_by_tail(self) -> tuple[int, dict[str, list[str]]]:
+        """The simulated values by their last `width` characters (the mocks' random suffixes)."""
+        width = min((len(s) for s in self.simulated), default=0)
+        by_tail: dict[str, list[str]] = {}
+        for s in self.simulated:
+            by_tail.setdefault(s[len(s) - width:], []).append(s)
+        return width, by_tail
+
+    def _holds_simulated(self, value: str) -> bool:
+        """Whether a simulated value occurs in `value`: each end position looked up by its tail, so the cost
+        grows with the value's length, not with the thousands of values a large stack simulates."""
+        width, by_tail = self._simulated_by_tail
+        if not self.simulated:
+            return False
+        return any(value.endswith(s, 0, end) for end in range(width, len(value) + 1)
+                   for s in by_tail.get(value[end - width:end], ()))
 
 
 def summarize(stack: str, environment: str, resources: Sequence[Resource], access: AccessReport) -> Summary:
@@ -472,8 +491,8 @@ def other_rights(result: CheckResult, holder: RoleAccess | AccountAccess, q: Quo
 
 def trusted_by(result: CheckResult, role: str, q: Quote) -> list[str]:
     shown = []
-    for t in result.access.trusts:
-        if t.role != role or t.effect == "none":
+    for t in result.access.trusts_of(role):
+        if t.effect == "none":
             continue
         label = q(t.subject or "") if t.kind == "github" else f"{t.kind} {q(result.marked(t.principal))}"
         extras = [words] if (words := subject_words(t.subject or "")) else []
@@ -505,7 +524,7 @@ def team_roles(result: CheckResult) -> dict[str, list[RoleAccess]]:
     """Roles someone is trusted to assume, by team (`""`: no team)."""
     teams: dict[str, list[RoleAccess]] = {}
     for name, role in result.access.roles.items():
-        if any(t.role == name and t.effect != "none" for t in result.access.trusts):
+        if any(t.effect != "none" for t in result.access.trusts_of(name)):
             teams.setdefault(role.team or "", []).append(role)
     return teams
 
