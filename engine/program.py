@@ -87,10 +87,11 @@ def run_program(
         mocks = RecordingMocks(account_id=str(accounts[0]), region=str(region))
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    # The SDK allocates many long-lived objects per resource; with the default thresholds the
-    # collector rescans them all again and again (44-56% of a 1000-team run, BENCHMARKS.md).
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
+    # The SDK allocates many long-lived objects per resource and little cyclic garbage: the collector
+    # would rescan them all again and again (44-56% of a 1000-team run, BENCHMARKS.md). Off for the
+    # run; the next automatic collection after it finds what garbage there is.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         pulumi.runtime.set_all_config(
             {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
@@ -115,7 +116,8 @@ def run_program(
         loop.run_until_complete(loop.shutdown_default_executor())
         asyncio.set_event_loop(None)
         loop.close()
-        gc.set_threshold(*thresholds)
+        if collecting:
+            gc.enable()
 
 
 def run_stack(stack: str, project_dir: Path = ROOT, config_file: Path | None = None,

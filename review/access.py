@@ -9,6 +9,7 @@ Repository resources, so a policy that names a wrong ARN shows up as access that
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
@@ -185,6 +186,17 @@ class AccessReport:
     accounts: list[AccountAccess]
     overlaps: list[Overlap]
 
+    @functools.cached_property
+    def _trusts_by_role(self) -> dict[str, list[TrustEntry]]:
+        by_role: dict[str, list[TrustEntry]] = {}
+        for t in self.trusts:
+            by_role.setdefault(t.role, []).append(t)
+        return by_role
+
+    def trusts_of(self, role: str) -> list[TrustEntry]:
+        """The trust entries of one role, in report order (an index: the report asks once per role)."""
+        return self._trusts_by_role.get(role, [])
+
     def role_of(self, subject: str) -> list[str]:
         """The roles whose trust policy names exactly this subject pattern."""
         return [t.role for t in self.trusts if t.subject == subject]
@@ -254,6 +266,12 @@ class _Stack:
     roles: dict[str, RoleAccess]
     trust_policies: dict[str, PolicyDocument]
     identity: dict[str, list[PolicyDocument]]
+    arn_index: _ArnIndex = field(init=False)
+    policy_index: _PolicyIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.arn_index = _ArnIndex(self.repositories)
+        self.policy_index = _PolicyIndex.of(self.repository_policies)
 
 
 def _read_stack(resources: Sequence[Resource]) -> _Stack:
@@ -365,12 +383,84 @@ def _applies_to(document: PolicyDocument, principal: Principal) -> bool:
     return any(s.matches_principal(principal) for s in document.statements)
 
 
+def _literal_prefix(pattern: str) -> str:
+    """What every string `pattern` matches starts with: the text before its first wildcard or policy variable."""
+    cut = min((i for i in (pattern.find("*"), pattern.find("?"), pattern.find("${")) if i >= 0), default=len(pattern))
+    return pattern[:cut]
+
+
+class _ArnIndex:
+    """The stack's repository ARNs sorted, so a pattern finds the ARNs it may match by its literal prefix
+    (a bisection, not a scan of every repository for every role: linear at 1,000 teams)."""
+
+    def __init__(self, repositories: Mapping[str, str]) -> None:
+        self._arns = sorted((arn, name) for name, arn in repositories.items())
+        self._keys = [arn for arn, _ in self._arns]
+
+    def candidates(self, pattern: str) -> list[tuple[str, str]]:
+        """(ARN, name) of every repository whose ARN starts with the pattern's literal prefix (a superset of
+        the matches; case-sensitive like ARN matching)."""
+        prefix = _literal_prefix(pattern)
+        start = bisect.bisect_left(self._keys, prefix)
+        end = start
+        while end < len(self._keys) and self._keys[end].startswith(prefix):
+            end += 1
+        return self._arns[start:end]
+
+    def all(self) -> list[tuple[str, str]]:
+        return self._arns
+
+
+@dataclass
+class _PolicyIndex:
+    """Which repository policies can apply to a same-account role: those naming its ARN, and those
+    whose statements apply to more than named ARNs (`*`, NotPrincipal, no principal)."""
+
+    named: dict[str, set[str]]
+    always: set[str]
+
+    @classmethod
+    def of(cls, policies: Mapping[str, PolicyDocument]) -> _PolicyIndex:
+        named: dict[str, set[str]] = {}
+        always: set[str] = set()
+        for repository, document in policies.items():
+            for statement in document.statements:
+                spec = statement.principal
+                if spec is None or statement.not_principal is not None or not isinstance(spec, Mapping):
+                    always.add(repository)  # `*`, NotPrincipal or none: ask the evaluator
+                    continue
+                for kind, values in spec.items():
+                    for value in values if isinstance(values, list) else [values]:
+                        if kind == "AWS" and str(value) == "*":
+                            always.add(repository)
+                        else:
+                            named.setdefault(str(value), set()).add(repository)
+        return cls(named, always)
+
+    def for_role(self, arn: str) -> set[str]:
+        return self.always | self.named.get(arn, set())
+
+
+def _candidates(stack: _Stack, allows: Sequence[Statement]) -> dict[str, str]:
+    """Repositories (name -> ARN) some Allow statement's Resource may name: a superset, found by prefix."""
+    found: dict[str, str] = {}
+    for statement in allows:
+        if statement.resources is None:
+            return dict(stack.repositories)  # NotResource (or none): may reach anything
+        for pattern in statement.resources:
+            found.update((name, arn) for arn, name in stack.arn_index.candidates(pattern))
+    return found
+
+
 def _evaluate_role(stack: _Stack, role: RoleAccess) -> None:
     documents = stack.identity.get(role.name, [])
     allows = _repository_allows(documents)
     # same account: a repository policy grants the role directly only by its ARN or `*`
     principal = Principal("AWS", role.arn, account=None)
-    for repository, arn in sorted(stack.repositories.items()):
+    candidates = _candidates(stack, allows)
+    candidates.update((name, stack.repositories[name]) for name in stack.policy_index.for_role(role.arn)
+                      if name in stack.repositories)
+    for repository, arn in sorted(candidates.items()):
         repo_policy = stack.repository_policies.get(repository)
         if repo_policy is not None and not _applies_to(repo_policy, principal):
             repo_policy = None
@@ -380,12 +470,11 @@ def _evaluate_role(stack: _Stack, role: RoleAccess) -> None:
         access = _repo_access(scoped, repository, arn, principal, {})
         if access is not None:
             role.repositories.append(access)
-    declared = list(stack.repositories.values())
     patterns = sorted(
         {p for st in allows for p in st.resources or () if _REPOSITORY_ARN.fullmatch(p) and has_wildcard(p)}
     )
     for pattern in patterns:
-        if not any(glob_match(pattern, arn) for arn in declared):
+        if not any(glob_match(pattern, arn) for arn, _ in stack.arn_index.candidates(pattern)):
             access = _repo_access(documents, _repo_name_pattern(pattern), pattern, principal, {})
             if access is not None:
                 role.undeclared.append(access)
@@ -651,13 +740,26 @@ def _overlaps(trusts: Sequence[TrustEntry]) -> list[Overlap]:
     github = [
         t for t in trusts if t.kind == "github" and t.subject and t.match != "literal" and t.effect != Effect.NONE.value
     ]
-    patterns = [t for t in github if t.match == "pattern"]
+    # Two subjects can only overlap when one's literal prefix starts the other's: find those by prefix
+    # (sorted, and a lookup per prefix of the pattern's), not by trying every pair.
+    by_prefix: dict[str, list[TrustEntry]] = {}
+    for t in github:
+        assert t.subject is not None
+        by_prefix.setdefault(_literal_prefix(t.subject) if t.match == "pattern" else t.subject, []).append(t)
+    prefixes = sorted(by_prefix)
     found: set[Overlap] = set()
-    for wide in patterns:
-        for other in github:
+    for wide in (t for t in github if t.match == "pattern"):
+        assert wide.subject is not None
+        start = _literal_prefix(wide.subject)
+        nearby = [by_prefix[start[:k]] for k in range(len(start)) if start[:k] in by_prefix]
+        index = bisect.bisect_left(prefixes, start)
+        while index < len(prefixes) and prefixes[index].startswith(start):
+            nearby.append(by_prefix[prefixes[index]])
+            index += 1
+        for other in (t for group in nearby for t in group):
             if other.role == wide.role or other.principal != wide.principal:
                 continue
-            assert other.subject is not None and wide.subject is not None
+            assert other.subject is not None
             if other.match == "pattern" and (other.subject, other.role) < (wide.subject, wide.role):
                 continue  # two patterns: report the pair once
             witness = subject_witness(wide.subject, other.subject)

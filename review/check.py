@@ -18,12 +18,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import gc
+import importlib
 import json
+import multiprocessing
+import os
 import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +41,7 @@ from engine.program import ProgramRun, load_stack_config, run_program, stack_con
 from engine.resource import Resource
 
 from .access import build_access_report
-from .deletions import POLICY, Deletion, find_deletions, judged, retire_of
+from .deletions import POLICY, Deletion, find_deletions, judged, retire_of, stateful
 from .guard import Guard, GuardChange, GuardError, git, guard_change, guard_for, shown_ref
 from .markdown import COMMENT_MAX_CHARS, render_markdown
 from .report import MANDATORY, CheckResult, Comparison, Violation, compare, render_text, summarize, to_json
@@ -127,14 +132,23 @@ def judge(
     pack: PolicyPack | None,
     guard: Guard | None = None,
     simulated: frozenset[str] = frozenset(),
+    timing: dict[str, float] | None = None,
 ) -> CheckResult:
     """The access report and the pack's verdict on declared resources (`config` only labels accounts;
-    `ecr-platform:environment` names the environment in the summary and never picks the guard)."""
+    `ecr-platform:environment` names the environment in the summary and never picks the guard).
+    `timing`, when given, gets the seconds each of the two took (`report`, `pack`)."""
+    started = time.perf_counter()
     access = build_access_report(resources, config.get("ecr-platform:accounts") or {})
     summary = summarize(stack, str(config.get("ecr-platform:environment") or stack), resources, access)
+    reported = time.perf_counter()
+    if timing is not None:
+        timing["report"] = reported - started
     if pack is None:
         return CheckResult(summary, access, [], simulated=simulated)
-    return CheckResult(summary, access, pack.violations(resources), guard, pack.descriptions, simulated=simulated)
+    violations = pack.violations(resources)
+    if timing is not None:
+        timing["pack"] = time.perf_counter() - reported
+    return CheckResult(summary, access, violations, guard, pack.descriptions, simulated=simulated)
 
 
 def base_config(ref: str, config_path: Path) -> tuple[dict[str, Any] | None, str]:
@@ -162,24 +176,32 @@ DELETION_LEVELS = (MANDATORY, "advisory")
 DISABLED = "disabled"
 
 
-def deletion_level(pack: PolicyPack, guard: Guard) -> str:
-    """How the guard reports an unretired deletion: its `protect-registries.deletions` setting, or `disabled`
-    (listed in the report, no violation) where the guard disables `protect-registries`. A pack that predates
-    the setting declares no default, and the check fails closed."""
+def deletion_setting(pack: PolicyPack) -> Any:
+    """The pack's `protect-registries.deletions` as configured (else its schema's default), or `disabled`
+    where the guard disables `protect-registries`."""
     if pack.setting(POLICY, "enforcementLevel") == DISABLED:
         return DISABLED
-    level = pack.setting(POLICY, "deletions") or MANDATORY
+    return pack.setting(POLICY, "deletions")
+
+
+def deletion_level(setting: Any, guard: Guard) -> str:
+    """How the guard reports an unretired deletion: its `protect-registries.deletions` setting (`deletion_setting`),
+    or `disabled` (listed in the report, no violation). A pack that predates the setting declares no default,
+    and the check fails closed."""
+    if setting == DISABLED:
+        return DISABLED
+    level = setting or MANDATORY
     if level not in DELETION_LEVELS:
         raise InvalidInput(f"{guard.config_shown}: {POLICY}.deletions is {json.dumps(level)}; set it to "
                            f"{' or '.join(DELETION_LEVELS)}")
     return str(level)
 
 
-def deletions_between(base: ProgramRun, head: ProgramRun, config: dict[str, Any], pack: PolicyPack | None,
+def deletions_between(base: Sequence[Resource], head: Side, config: dict[str, Any],
                       guard: Guard | None) -> list[Deletion]:
     """What `head` deletes or replaces of `base`, judged at the guard's level unless the stack file retires it."""
-    found = find_deletions(base.resources, head.resources, retire_of(config))
-    return judged(found, deletion_level(pack, guard)) if pack is not None and guard is not None else found
+    found = find_deletions(base, head.stateful, retire_of(config))
+    return judged(found, deletion_level(head.deletions_setting, guard)) if guard is not None else found
 
 
 EXIT_CODES = """exit codes:
@@ -221,6 +243,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--more-at", default="", metavar="TEXT",
                         help="markdown: where a shortened report's readers find the rest, e.g. the CI artifact "
                         "(default: the make command that prints it)")
+    parser.add_argument("--jobs", type=int, default=2, metavar="N",
+                        help="with --compare: 2 (default) runs the base in a second process while this one runs "
+                        "the head; 1 runs them one after the other (the same report, slower)")
+    parser.add_argument("--summary-at", default="", metavar="TEXT",
+                        help="markdown: a place that shows the whole report when it is at most "
+                        f"{SUMMARY_MAX_BYTES:,} bytes (GitHub's job summary); named before --more-at only then")
     parser.add_argument("--timing", action="store_true", help="print wall time per phase to stderr")
     return parser
 
@@ -242,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 MIN_MAX_CHARS = 4_000
+SUMMARY_MAX_BYTES = 1_000_000
+"""The largest report the pull-request workflow puts in the job summary (GitHub's limit is 1 MiB per step)."""
 
 
 def _guard_change_against(args: argparse.Namespace, head: CheckResult) -> GuardChange | None:
@@ -255,65 +285,146 @@ def _guard_change_against(args: argparse.Namespace, head: CheckResult) -> GuardC
         return None
 
 
+@dataclass
+class Side:
+    """One stack config run through the program and judged: the base's or the head's of a comparison."""
+
+    result: CheckResult
+    stateful: list[Resource]
+    """The resources `find_deletions` compares (stateful ones only: what crosses a process boundary)."""
+    timing: dict[str, float]
+    deletions_setting: Any = None
+    """The guard's `protect-registries.deletions` (the config's, else the schema's default)."""
+
+
+def judge_side(stack: str, config: dict[str, Any], guard: Guard | None) -> Side:
+    """The program under mocks for `config`, then its own pack process and the access report. Runs in the
+    check's process (the head) or in a worker process (the base), so both sides run at once."""
+    started = time.perf_counter()
+    run = run_program_for(stack, config)
+    # What the program allocated lives until the check exits: leave it out of every later collection.
+    gc.freeze()
+    programmed = time.perf_counter()
+    pack_context = PolicyPack(guard.pack_dir, guard.config, guard.config_shown) if guard else None
+    with pack_context or contextlib.nullcontext() as pack:
+        ready = time.perf_counter()
+        parts: dict[str, float] = {}
+        result = judge(stack, config, run.resources, pack, guard, run.simulated, parts)
+        setting = deletion_setting(pack) if pack is not None else None
+    done = time.perf_counter()
+    timing = {"program": programmed - started, "start pack": ready - programmed, "judge": done - ready, **parts}
+    return Side(result, stateful(run.resources), timing, setting)
+
+
+def _start_base(jobs: int, stack: str, base: dict[str, Any], guard: Guard | None) -> Callable[[], Side]:
+    """The base side, started now in a worker process when `jobs` > 1; call the result to get it."""
+    if jobs < 2:
+        return lambda: judge_side(stack, base, guard)
+    # spawn: a forked child would inherit this process's gRPC and event-loop state
+    pool = multiprocessing.get_context("spawn").Pool(1)
+    # by its module's name: under `python -m review.check` this module is `__main__`, which a worker lacks
+    worker = importlib.import_module(__spec__.name if __spec__ else __name__).judge_side
+    pending = pool.apply_async(worker, (stack, base, guard))
+    pool.close()
+
+    def get() -> Side:
+        try:
+            return pending.get()
+        finally:
+            pool.terminate()
+    _POOLS.append(pool)
+    return get
+
+
+_POOLS: list[Any] = []  # worker pools still running: ended when the check stops early
+
+
 def _run(args: argparse.Namespace) -> int:
+    try:
+        return _run_check(args)
+    finally:
+        gc.unfreeze()  # what `judge_side` froze: collectable again once this check is done
+        while _POOLS:
+            _POOLS.pop().terminate()
+
+
+def _run_check(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.no_policy and (args.policy_ref or args.policy_config):
         raise InvalidInput("--no-policy runs no guard: drop --policy-ref / --policy-config, or --no-policy")
     if args.max_chars and args.max_chars < MIN_MAX_CHARS:
         raise InvalidInput(f"--max-chars {args.max_chars}: at least {MIN_MAX_CHARS:,} (or 0 for no limit)")
+    if args.jobs < 1:
+        raise InvalidInput(f"--jobs {args.jobs}: at least 1")
     config_path: Path = args.config_file or stack_config_path(args.stack)
     config = read_config(config_path)
     guard_context = (contextlib.nullcontext(None) if args.no_policy
                      else guard_for(args.stack, args.policy_config, args.policy_ref))
     with guard_context as guard:
-        # the programs first: a bad config fails before the pack process starts
-        run = run_program_for(args.stack, config)
-        base_run, base_note = None, ""
+        base_side: Callable[[], Side] | None = None
+        base, base_note = None, ""
         if args.compare:
             base, base_note = base_config(args.compare, config_path)
-            if base is not None:
+            if base is not None:  # the base in another process while this one runs the head
+                base_side = _start_base(args.jobs, args.stack, base, guard)
+        head_side = judge_side(args.stack, config, guard)
+        head = head_side.result
+        if args.policy_ref:
+            head.guard_change = guard_change(args.policy_ref)
+        comparison: Comparison | None = None
+        timing = {f"head {k}": v for k, v in head_side.timing.items()}
+        if args.compare:
+            compared = time.perf_counter()
+            base_result = None
+            # no stack file at the base: nothing to delete; an invalid one: deletions unknown
+            deletions: list[Deletion] | None = [] if base is None else None
+            if base_side is not None:
                 try:
-                    base_run = run_program_for(args.stack, base)
+                    side = base_side()
                 except InvalidInput as error:  # a broken base must not hide what the head grants
                     base_note = f"the config at {args.compare} was invalid, so every grant counts as new: {error}"
-        programs = time.perf_counter()
-
-        pack_context = PolicyPack(guard.pack_dir, guard.config, guard.config_shown) if guard else None
-        with pack_context or contextlib.nullcontext() as pack:
-            ready = time.perf_counter()
-            head = judge(args.stack, config, run.resources, pack, guard, run.simulated)
-            if args.policy_ref:
-                head.guard_change = guard_change(args.policy_ref)
-            comparison: Comparison | None = None
-            if args.compare:
-                base_result = None
-                # no stack file at the base: nothing to delete; an invalid one: deletions unknown
-                deletions: list[Deletion] | None = [] if base is None else None
-                if base_run is not None:
-                    base_result = judge(args.stack, base or {}, base_run.resources, pack, guard, base_run.simulated)
-                    deletions = deletions_between(base_run, run, config, pack, guard)
+                else:
+                    base_result = side.result
+                    timing |= {f"base {k}": v for k, v in side.timing.items()}
+                    deletions = deletions_between(side.stateful, head_side, config, guard)
                     head.violations += [Violation(POLICY, d.enforcement, d.message(), d.urn)
                                         for d in deletions if d.enforcement in DELETION_LEVELS]
-                comparison = compare(base_result, head, args.compare, base_note, _guard_change_against(args, head),
-                                     deletions)
+            waited = time.perf_counter()
+            comparison = compare(base_result, head, args.compare, base_note, _guard_change_against(args, head),
+                                 deletions)
+            timing |= {"wait for base": waited - compared, "diff": time.perf_counter() - waited}
         done = time.perf_counter()
 
+    full = render_markdown(head, comparison) if args.full_report or args.summary_at else ""
     if args.full_report:
-        args.full_report.write_text(render_markdown(head, comparison))
+        args.full_report.write_text(full)
+    more_at = args.more_at
+    if args.summary_at and len(full.encode()) <= SUMMARY_MAX_BYTES:  # else the summary cannot hold it
+        more_at = f"{args.summary_at} or {more_at}" if more_at else args.summary_at
     if args.format == "json":
         sys.stdout.write(to_json(head, comparison))
     elif args.format == "markdown":
-        sys.stdout.write(render_markdown(head, comparison, args.max_chars or None, args.more_at))
+        sys.stdout.write(render_markdown(head, comparison, args.max_chars or None, more_at))
     else:
         sys.stdout.write(render_text(head, comparison))
     if args.timing:
-        print(
-            f"timing: program {programs - started:.2f}s, start pack {ready - programs:.2f}s, "
-            f"judge {done - ready:.2f}s, total {done - started:.2f}s",
-            file=sys.stderr,
-        )
+        rendered = time.perf_counter()
+        program, ready, judged = (head_side.timing[k] for k in ("program", "start pack", "judge"))
+        phases = ", ".join(f"{k} {v:.2f}s" for k, v in timing.items())
+        print(f"timing: program {program:.2f}s, start pack {ready:.2f}s, judge {judged:.2f}s, "
+              f"total {done - started:.2f}s; {phases}, render {rendered - done:.2f}s", file=sys.stderr)
     return head.exit_code
 
 
+def cli() -> None:
+    """The console script: `main`, then exit without tearing the heap down object by object. At 1,000
+    teams the interpreter's own cleanup of two program runs took 35-50 s after the report was out; the
+    report is written, the pack processes and the worker are closed, so nothing is left to clean."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()

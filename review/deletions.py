@@ -120,6 +120,12 @@ class Deletion:
         moved = f" → {', '.join(self.created_as)}" if self.created_as else ""
         return f"{self.kind.label} {self.name}{moved}"
 
+    @property
+    def unprotect(self) -> str:
+        """The command docs/onboarding.md has a prod admin run before the deploy, for a protected resource."""
+        stack = self.urn.split("::", 1)[0].rpartition(":")[2]
+        return f"pulumi state unprotect --stack {stack} '{self.urn}'" if self.protected else ""
+
     def advice(self) -> str:
         """What to do instead, or how to say the deletion is intended."""
         retire = f"ecr-platform:retire.{to_camel(self.kind.retire)}"
@@ -159,7 +165,8 @@ def _team(resource: Resource) -> str:
     return str(tags.get("team") or "") if isinstance(tags, dict) else ""
 
 
-def _stateful(resources: Sequence[Resource]) -> list[Resource]:
+def stateful(resources: Sequence[Resource]) -> list[Resource]:
+    """The resources whose deletion loses something (the types `KINDS` knows)."""
     return [r for r in resources if r.custom and r.type in KINDS]
 
 
@@ -177,18 +184,25 @@ def _identity(urn: str) -> str:
 def find_deletions(base: Sequence[Resource], head: Sequence[Resource],
                    retire: Retire | None = None) -> list[Deletion]:
     """Stateful resources of `base` that `head` deletes or replaces, repositories first, then by name."""
-    now = _stateful(head)
+    now = stateful(head)
     by_identity = {urn: r for r in now for urn in (r.urn, *r.aliases)}
     by_key: dict[tuple[str, str], Resource] = {}
     for r in now:
         by_key.setdefault((r.type, _key(r)), r)
-    before = _stateful(base)
+    before = stateful(base)
     known = {(r.type, _key(r)) for r in before}
-    # New repositories by last name segment, and by that and team: where a moved repository went.
-    created: dict[tuple[str, ...], Resource] = {}
+    # Where a repository may have gone, on evidence only: a new repository of the same name in the same team
+    # (its namespace changed), or in a team that replaced it (the old team declares nothing any more and the
+    # new one declared nothing before: a rename without previousNames). Teams share names (`api`, `jobs`):
+    # a name alone pairs nothing.
+    created: dict[tuple[str, str], Resource] = {}
     for r in sorted((r for r in now if r.type == REPOSITORY and (r.type, _key(r)) not in known), key=_key):
         created.setdefault((_leaf(r), _team(r)), r)
-        created.setdefault((_leaf(r),), r)
+    teams_before, teams_now = {_team(r) for r in before}, {_team(r) for r in now}
+    renamed: dict[str, list[Resource]] = {}
+    for (leaf, team), r in created.items():
+        if team and team not in teams_before:
+            renamed.setdefault(leaf, []).append(r)
     found = []
     for old in before:
         kind = KINDS[old.type]
@@ -205,7 +219,7 @@ def find_deletions(base: Sequence[Resource], head: Sequence[Resource],
                 f"{_identity(same.urn)}), so Pulumi deletes the old resource and creates a new one"),
                 identity_changed=True))
         else:
-            instead = _instead(old, created)
+            instead = _instead(old, created, renamed if _team(old) not in teams_now else {})
             reason = "no longer declared" + (f"; the stack declares {_key(instead)} instead" if instead else "")
             found.append(_retired(_deletion(old, DELETE, reason, instead), retire or Retire()))
     order = list(KINDS)
@@ -216,12 +230,17 @@ def _leaf(repository: Resource) -> str:
     return _key(repository).rpartition("/")[2]
 
 
-def _instead(old: Resource, created: Mapping[tuple[str, ...], Resource]) -> Resource | None:
-    """The new repository with the same last name segment (a namespace change or a renamed team), if any;
-    one of the same team first."""
+def _instead(old: Resource, created: Mapping[tuple[str, str], Resource],
+             renamed: Mapping[str, Sequence[Resource]]) -> Resource | None:
+    """The new repository `old` moved to: the same name in the same team (a namespace change), else the
+    one new team's repository of that name when `old`'s team is gone (`renamed`: by name); None when
+    nothing says so."""
     if old.type != REPOSITORY:
         return None
-    return created.get((_leaf(old), _team(old))) or created.get((_leaf(old),))
+    if (same := created.get((_leaf(old), _team(old)))) is not None:
+        return same
+    successors = renamed.get(_leaf(old), [])
+    return successors[0] if len(successors) == 1 else None
 
 
 def _deletion(old: Resource, action: str, reason: str, moved_to: Resource | None = None) -> Deletion:

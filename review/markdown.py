@@ -20,6 +20,7 @@ from .access import AccountAccess, RepoAccess, RoleAccess
 from .guard import GuardChange, shown_ref, shown_value
 from .report import (
     ADDED,
+    MANDATORY,
     REMOVED,
     SIMULATED,
     SIMULATED_NOTE,
@@ -30,13 +31,16 @@ from .report import (
     Violation,
     access_lines,
     account_shown,
+    collapsed,
     compact_repositories,
     count,
     deletion_verdict,
     first,
     grouped_changes,
+    grouped_widenings,
     other_rights,
     principal_shown,
+    subject_words,
     team_roles,
     trusted_by,
     unreachable,
@@ -237,7 +241,8 @@ def _md_deletions(comparison: Comparison | None) -> _Part | None:
              f"(against {code_span(shown_ref(comparison.base_ref))}): what goes with them does not come back with "
              "a redeploy."]
     rows = [_row([f"**{d.action}**",
-                  f"{d.kind.label} {code_span(d.name)}" + "".join(f" → {code_span(c)}" for c in d.created_as),
+                  f"{d.kind.label} {code_span(d.name)}" + "".join(f" → {code_span(c)}" for c in d.created_as)
+                  + f"<br>URN {code_span(d.urn)}" + (f"<br>protected: {code_span(d.unprotect)}" if d.protected else ""),
                   _prose(d.reason), _prose(d.lost),
                   _VERDICT_MARK.get(d.enforcement, "") + deletion_verdict(d, code_span)])
             for d in deletions]
@@ -245,31 +250,84 @@ def _md_deletions(comparison: Comparison | None) -> _Part | None:
                    "deletions", 0.15, open_when_short=20)
 
 
-def _violation_row(v: Violation, new: bool | None) -> str:
-    cells = [code_span(v.policy), code_span(v.resource), _prose(v.message)]
-    return _row([ADDED if new else "", *cells] if new is not None else cells)
+FOLDED_NAMES = 100
+"""At most this many resources listed in one collapsed finding's row (the JSON output lists them all)."""
+
+
+def _resources_cell(resources: Sequence[str]) -> str:
+    """One resource as a code span; more folded under their count."""
+    if len(resources) == 1:
+        return code_span(resources[0])
+    shown = ", ".join(code_span(r) for r in resources[:FOLDED_NAMES])
+    more = f", … and {len(resources) - FOLDED_NAMES:,} more" if len(resources) > FOLDED_NAMES else ""
+    return f"<details><summary>{len(resources):,} resources</summary>{shown}{more}</details>"
+
+
+def _finding_rows(violations: Sequence[Violation]) -> list[str]:
+    """Identical findings (the same message but for the resource's name) as one row with their count."""
+    return [_row([code_span(f.policy), _resources_cell(f.resources), _prose(f.message)
+                  + (f" _(and the same for {len(f.resources) - 1:,} more)_" if len(f.resources) > 1 else "")])
+            for f in collapsed(sorted(violations, key=lambda v: (v.policy, v.resource, v.message)))]
+
+
+_FINDING_HEADERS = ["Policy", "Resource", "Message"]
+
+
+def _findings_part(heading: str, violations: Sequence[Violation], until: float, fold: int) -> _Part:
+    rows = _finding_rows(violations)
+    return _folded(["", f"### {heading} ({len(violations)})"], f"{len(rows)} findings", _FINDING_HEADERS, rows,
+                   "findings", until, open_when_short=fold)
 
 
 def _md_violations(result: CheckResult, comparison: Comparison | None) -> list[_Part]:
+    """Without a comparison: every violation. With one: the new mandatory ones (the new advisories follow what
+    widened); `_md_old_violations` has those the base already had."""
     title = ["", "### Policy violations"]
     if not result.policy_pack_ran:
         return [_Part([*title, "", "Not checked: the policy pack was not run (`--no-policy`)."])]
-    if not result.violations:
-        return [_Part([*title, "", "None."])]
-    new = {violation_key(v) for v in comparison.new_violations} if comparison else None
-    headers = ["Policy", "Resource", "Message"] if new is None else ["", "Policy", "Resource", "Message"]
+    if comparison is None:
+        if not result.violations:
+            return [_Part([*title, "", "None."])]
+        return [_findings_part(heading, group, until, fold) for heading, group, until, fold in
+                (("❌ Mandatory violations", result.mandatory, 0.45, 30), ("Advisory violations", result.advisory,
+                                                                           0.5, 5)) if group]
+    new = [v for v in comparison.new_violations if v.enforcement == MANDATORY]
+    return [_findings_part("❌ New mandatory violations", new, 0.3, 30)] if new else []
+
+
+def _md_new_advisories(comparison: Comparison) -> list[_Part]:
+    new = [v for v in comparison.new_violations if v.enforcement != MANDATORY]
+    return [_findings_part("⚠️ New advisories", new, 0.65, 10)] if new else []
+
+
+def _md_old_violations(result: CheckResult, comparison: Comparison) -> list[_Part]:
+    """The violations the base already had: not this change's doing, still part of the verdict."""
+    if not result.policy_pack_ran:
+        return []
+    new = {violation_key(v) for v in comparison.new_violations}
     parts = []
-    for title_text, group, until, fold in (("❌ Mandatory", result.mandatory, 0.45, 30),
-                                           ("Advisory", result.advisory, 0.5, 5)):
-        if not group:
-            continue
-        ordered = sorted(group, key=lambda v: (new is not None and violation_key(v) not in new, v.policy,
-                                               v.resource, v.message))
-        rows = [_violation_row(v, None if new is None else violation_key(v) in new) for v in ordered]
-        parts.append(_folded(["", f"### {title_text} violations ({len(group)})"],
-                             f"{len(group)} {title_text.split()[-1].lower()} violations", headers, rows,
-                             "violations", until, open_when_short=fold))
+    for heading, group, until in (("❌ Mandatory violations the base already had", result.mandatory, 0.68),
+                                  ("Advisories the base already had", result.advisory, 0.7)):
+        old = [v for v in group if violation_key(v) not in new]
+        if old:
+            parts.append(_findings_part(heading, old, until, 5))
     return parts
+
+
+def _md_widened(comparison: Comparison) -> list[_Part]:
+    """Grants that reach further, before and after on one row."""
+    if not comparison.widened:
+        return []
+    rows = []
+    for kind, before, after, role, targets, access, when in grouped_widenings(comparison.widened, code_span,
+                                                                               lambda text: f"**{text}**"):
+        who = (f"{code_span(before)} → **{code_span(after)}**{subject_words(after, ' (', ')')}"
+               if kind == "subject" else code_span(before))
+        rows.append(_row([f"**widened** ({'who' if kind == 'subject' else 'access'})", who, role, targets, access,
+                          _prose(when)]))
+    return [_folded(["", "### ⚠️ What widened"], f"{len(rows)} widenings",
+                    ["", "Who", "Role", "Repository or right", "Access", "When"], rows, "widenings", 0.4,
+                    open_when_short=40)]
 
 
 def _md_comparison(comparison: Comparison) -> list[_Part]:
@@ -279,16 +337,20 @@ def _md_comparison(comparison: Comparison) -> list[_Part]:
                    + (["", "No stateful resource is deleted or replaced."]
                       if comparison.deletions_known and not comparison.deletions else [])
                    + [line for m in comparison.moved
-                      for line in ("", f"⚠️ **Trust moves to another repository:** {_prose(m.line())}")])]
+                      for line in ("", f"⚠️ **Trust moves to another repository:** {_prose(m.line())}")]
+                   + (["", f"Changed teams ({len(comparison.changed_teams)}): "
+                       + ", ".join(code_span(t) for t in comparison.changed_teams)]
+                      if comparison.changed_teams else []))]
     if comparison.overlaps:
         rows = [_row([ADDED if o.gained else REMOVED, code_span(o.subject), _roles(o.after), _roles(o.before)])
                 for o in comparison.overlaps]
         parts.append(_folded(["", "#### ⚠️ Subjects that can assume more than one role"], f"{len(rows)} subjects",
                              ["", "A workflow with subject", "can now assume", "could assume before"], rows,
-                             "subjects", 0.6, open_when_short=20))
+                             "subjects", 0.45, open_when_short=20))
     for title, cross in (("Cross-account access", True), ("Grants", False)):
         rows = [
-            _row([sign, code_span(who), role, targets, f"**{level}**" if sign == ADDED else level, _prose(when)])
+            _row([sign, code_span(who) + subject_words(who, " (", ")"), role, targets,
+                  f"**{level}**" if sign == ADDED else level, _prose(when)])
             for facts, sign in ((comparison.grants(comparison.added, cross), ADDED),
                                 (comparison.grants(comparison.removed, cross), REMOVED))
             for sign, who, role, level, when, targets in grouped_changes(facts, sign, code_span, "<br>")
@@ -297,15 +359,15 @@ def _md_comparison(comparison: Comparison) -> list[_Part]:
             headers = ["", "Account" if cross else "Who", "Principal" if cross else "Role", "Repository or right",
                        "Access", "When"]
             parts.append(_folded(["", f"#### {title}"], f"{len(rows)} changes", headers, rows, "changes",
-                                 0.7 if cross else 0.8, open_when_short=40))
+                                 0.5 if cross else 0.55, open_when_short=40))
     if comparison.new_violations or comparison.resolved_violations:
         lines = ["", "#### Violations", "",
-                 f"{ADDED} {len(comparison.new_violations)} new (marked {ADDED} above) · "
+                 f"{ADDED} {len(comparison.new_violations)} new (above) · "
                  f"✅ {len(comparison.resolved_violations)} resolved"]
         rows = [_row([code_span(v.policy), v.enforcement, code_span(v.resource), _prose(v.message)])
                 for v in comparison.resolved_violations]
         parts.append(_folded(lines, f"{len(rows)} resolved", ["Policy", "Level", "Resource", "Message"], rows,
-                             "resolved violations", 0.8))
+                             "resolved violations", 0.6))
     return parts
 
 
@@ -406,7 +468,7 @@ def _more(names: Sequence[str]) -> str:
     return f", … and {len(names) - SUMMARY_ITEMS} more" if len(names) > SUMMARY_ITEMS else ""
 
 
-def _md_full_report(result: CheckResult) -> list[_Part]:
+def _md_full_report(result: CheckResult, changed: Sequence[str] = ()) -> list[_Part]:
     s, report = result.summary, result.access
     summary = _table(["", ""], [
         ["Stack", f"{code_span(s.stack)} (environment {code_span(s.environment)}, account {code_span(s.account)}, "
@@ -434,16 +496,35 @@ def _md_full_report(result: CheckResult) -> list[_Part]:
                          "principals", 0.92, open_when_short=25))
     parts.append(_Part(["", "_Other accounts also need their own IAM policies to allow what a repository "
                             "policy grants._"], until=0.92))
-    teams, accounts = team_roles(result), _accounts_by_team(result)
+    teams, accounts = _team_maps(result)
     if shared := _md_shared(result, teams.get("", []), accounts.get("", [])):
         parts.append(_Part(["", "#### Not owned by one team", ""], [shared], noun="sections", until=0.95))
-    repositories = Counter(s.repository_teams.values())
-    blocks = [_md_team(result, team, teams.get(team, []), repositories[team], accounts.get(team, []))
-              for team in s.teams]
-    parts.append(_Part(["", f"#### By team ({len(s.teams)})", ""], blocks, noun="teams"))
+    others = [t for t in s.teams if t not in set(changed)]
+    heading = f"#### Other teams ({len(others)})" if changed else f"#### By team ({len(s.teams)})"
+    blocks = _team_blocks(result, others)
+    parts.append(_Part(["", heading, ""], blocks, noun="teams"))
     if result.simulated and any(SIMULATED in b for b in [*blocks, *rows, shared or ""]):
         parts.append(_Part(["", f"_{_prose(SIMULATED_NOTE)}_"]))
     return parts
+
+
+def _team_maps(result: CheckResult) -> tuple[dict[str, list[RoleAccess]], dict[str, list[AccountAccess]]]:
+    return team_roles(result), _accounts_by_team(result)
+
+
+def _team_blocks(result: CheckResult, teams: Sequence[str]) -> list[str]:
+    roles, accounts = _team_maps(result)
+    repositories = Counter(result.summary.repository_teams.values())
+    return [_md_team(result, team, roles.get(team, []), repositories[team], accounts.get(team, [])) for team in teams]
+
+
+def _md_changed_teams(result: CheckResult, comparison: Comparison) -> list[_Part]:
+    """The sections of the teams this change touches, before anything about the others."""
+    present = [t for t in comparison.changed_teams if t in set(result.summary.teams)]
+    if not present:
+        return []
+    return [_Part(["", f"### Changed teams ({len(present)})", ""], _team_blocks(result, present), noun="changed teams",
+                  until=0.9)]
 
 
 def more_at_default(stack: str) -> str:
@@ -466,8 +547,10 @@ def render_markdown(result: CheckResult, comparison: Comparison | None = None, m
         parts.append(guard)
     parts += _md_violations(result, comparison)
     if comparison:
+        parts += _md_widened(comparison)
         parts += _md_comparison(comparison)
-    parts += _md_full_report(result)
+        parts += _md_new_advisories(comparison)
+        parts += _md_old_violations(result, comparison)
+        parts += _md_changed_teams(result, comparison)
+    parts += _md_full_report(result, comparison.changed_teams if comparison else ())
     return _assemble(parts, max_chars, more_at or more_at_default(s.stack))
-
-

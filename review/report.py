@@ -5,11 +5,15 @@ two results (`--compare`)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic.alias_generators import to_camel
 
 from engine.analyzer import Violation
 from engine.resource import Resource
@@ -18,6 +22,7 @@ from .access import LEVELS, REPOSITORY, ROLE, AccessReport, AccountAccess, RepoA
 from .access import repository_actions as _repository_actions
 from .deletions import Deletion
 from .guard import Guard, GuardChange, shown_ref
+from .iam_eval import glob_match, has_wildcard
 from .signing import signed_repositories, signing_lost
 
 MANDATORY = "mandatory"
@@ -80,7 +85,25 @@ class CheckResult:
 
     def marked(self, value: str) -> str:
         """`value`, followed by `(simulated)` when it holds something only the mocks made up."""
-        return f"{value} {SIMULATED}" if any(s in value for s in self.simulated) else value
+        return f"{value} {SIMULATED}" if self._holds_simulated(value) else value
+
+    @functools.cached_property
+    def _simulated_by_tail(self) -> tuple[int, dict[str, list[str]]]:
+        """The simulated values by their last `width` characters (the mocks' random suffixes)."""
+        width = min((len(s) for s in self.simulated), default=0)
+        by_tail: dict[str, list[str]] = {}
+        for s in self.simulated:
+            by_tail.setdefault(s[len(s) - width:], []).append(s)
+        return width, by_tail
+
+    def _holds_simulated(self, value: str) -> bool:
+        """Whether a simulated value occurs in `value`: each end position looked up by its tail, so the cost
+        grows with the value's length, not with the thousands of values a large stack simulates."""
+        width, by_tail = self._simulated_by_tail
+        if not self.simulated:
+            return False
+        return any(value.endswith(s, 0, end) for end in range(width, len(value) + 1)
+                   for s in by_tail.get(value[end - width:end], ()))
 
 
 def summarize(stack: str, environment: str, resources: Sequence[Resource], access: AccessReport) -> Summary:
@@ -120,6 +143,12 @@ class Fact:
     target: str  # repository, `create <pattern>`, or `<action> on <resource>`
     level: str  # pull | push | delete | manage | read | an action (a partial level) | create | other
     conditions: str = ""
+    team: str = ""  # the role's team (its `team` tag), "" for a principal of no team
+
+    @property
+    def subject(self) -> str:
+        """The GitHub subject pattern of a `github` fact (without its conditions), else ""."""
+        return self.who.split(" (when ", 1)[0] if self.kind == "github" else ""
 
     def line(self) -> str:
         suffix = f" (when {self.conditions})" if self.conditions else ""
@@ -131,16 +160,18 @@ class Fact:
 
 
 def _grant_facts(kind: str, who: str, role: str, holder: RoleAccess | AccountAccess) -> Iterable[Fact]:
+    team = (holder.team or "") if isinstance(holder, RoleAccess) else ""
     for repo in holder.repositories:
         for label in repo.labels:
-            yield Fact(kind, who, role, repo.repository, label, "; ".join(repo.conditions))
+            yield Fact(kind, who, role, repo.repository, label, "; ".join(repo.conditions), team)
     for repo in holder.undeclared:
         for label in repo.labels:
-            yield Fact(kind, who, role, f"{repo.repository} {UNDECLARED}", label, "; ".join(repo.conditions))
+            yield Fact(kind, who, role, f"{repo.repository} {UNDECLARED}", label, "; ".join(repo.conditions), team)
     for grant in holder.create:
-        yield Fact(kind, who, role, f"create {grant.resource}", "create", "; ".join(grant.conditions))
+        yield Fact(kind, who, role, f"create {grant.resource}", "create", "; ".join(grant.conditions), team)
     for grant in holder.other:
-        yield Fact(kind, who, role, f"{grant.action} on {grant.resource}", "other", "; ".join(grant.conditions))
+        yield Fact(kind, who, role, f"{grant.action} on {grant.resource}", "other", "; ".join(grant.conditions),
+                   team)
 
 
 def access_facts(report: AccessReport) -> set[Fact]:
@@ -215,6 +246,68 @@ def overlap_changes(base: AccessReport | None, head: AccessReport) -> list[Overl
     return changes
 
 
+@dataclass(frozen=True, order=True)
+class Widening:
+    """A grant that reaches further than before, said as one change: a subject pattern that now covers the
+    old one (`refs/heads/main` -> `refs/heads/*`), or more access for the same principal on the same target."""
+
+    kind: str
+    who_before: str
+    who_after: str
+    role: str
+    target: str
+    level_before: str
+    level_after: str
+    conditions: str = ""
+    team: str = ""
+
+
+def widenings(before: set[Fact], after: set[Fact], added: set[Fact],
+              removed: set[Fact]) -> tuple[list[Widening], set[Fact], set[Fact]]:
+    """The widenings among the added and removed facts, and the facts they do not explain. Linear: facts
+    are looked up by what must be equal, and a subject pattern is tried only against its own role's."""
+    widened: list[Widening] = []
+    explained_added: set[Fact] = set()
+    explained_removed: set[Fact] = set()
+    added_by: dict[tuple[str, str, str, str], list[Fact]] = {}
+    for fact in added:
+        if fact.kind == "github" and has_wildcard(fact.subject):
+            added_by.setdefault((fact.role, fact.target, fact.level, fact.conditions), []).append(fact)
+    for old in sorted(removed):
+        if old.kind != "github":
+            continue
+        wider = next((a for a in added_by.get((old.role, old.target, old.level, old.conditions), [])
+                      if glob_match(a.subject, old.subject)), None)
+        if wider is not None:
+            widened.append(Widening("subject", old.who, wider.who, old.role, old.target, old.level, old.level,
+                                    old.conditions, old.team))
+            explained_removed.add(old)
+            explained_added.add(wider)
+    levels_before, levels_after = _levels_by_grant(before), _levels_by_grant(after)
+    for key, facts in sorted(_by_grant(added - explained_added).items()):
+        if key not in levels_before or not all(f.on_repository for f in facts):
+            continue
+        fact = facts[0]
+        widened.append(Widening("access", fact.who, fact.who, fact.role, fact.target, levels_before[key],
+                                levels_after[key], fact.conditions, fact.team))
+        explained_added.update(facts)
+    return sorted(widened), added - explained_added, removed - explained_removed
+
+
+def _by_grant(facts: Iterable[Fact]) -> dict[tuple[str, str, str], list[Fact]]:
+    """Facts by (who, role, target)."""
+    found: dict[tuple[str, str, str], list[Fact]] = {}
+    for fact in facts:
+        found.setdefault((fact.who, fact.role, fact.target), []).append(fact)
+    return found
+
+
+def _levels_by_grant(facts: Iterable[Fact]) -> dict[tuple[str, str, str], str]:
+    """(who, role, target) -> its levels in reading order: `pull, push`."""
+    return {key: ", ".join(sorted({f.level for f in found}, key=_label_rank))
+            for key, found in _by_grant(facts).items()}
+
+
 @dataclass
 class Comparison:
     base_ref: str
@@ -229,12 +322,14 @@ class Comparison:
     deletions_known: bool = False  # False: the graphs were not compared (no base run), `deletions` says nothing
     moved: list[MovedRepository] = field(default_factory=list)  # same GitHub name, another repository ID
     signing_lost: list[str] = field(default_factory=list)  # repositories the base signed on push and head does not
+    widened: list[Widening] = field(default_factory=list)  # grants that reach further (not in added/removed)
+    changed_teams: list[str] = field(default_factory=list)  # teams whose grants, violations or resources changed
 
     @property
     def unchanged(self) -> bool:
         return not (self.added or self.removed or self.new_violations or self.resolved_violations
                     or self.overlaps or self.guard_change or self.deletions or self.moved
-                    or self.signing_lost)
+                    or self.signing_lost or self.widened)
 
     def grants(self, facts: Sequence[Fact], cross_account: bool) -> list[Fact]:
         return [f for f in facts if (f.kind == "cross-account") == cross_account]
@@ -250,13 +345,14 @@ def compare(base: CheckResult | None, head: CheckResult, base_ref: str, base_not
     found between their graphs (`deletions.find_deletions`; None: the graphs were not compared)."""
     before = access_facts(base.access) if base else set()
     after = access_facts(head.access)
+    widened, added, removed = widenings(before, after, after - before, before - after)
     old = {violation_key(v): v for v in (base.violations if base else [])}
     new = {violation_key(v): v for v in head.violations}
-    return Comparison(
+    comparison = Comparison(
         base_ref,
         base_note,
-        sorted(after - before),
-        sorted(before - after),
+        sorted(added),
+        sorted(removed),
         [new[k] for k in sorted(new.keys() - old.keys())],
         [old[k] for k in sorted(old.keys() - new.keys())],
         overlap_changes(base.access if base else None, head.access),
@@ -265,7 +361,58 @@ def compare(base: CheckResult | None, head: CheckResult, base_ref: str, base_not
         deletions is not None,
         moved_repositories(base.access if base else None, head.access),
         signing_lost(base.summary.signed if base else None, head.summary.signed, head.summary.repositories),
+        widened,
     )
+    comparison.changed_teams = changed_teams(base, head, comparison, before ^ after)
+    return comparison
+
+
+def changed_teams(base: CheckResult | None, head: CheckResult, comparison: Comparison,
+                  facts: Iterable[Fact]) -> list[str]:
+    """Teams the change touches: added or dropped, or whose grants, violations or stateful resources changed."""
+    summaries = [head.summary, *([base.summary] if base else [])]
+    owner = {name: team for s in summaries for name, team in s.repository_teams.items()}
+    role_team = {name: role.team for r in [head, *([base] if base else [])] for name, role in r.access.roles.items()
+                 if role.team}
+    teams = set(head.summary.teams) ^ set(base.summary.teams if base else head.summary.teams)
+    for fact in facts:
+        teams.update(t for t in (fact.team, owner.get(fact.target, "")) if t)
+    all_teams = {t for s in summaries for t in s.teams}
+    for v in [*comparison.new_violations, *comparison.resolved_violations]:
+        teams.update(t for t in (owner.get(v.resource), role_team.get(v.resource),
+                                 v.resource if v.resource in all_teams else None) if t)
+    teams.update(t for d in comparison.deletions if (t := owner.get(d.name)))
+    return sorted(teams)
+
+
+# ---------------------------------------------------------------- findings said once
+
+
+@dataclass
+class Finding:
+    """Violations that say the same thing about different resources: one row, with how many and which."""
+
+    policy: str
+    enforcement: str
+    message: str  # the first one's message
+    resources: list[str]
+
+
+_QUOTED = re.compile(r"'[^'\n]*'")
+
+
+def collapsed(violations: Iterable[Violation]) -> list[Finding]:
+    """Violations grouped by policy, level and message once the names in it are taken out (the resource's,
+    and what the pack quotes: `'payments/api'`), in order."""
+    found: dict[tuple[str, str, str], Finding] = {}
+    for v in violations:
+        key = (v.policy, v.enforcement, _QUOTED.sub("'…'", v.message.replace(v.resource, "…") if v.resource
+                                                    else v.message))
+        if key in found:
+            found[key].resources.append(v.resource)
+        else:
+            found[key] = Finding(v.policy, v.enforcement, v.message, [v.resource])
+    return list(found.values())
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -344,11 +491,12 @@ def other_rights(result: CheckResult, holder: RoleAccess | AccountAccess, q: Quo
 
 def trusted_by(result: CheckResult, role: str, q: Quote) -> list[str]:
     shown = []
-    for t in result.access.trusts:
-        if t.role != role or t.effect == "none":
+    for t in result.access.trusts_of(role):
+        if t.effect == "none":
             continue
         label = q(t.subject or "") if t.kind == "github" else f"{t.kind} {q(result.marked(t.principal))}"
-        extras = [t.match] if t.match and t.match != "exact" else []
+        extras = [words] if (words := subject_words(t.subject or "")) else []
+        extras += [t.match] if t.match and t.match != "exact" else []
         extras += list(t.notes) + [f"when {c}" for c in t.conditions]
         shown.append(label + (f" ({'; '.join(extras)})" if extras else ""))
     return shown
@@ -376,25 +524,79 @@ def team_roles(result: CheckResult) -> dict[str, list[RoleAccess]]:
     """Roles someone is trusted to assume, by team (`""`: no team)."""
     teams: dict[str, list[RoleAccess]] = {}
     for name, role in result.access.roles.items():
-        if any(t.role == name and t.effect != "none" for t in result.access.trusts):
+        if any(t.effect != "none" for t in result.access.trusts_of(name)):
             teams.setdefault(role.team or "", []).append(role)
     return teams
 
 
+def subject_words(subject: str, before: str = "", after: str = "") -> str:
+    """What a GitHub subject pattern trusts, in words, between `before` and `after`: `repo:acme/*` is every
+    repository of acme, `repo:acme/api:*` any ref of acme/api; "" for a subject that says it plainly."""
+    match = re.fullmatch(r"repo:([^/:]+)/([^:]+)(?::(.*))?", subject.split(" (when ", 1)[0])
+    if match is None:
+        return ""
+    owner, repository, ref = match.groups()
+    if repository == "*":
+        words = f"every repository of {owner}" + ("" if ref in (None, "*") else f", {_ref_words(ref)}")
+    elif ref == "*":
+        words = f"{owner}/{repository}, any ref"
+    elif ref in ("ref:refs/heads/*", "ref:*"):
+        words = f"{owner}/{repository}, any branch" if ref.endswith("heads/*") else f"{owner}/{repository}, any ref"
+    elif ref == "ref:refs/tags/*":
+        words = f"{owner}/{repository}, any tag"
+    elif ref == "environment:*":
+        words = f"{owner}/{repository}, any environment"
+    else:
+        return ""
+    return f"{before}{words}{after}"
+
+
+def _ref_words(ref: str) -> str:
+    """`ref:refs/heads/main` -> `branch main`, `ref:refs/tags/v*` -> `tags v*`, anything else as is."""
+    for prefix, word in (("ref:refs/heads/", "branch"), ("ref:refs/tags/", "tag"), ("environment:", "environment")):
+        if ref.startswith(prefix):
+            return f"{word} {ref.removeprefix(prefix)}"
+    return ref
+
+
+def role_shown(role: str, team: str, q: Quote = str) -> str:
+    """`github-push-payments` with its team: `github-push-payments (team payments)`."""
+    shown = "whole account" if role == "account" else q(role)
+    return f"{shown} (team {q(team)})" if team else shown
+
+
 def grouped_changes(facts: Sequence[Fact], sign: str, q: Quote,
                     joiner: str) -> list[tuple[str, str, str, str, str, str]]:
-    """Changed grants, one row per (who, role, level, conditions) with its targets compacted:
-    (sign, who, role, level, conditions, targets)."""
-    groups: dict[tuple[str, str, str, str], list[Fact]] = {}
+    """Changed grants, one row per (who, role, conditions, targets) with the targets compacted and the levels
+    joined: (sign, who, role with its team, levels, conditions, targets)."""
+    groups: dict[tuple[str, str, str, str, str], list[Fact]] = {}
     for f in facts:
-        groups.setdefault((f.who, f.role, f.level, f.conditions), []).append(f)
-    rows = []
-    for (who, role, level, conditions), found in groups.items():
+        groups.setdefault((f.who, f.role, f.team, f.level, f.conditions), []).append(f)
+    merged: dict[tuple[str, str, str, str, str], list[str]] = {}
+    for (who, role, team, level, conditions), found in groups.items():
         targets = [f.target for f in found]
         shown = (compact_repositories(targets) if found[0].on_repository
                  else joiner.join(q(t) for t in sorted(targets)))
-        rows.append((sign, who, "whole account" if role == "account" else q(role), level, conditions, shown))
-    return rows
+        merged.setdefault((who, role, team, conditions, shown), []).append(level)
+    return [(sign, who, role_shown(role, team, q), ", ".join(sorted(levels, key=_label_rank)), conditions, shown)
+            for (who, role, team, conditions, shown), levels in merged.items()]
+
+
+def grouped_widenings(widened: Sequence[Widening], q: Quote,
+                      strong: Quote = str) -> list[tuple[str, str, str, str, str, str, str]]:
+    """One row per widening and set of targets, the levels of a subject widening joined:
+    (kind, who before, who after, role with its team, targets, access, conditions)."""
+    levels: dict[tuple[tuple[str, str, str, str, str, str], str], list[str]] = {}
+    for w in widened:
+        key = (w.kind, w.who_before, w.who_after, w.role, w.team, w.conditions)
+        levels.setdefault((key, w.target), []).append(w.level_after if w.kind == "subject"
+                                                      else f"{w.level_before} → {strong(w.level_after)}")
+    groups: dict[tuple[tuple[str, str, str, str, str, str], str], list[str]] = {}
+    for (key, target), found in levels.items():
+        groups.setdefault((key, ", ".join(found)), []).append(target)
+    return [(kind, before, after, role_shown(role, team, q), compact_repositories(targets),
+             strong(access) if kind == "subject" else access, when)
+            for ((kind, before, after, role, team, when), access), targets in groups.items()]
 
 
 def deletion_verdict(deletion: Deletion, q: Quote) -> str:
@@ -452,7 +654,7 @@ def render_text(result: CheckResult, comparison: Comparison | None = None) -> st
         trusted = trusted_by(result, name, q=str)
         if not trusted:
             continue
-        out.append(f"  role {name}")
+        out.append(f"  role {role_shown(name, role.team or '')}")
         out += [f"    trusted by {t}" for t in trusted]
         out += [f"    {lv}: {repos}" for lv, repos in access_lines(role, s.repositories)]
         out += [f"    {r}" for r in other_rights(result, role, q=str)]
@@ -509,6 +711,7 @@ def _text_deletions(comparison: Comparison | None) -> list[str]:
     out = [f"  THIS CHANGE DELETES OR REPLACES {count(len(comparison.deletions), 'stateful resource').upper()}:"]
     for d in comparison.deletions:
         out.append(f"    - {d.action} {d.shown} [{deletion_verdict(d, str)}]: {d.reason}; lost: {d.lost}")
+        out.append(f"      urn: {d.urn}" + (f" (protected: {d.unprotect})" if d.protected else ""))
     return out
 
 
@@ -529,6 +732,13 @@ def _text_comparison(comparison: Comparison) -> list[str]:
         out.append("  subjects that can assume more than one role:")
         out += [f"    {'+' if o.gained else '-'} {o.subject}: {', '.join(o.after) or 'no role'}"
                 f" (was: {', '.join(o.before) or 'no role'})" for o in comparison.overlaps]
+    if comparison.changed_teams:
+        out.append(f"  changed teams ({len(comparison.changed_teams)}): {', '.join(comparison.changed_teams)}")
+    if comparison.widened:
+        out.append("  widened:")
+        for kind, before, after, role, targets, access, when in grouped_widenings(comparison.widened, str):
+            who = f"{before} (widened to {after})" if kind == "subject" else before
+            out.append(f"    ^ {who} → {role} → {targets}: {access}" + (f" (when {when})" if when else ""))
     for title, cross in (("cross-account access", True), ("grants", False)):
         rows = [
             f"    {'+' if sign == ADDED else '-'} {who} → {role} → {targets}: {level}"
@@ -551,8 +761,10 @@ def _text_comparison(comparison: Comparison) -> list[str]:
 
 
 def _plain(value: Any) -> Any:
+    """JSON-ready data; a dataclass's fields keyed in camelCase, the one key style of the whole document
+    (the keys of mappings, such as type tokens or role names, are data and stay as they are)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {to_camel(f.name): _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -593,6 +805,8 @@ def to_json(result: CheckResult, comparison: Comparison | None = None) -> str:
             "removed": [_plain(f) for f in comparison.removed],
             "crossAccountAdded": [_plain(f) for f in comparison.grants(comparison.added, True)],
             "crossAccountRemoved": [_plain(f) for f in comparison.grants(comparison.removed, True)],
+            "widened": [_plain(w) for w in comparison.widened],
+            "changedTeams": comparison.changed_teams,
             "overlapChanges": [{**_plain(o), "gained": list(o.gained), "lost": list(o.lost)}
                                for o in comparison.overlaps],
             "movedRepositories": [_plain(m) for m in comparison.moved],

@@ -45,16 +45,18 @@ def test_one_tiny_size_runs_end_to_end(tmp_path: Path) -> None:
         assert heading in text
 
 
-def test_the_gate_bench_runs_both_commands_at_two_teams(tmp_path: Path) -> None:
+def test_the_gate_bench_runs_its_commands_at_five_teams(tmp_path: Path) -> None:
     from bench import gate
 
-    results = {2: gate.measure(2, tmp_path)}
+    results = {5: gate.measure(5, tmp_path)}
 
-    runs = results[2]
-    assert set(runs) == {"make check FORMAT=markdown", "pull request"}
-    assert runs["pull request"]["fullChars"] >= runs["pull request"]["commentChars"] > 0
-    assert runs["pull request"]["commentTeams"] == 3, "the pull request adds a team to the two"
-    assert "| 2 | pull request |" in gate.table(results)
+    runs = results[5]
+    assert set(runs) == {"make check FORMAT=markdown", "pull request", "program"}
+    pull_request = runs["pull request"]
+    assert pull_request["fullChars"] >= pull_request["commentChars"] > 0
+    assert pull_request["commentTeams"] == 6, "the pull request adds a team to the five"
+    assert pull_request["namesChangedTeams"] and pull_request["saysWidened"] and pull_request["deletedNotMoved"]
+    assert "| 5 | pull request |" in gate.table(results)
 
 
 def test_the_deletions_bench_finds_what_it_removes() -> None:

@@ -19,19 +19,23 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from engine.program import ProgramRun
+from engine.analyzer import Violation
+from engine.program import ROOT, ProgramRun
 from review.check import judge, run_program_for
 from review.deletions import find_deletions
+from review.guard import Guard
 from review.markdown import render_markdown
-from review.report import ADDED, SIMULATED, compare, render_text, to_json
+from review.report import ADDED, SIMULATED, collapsed, compare, render_text, to_json
 
 from .. import fixtures
+from ..components.conftest import base_config, stack_config
 from .conftest import run_cli
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
@@ -198,8 +202,10 @@ def test_widening_diff_matches_the_golden_files(dev):
 def test_widening_change_shows_added_grants_and_new_violations(widening):
     _, comparison = widening
     added = {f.line() for f in comparison.added}
-    assert "222222222222 (dev-cluster) → account → dc43/contracts-app: push" in added
     assert "repo:acme/dc43-tools:* → github-push-dc43 → dc43/http-backend: push" in added
+    assert {(w.who_before, w.target, w.level_after) for w in comparison.widened} == {
+        ("222222222222 (dev-cluster)", r, "pull, push") for r in ("dc43/contracts-app", "dc43/http-backend")}, (
+        "the dev cluster, which could pull, can now push: a widening of its access")
     assert not any("shared/data" in line for line in added), "nothing else may change"
     assert comparison.removed == []
     assert comparison.new_violations and all(v.enforcement == "mandatory" for v in comparison.new_violations)
@@ -219,31 +225,100 @@ def test_a_subject_that_can_now_assume_another_role_is_in_the_diff(widening):
         head, comparison)
 
 
-def test_cross_account_grants_are_a_section_of_their_own(widening):
+def test_an_account_that_can_now_push_is_a_widening_with_before_and_after(widening):
     head, comparison = widening
     document = json.loads(to_json(head, comparison))["comparison"]
-    cross = {(f["who"], f["target"], f["level"]) for f in document["crossAccountAdded"]}
-    assert cross == {("222222222222 (dev-cluster)", r, "push") for r in ("dc43/contracts-app", "dc43/http-backend")}
+    cross = {(w["whoBefore"], w["target"], w["levelBefore"], w["levelAfter"]) for w in document["widened"]}
+    assert cross == {("222222222222 (dev-cluster)", r, "pull", "pull, push")
+                     for r in ("dc43/contracts-app", "dc43/http-backend")}
     markdown = render_markdown(head, comparison)
-    section = markdown.split("#### Cross-account access", 1)[1].split("####", 1)[0]
-    row = "`222222222222 (dev-cluster)` | whole account | dc43/{contracts-app,http-backend} | **push** |"
-    assert f"| {ADDED} | {row}" in section
-    assert "github-push-dc43" not in section, "role grants belong to the Grants table"
-    assert "  cross-account access:\n    + 222222222222 (dev-cluster) → whole account → dc43/" in render_text(
-        head, comparison)
+    section = markdown.split("### ⚠️ What widened", 1)[1].split("###", 1)[0]
+    row = ("| **widened** (access) | `222222222222 (dev-cluster)` | whole account | dc43/{contracts-app,http-backend} "
+           "| pull → **pull, push** |")
+    assert row in section
+    assert "github-push-dc43" not in section, "a new subject is a grant, not a widening"
+    assert "  widened:\n    ^ 222222222222 (dev-cluster) → whole account → dc43/" in render_text(head, comparison)
 
 
-def test_the_comment_shows_the_diff_before_the_full_report(widening):
+def test_the_comment_shows_the_change_before_the_rest(widening):
     head, comparison = widening
     markdown = render_markdown(head, comparison, max_chars=60_000)
     order = [markdown.index(marker) for marker in (
-        "## ecr-platform check: `dev` compared with `main`", "### ❌ Mandatory violations",
-        "### Changes against `main`",
-        "#### ⚠️ Subjects that can assume more than one role", "#### Cross-account access", "#### Grants",
-        "#### Violations", "### Full report", "#### By team (5)")]
-    assert order == sorted(order), "a reviewer reads the verdict, the violations, then what changed, then the rest"
-    new = [line for line in markdown.splitlines() if line.startswith(f"| {ADDED} | `")]
-    assert len(new) >= len(comparison.new_violations), "new violations are marked in the violations table"
+        "## ecr-platform check: `dev` compared with `main`", "### ❌ New mandatory violations",
+        "### ⚠️ What widened", "### Changes against `main`",
+        "#### ⚠️ Subjects that can assume more than one role", "#### Grants",
+        "#### Violations", "### Changed teams (1)", "### Full report", "#### Other teams (4)")]
+    assert order == sorted(order), "a reviewer reads the verdict, the new violations, what changed, then the rest"
+    assert "<code>dc43</code>" in markdown.split("### Changed teams", 1)[1].split("### Full report", 1)[0]
+    assert comparison.changed_teams == ["dc43"]
+
+
+def test_json_keys_are_camel_case(widening):
+    head, comparison = widening
+
+    def keys(value: object) -> set[str]:
+        if isinstance(value, dict):
+            return {k for k in value} | {k for v in value.values() for k in keys(v)}
+        if isinstance(value, list):
+            return {k for v in value for k in keys(v)}
+        return set()
+
+    found = keys(json.loads(to_json(head, comparison)))
+    snake = sorted(k for k in found if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", k))
+    assert not snake, f"one key style for JSON readers (camelCase), these are snake_case: {snake}"
+    assert {"resourceCounts", "repositoryTeams", "alsoRole", "changedTeams"} <= found
+
+
+def test_a_widened_branch_is_one_row_with_before_and_after():
+    def project(branches: list[str]) -> dict:
+        config = base_config()
+        config["teams"]["payments"]["github"] = [{"repository": "acme/payments-api", "branches": branches}]
+        return stack_config(config)
+
+    base_config_, head_config = project(["main"]), project(["*"])
+    base = judge("dev", base_config_, run_program_for("dev", base_config_).resources, None)
+    head = judge("dev", head_config, run_program_for("dev", head_config).resources, None)
+    comparison = compare(base, head, "main")
+    assert {(w.who_before, w.who_after) for w in comparison.widened} == {
+        ("repo:acme/payments-api:ref:refs/heads/main", "repo:acme/payments-api:ref:refs/heads/*")}
+    assert comparison.added == comparison.removed == [], "a widening is not an addition and a removal apart"
+    markdown = render_markdown(head, comparison)
+    rows = [line for line in markdown.splitlines() if line.startswith("| **widened**")]
+    assert rows == ["| **widened** (who) | `repo:acme/payments-api:ref:refs/heads/main` → "
+                    "**`repo:acme/payments-api:ref:refs/heads/*`** (acme/payments-api, any branch) | "
+                    "`github-push-payments` (team `payments`) | payments/{api,worker} | **pull, push** |   |"]
+    assert comparison.changed_teams == ["payments"]
+
+
+def test_more_access_for_the_same_account_is_a_widening_of_its_access():
+    def project(push: bool) -> dict:
+        config = base_config()
+        if push:
+            config["teams"]["payments"]["pushAccounts"] = ["prod-cluster"]
+        return stack_config(config)
+
+    base = judge("dev", project(False), run_program_for("dev", project(False)).resources, None)
+    head = judge("dev", project(True), run_program_for("dev", project(True)).resources, None)
+    comparison = compare(base, head, "main")
+    assert {(w.kind, w.who_before, w.level_before, w.level_after) for w in comparison.widened} == {
+        ("access", "333333333333 (prod-cluster)", "pull", "pull, push")}
+    line = "    ^ 333333333333 (prod-cluster) → whole account → payments/{api,worker}: pull → pull, push"
+    assert line in render_text(head, comparison)
+
+
+def test_identical_findings_are_one_row_with_their_count():
+    violations = [Violation("ecr-tag-immutability", "advisory", f"The ECR repository '{name}' must be immutable.",
+                            f"urn:pulumi:dev::ecr-platform::aws:ecr/repository:Repository::{name}")
+                  for name in (f"team-{i:04d}/worker" for i in range(30))]
+    (finding,) = collapsed(violations)
+    assert len(finding.resources) == 30
+    result = judge("dev", stack_config(base_config()), run_program_for("dev", stack_config(base_config())).resources,
+                   None)
+    result.guard = Guard(ROOT / "policy", {}, "policy/config/dev.json")
+    result.violations = violations
+    markdown = render_markdown(result)
+    rows = [line for line in markdown.splitlines() if "must be immutable" in line]
+    assert len(rows) == 1 and "30 resources" in rows[0] and "29 more" in rows[0], rows
 
 
 def test_compare_reads_the_base_from_git(tmp_path):
@@ -262,7 +337,7 @@ def test_compare_reads_the_base_from_git(tmp_path):
                   "--policy-config", str(fixtures.pack_config_file("dev")))
     assert run.returncode == 1, run.stderr  # the widening breaks the push-account allow list
     comparison = json.loads(run.stdout)["comparison"]
-    pushes = {(f["who"], f["target"]) for f in comparison["added"] if f["level"] == "push"}
+    pushes = {(w["whoBefore"], w["target"]) for w in comparison["widened"] if "push" in w["levelAfter"]}
     assert ("222222222222 (dev-cluster)", "dc43/contracts-app") in pushes
     assert comparison["removed"] == []
     assert all(v["enforcement"] == "mandatory" for v in comparison["newViolations"])
@@ -282,6 +357,5 @@ def test_a_stack_new_at_the_base_counts_every_grant_as_added(tmp_path):
     run = run_cli("--config-file", str(config), "--compare", "HEAD", "--no-policy")
     assert run.returncode == 0, run.stderr
     assert "did not exist at HEAD" in run.stdout
-    assert "    + repo:acme/dc43:environment:release → github-push-dc43 → dc43/{contracts-app,http-backend}: push" in (
-        run.stdout
-    )
+    line = "    + repo:acme/dc43:environment:release → github-push-dc43 (team dc43) → dc43/{contracts-app,http-backend}"
+    assert f"{line}: pull, push" in run.stdout

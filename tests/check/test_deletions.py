@@ -73,6 +73,18 @@ def test_a_team_renamed_without_previous_names_moves_its_repositories():
     assert (template.action, template.name) == (DELETE, "payments")
 
 
+def test_a_repository_dropped_while_a_new_team_declares_its_name_is_a_plain_deletion():
+    def drop_worker_and_add_a_team(config: dict[str, Any]) -> None:
+        config["teams"]["payments"]["repositories"] = ["api"]
+        config["teams"]["checkout"] = {"repositories": ["worker"], "pullAccounts": ["prod-cluster"]}
+
+    (deletion,) = [d for d in deletions_after(drop_worker_and_add_a_team) if d.type == "aws:ecr/repository:Repository"]
+    assert (deletion.action, deletion.name, deletion.created_as) == (DELETE, "payments/worker", ()), (
+        "payments still exists: its worker is deleted, not moved to the new team that happens to have a worker")
+    assert deletion.reason == "no longer declared"
+    assert "previousNames" not in deletion.message(), "no rename is suggested for a team that still exists"
+
+
 def test_a_resource_declared_under_another_identity_is_replaced():
     def rename_keeping_namespace(config: dict[str, Any]) -> None:
         config["teams"]["payments"]["namespace"] = "payments"
@@ -191,8 +203,12 @@ def test_removing_a_prod_repository_without_retire_fails_naming_it(base_repo, tm
     assert "ecr-platform:retire.repositories: [dc43/http-backend]" in deletion["message"], "the message names the fix"
     top = markdown.split("### ❌ Mandatory violations", 1)[0]
     assert "**This change deletes or replaces 1 stateful resource**" in top, "the deletion comes before the violations"
-    row = "| **delete** | ECR repository `dc43/http-backend` | no longer declared | every image in it | ❌ mandatory |"
-    assert row in top
+    urn = deletion["urn"]
+    assert urn.startswith("urn:pulumi:prod::") and urn.endswith("::dc43/http-backend"), urn
+    unprotect = f"pulumi state unprotect --stack prod '{urn}'"
+    row = (f"| **delete** | ECR repository `dc43/http-backend`<br>URN `{urn}`<br>protected: `{unprotect}` "
+           "| no longer declared | every image in it | ❌ mandatory |")
+    assert row in top, "the row names the URN and the command docs/onboarding.md has prod admins run"
 
 
 def test_a_retired_prod_repository_passes_and_the_report_says_it_will_be_deleted(base_repo, tmp_path):
@@ -243,7 +259,7 @@ def test_a_namespace_change_deletes_and_creates_every_repository_in_it(base_repo
 
     code, document, markdown = check_against(*change_commit(base_repo, tmp_path, "prod", move), "prod")
     assert code == 1
-    moved = {(d["action"], d["name"], tuple(d["created_as"])) for d in document["comparison"]["deletions"]}
+    moved = {(d["action"], d["name"], tuple(d["createdAs"])) for d in document["comparison"]["deletions"]}
     assert moved == {("delete", "shared/data/etl", ("data/etl",)), ("delete", "shared/data/notebooks",
                                                                      ("data/notebooks",))}
     for message in (d["message"] for d in document["comparison"]["deletions"]):
@@ -260,3 +276,16 @@ def test_a_change_cannot_relax_the_deletion_rule_it_is_judged_by(base_repo, tmp_
     assert code == 1 and protect_findings(document) == [("mandatory", "dc43/http-backend")], (
         "the base's guard decides, not the one the pull request brings")
     assert check_in(repo, "--stack", "prod", "--compare", base).returncode == 0, "its own guard would let it pass"
+
+
+def test_running_base_and_head_at_once_changes_nothing_in_the_report(base_repo, tmp_path):
+    repo, base = change_commit(base_repo, tmp_path, "prod", drop_http_backend)
+    outputs = {}
+    for jobs in ("1", "2"):
+        for form in ("json", "markdown"):
+            run = check_in(repo, "--stack", "prod", "--policy-ref", base, "--compare", base, "--format", form,
+                           "--jobs", jobs)
+            outputs[(jobs, form)] = (run.returncode, run.stdout)
+    for form in ("json", "markdown"):
+        assert outputs[("1", form)] == outputs[("2", form)], f"--jobs 2 changed the {form} report or its verdict"
+    assert outputs[("2", "json")][0] == 1, "the deletion still fails prod"

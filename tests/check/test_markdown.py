@@ -23,7 +23,7 @@ from .synthetic import synthetic_change, synthetic_config, synthetic_result
 SIZES = (10, 300, 1000)
 MORE_AT = "the job summary / the full-report artifact"
 SECTIONS = ("## ecr-platform check:", "**This change deletes or replaces", "**This change edits the guard**",
-            "### ❌ Mandatory violations", "### Changes against", "### Full report", "#### By team")
+            "### ❌ New mandatory violations", "### Changes against", "### Changed teams", "### Full report")
 
 
 def comment(teams: int) -> str:
@@ -43,19 +43,26 @@ def test_sections_come_in_review_order(teams):
     text = comment(teams)
     positions = [text.find(marker) for marker in SECTIONS]
     assert -1 not in positions, [m for m, p in zip(SECTIONS, positions, strict=True) if p < 0]
-    assert positions == sorted(positions), "verdict, deletions, guard change, violations, diff, then the full report"
+    assert positions == sorted(positions), ("verdict, deletions, guard change, new violations, diff, changed teams, "
+                                            "then the full report")
 
 
 def test_over_budget_whole_team_sections_are_dropped_and_counted():
-    text = comment(1000)
+    head, comparison = synthetic_change(1000)
+    text = render_markdown(head, comparison, COMMENT_MAX_CHARS, MORE_AT)
     shown = re.findall(r"<details><summary><code>(team-\d{4})</code>", text)
-    (more,) = re.findall(r"^([\d,]+) more teams: see (.*)\.$", text, re.MULTILINE)
-    assert len(shown) + int(more[0].replace(",", "")) == 1000, "every team is either shown or counted"
-    assert more[1] == MORE_AT
+    more = re.findall(r"^([\d,]+) more (?:changed )?teams: see (.*)\.$", text, re.MULTILINE)
+    assert len(shown) + sum(int(n.replace(",", "")) for n, _ in more) == 1000, "every team is either shown or counted"
+    assert {where for _, where in more} == {MORE_AT}
+    changed = text.split("Changed teams (", 1)[1].split("\n", 1)[0]
+    assert all(f"`{team}`" in changed for team in comparison.changed_teams), "the comment names every changed team"
+    assert shown[:5] == comparison.changed_teams[:5], "the changed teams' sections come first"
     for team in shown:  # a team shown is shown whole: its role row and its closing tag
         block = text.split(f"<code>{team}</code>", 1)[1].split("</details>", 1)[0]
         assert f"| `github-push-{team}` |" in block
-    assert "violations: see" in text and "subjects: see" in text, "long tables say how many rows they left out"
+    assert "subjects: see" in text, "long tables say how many rows they left out"
+    immutability = [line for line in text.splitlines() if "must have immutable image tags" in line]
+    assert 1 <= len(immutability) <= 2, "one finding on 250 teams is one row (new, and at the base), not 250"
 
 
 def test_the_whole_report_has_every_team_and_is_well_formed():

@@ -1,0 +1,48 @@
+"""The report and the guard agree on who can write where (issue 23's "one model", first step).
+
+`review/guard_model.py` asks the pack's own effective-access model (`policy/rules/access.py`) what
+each principal can write; the access report computes it with `review/access.py`. For the fixture
+dev and prod stacks and every example the two must name the same writers of the same repositories,
+so a reviewer never reads a report the guard would contradict.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.program import ROOT, load_stack_config, run_program
+from engine.resource import Resource
+from review.access import REPOSITORY, build_access_report, repository_actions
+from review.guard_model import guard_writers
+
+from .. import fixtures
+
+STACKS = sorted([fixtures.stack_file("dev"), fixtures.stack_file("prod"), *(ROOT / "examples").glob("*.yaml")])
+WRITES = frozenset({"push", "delete", "manage"})
+
+
+def report_writers(resources: list[Resource]) -> dict[str, set[str]]:
+    """Role -> the team-tagged repositories the report shows it can push to, delete or manage."""
+    tagged = {str(r.state.get("name")) for r in resources
+              if r.custom and r.type == REPOSITORY and (r.inputs.get("tags") or {}).get("team")}
+    writers: dict[str, set[str]] = {}
+    for name, role in build_access_report(resources).roles.items():
+        written = {a.repository for a in role.repositories if a.repository in tagged
+                   and any(label in WRITES or repository_actions().get(label) in WRITES for label in a.labels)}
+        if written:
+            writers[name] = written
+    return writers
+
+
+@pytest.mark.parametrize("stack", STACKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_report_and_the_guard_name_the_same_writers(stack: Path) -> None:
+    resources = run_program(load_stack_config(stack)).resources
+    report, guard = report_writers(resources), guard_writers(resources)
+    assert guard, f"{stack.name}: the guard's model sees no writer at all: the comparison would prove nothing"
+    differ = {who: (sorted(report.get(who, set()) - guard.get(who, set())),
+                    sorted(guard.get(who, set()) - report.get(who, set())))
+              for who in report.keys() | guard.keys() if report.get(who) != guard.get(who)}
+    assert not differ, f"{stack.name}: who writes where, (report only, guard only): {differ}"
+
