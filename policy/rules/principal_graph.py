@@ -50,6 +50,7 @@ import bisect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from .access import Principal
@@ -429,11 +430,29 @@ def service_prefix(service: str) -> str:
 
 def _grants_write(statement: Mapping[str, Any], prefix: str) -> bool:
     """Whether a statement grants a write action of `prefix` (any action, when the pack's data does not know it)."""
+    if "NotAction" in statement:
+        excluded = tuple(sorted(str(a).lower() for a in as_list(statement["NotAction"])))
+        return _write_outside(excluded, prefix)
+    return any(isinstance(a, str) and _entry_writes(a.lower(), prefix) for a in as_list(statement.get("Action")))
+
+
+@cache
+def _entry_writes(entry: str, prefix: str) -> bool:
+    """Whether one Action entry names a write action of `prefix` (cached: entries repeat across statements)."""
+    service, _, name = entry.partition(":")
+    if not _like(service, prefix) or (not name and entry != "*"):
+        return False
+    known = service_actions(prefix)
+    return not known or any(a.is_write and _like(name or "*", a.name) for a in known)
+
+
+@cache
+def _write_outside(excluded: tuple[str, ...], prefix: str) -> bool:
+    """Whether a NotAction list leaves some write action of `prefix` granted."""
     known = service_actions(prefix)
     if not known:
-        return grants(statement, f"{prefix}:*") or any(
-            isinstance(a, str) and a.lower().startswith(f"{prefix}:") for a in as_list(statement.get("Action")))
-    return any(action.is_write and grants(statement, action.full_name) for action in known)
+        return not any(_like(e, f"{prefix}:*") for e in excluded)
+    return any(a.is_write and not any(_like(e, a.full_name) for e in excluded) for a in known)
 
 
 class _Grants:
