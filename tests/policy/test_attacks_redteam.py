@@ -379,3 +379,24 @@ TWINS: dict[str, list[Resource]] = {
 @pytest.mark.parametrize("case", list(TWINS))
 def test_the_legitimate_twin_is_clean(prod: Guard, case: str) -> None:
     assert_clean(judge(prod, *TWINS[case]))
+
+
+# --- 6. numbers the SDK cannot read off the wire ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("number", [float("inf"), float("-inf")])
+def test_a_non_finite_number_is_judged_not_a_failed_call(prod: Guard, number: float) -> None:
+    attack = role_policy(statement(Action=PUSH, Resource=repo_arn("billing/*")), role_name=PAY, name="x")
+    attack.inputs["policy"] = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecr:*",
+                                                                      "Resource": "*", "Sid": number}]}
+    assert_violates(judge(prod, attack), "team-isolation")
+    twin = repository("payments/extra", tags={"team": "payments", "n": number}, parent=COMPONENT + "payments")
+    assert_clean(judge(prod, twin, lifecycle_policy("payments/extra", parent=COMPONENT + "payments")))
+
+
+def test_non_finite_numbers_read_as_strings() -> None:
+    from google.protobuf import struct_pb2
+    from rules.wire import message_to_dict
+
+    message = struct_pb2.Struct()
+    message.update({"a": [1.5, {"b": float("inf")}], "c": float("nan"), "d": "x"})
+    assert message_to_dict(message) == {"a": [1.5, {"b": "inf"}], "c": "nan", "d": "x"}
