@@ -4,10 +4,13 @@ import sys
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 from rules import ALL_POLICIES
+from rules.wire import tolerate_non_finite_numbers
 
 # The SDK converts each resource's properties recursively before any rule runs; a value nested a few
 # hundred levels deep would fail the whole RPC there. Past that, rules.common.MAX_DEPTH refuses it.
 sys.setrecursionlimit(20_000)
+# `Infinity` and `NaN` are numbers on the wire but fail the SDK's conversion of the whole call: read them as strings.
+tolerate_non_finite_numbers()
 
 PolicyPack(
     name="ecr-platform-guardrails",

@@ -28,6 +28,12 @@ Edges (source can act as target):
   ABAC grant on `role/*` with an aws:ResourceTag condition is an edge to every such role;
 - `iam:PassRole` on a role trusted by a service that runs code (ECS tasks, Lambda, CodeBuild,
   EC2 through an instance profile), when the passer can also start that compute;
+- running new code in compute that already runs as a role (RUN_EXISTING: Lambda UpdateFunctionCode,
+  CodeBuild StartBuild, SSM SendCommand, ECS ExecuteCommand ...): no PassRole, and the Resource names
+  the compute, never the role, so the edge goes to every role that service is trusted by;
+- a role trusted by any other service (CloudFormation, Step Functions, SageMaker ...), where the pack
+  does not know how code starts: iam:PassRole on it is an edge, and so is any write action of that
+  service's prefix (fail closed: updating a stack or a job runs as the role it already holds);
 - a grant on a wildcard pattern goes through one node of kind `pattern` per pattern (shared by
   every principal granted it, with an edge to each role it matches), so edges stay linear in
   grants + matches; `pattern` nodes are no principal and are never judged or counted as writers;
@@ -44,6 +50,7 @@ import bisect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from .access import Principal
@@ -65,6 +72,7 @@ from .documents import (
     principals,
     scoping_conditions,
 )
+from .iam_actions import service_actions
 
 ACCESS_KEY = "aws:iam/accessKey:AccessKey"
 LOGIN_PROFILE = "aws:iam/userLoginProfile:UserLoginProfile"
@@ -78,6 +86,16 @@ COMPUTE = {
     "codebuild.amazonaws.com": ("codebuild:CreateProject", "codebuild:UpdateProject", "codebuild:StartBuild"),
     "ec2.amazonaws.com": ("ec2:RunInstances", "ec2:AssociateIamInstanceProfile",
                           "ec2:ReplaceIamInstanceProfileAssociation"),
+}
+# Actions that run new code inside compute that already exists (a function, a project, an instance, a task), so
+# as the role it already runs as: no iam:PassRole needed, and its Resource names the compute, never the role.
+RUN_EXISTING = {
+    "ecs-tasks.amazonaws.com": ("ecs:ExecuteCommand",),
+    "lambda.amazonaws.com": ("lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration"),
+    "codebuild.amazonaws.com": ("codebuild:StartBuild", "codebuild:StartBuildBatch", "codebuild:RetryBuild",
+                                "codebuild:RetryBuildBatch", "codebuild:UpdateProject"),
+    "ec2.amazonaws.com": ("ssm:SendCommand", "ssm:StartSession", "ssm:CreateAssociation",
+                          "ec2-instance-connect:SendSSHPublicKey", "ec2:ModifyInstanceAttribute"),
 }
 MODELLED_TYPES: frozenset[str] = frozenset({ACCESS_KEY, LOGIN_PROFILE, INSTANCE_PROFILE})
 """The types this module reads besides the model's: secrets that make a user usable by whoever holds them, and
@@ -308,9 +326,7 @@ def build_principal_graph(model: Any, resources: Iterable[Resource],
         trust = trusts[id(role)] = _Trust()
         for statement in trust_statements(role):
             found = {k.lower(): v for k, v in principals(statement).items()}
-            for service in found.get("service", []):
-                if service.lower() in COMPUTE:
-                    trust.services.add(service.lower())
+            trust.services |= {service.lower() for service in found.get("service", []) if isinstance(service, str)}
             public = [v for k, vs in found.items() if k in ("*", "aws") for v in vs if is_public_principal(
                 "AWS" if k == "aws" else k, v)]
             if public:
@@ -393,16 +409,50 @@ def _role_path_name(role: Principal) -> str:
     return f"{path.strip('/')}/{role.name}" if path.strip("/") else role.name
 
 
-_BECOMING_SERVICES = frozenset({"sts", "iam", *(a.split(":")[0] for actions in COMPUTE.values() for a in actions)})
+_BECOMING_SERVICES = frozenset({"sts", "iam", *(a.split(":")[0] for table in (COMPUTE, RUN_EXISTING)
+                                                   for actions in table.values() for a in actions)})
 
 
-def _may_grant_becoming(statement: Mapping[str, Any]) -> bool:
-    """Whether a statement can grant an action of sts, iam or a compute service (a cheap test before `grants`)."""
+def _may_grant_becoming(statement: Mapping[str, Any], prefixes: frozenset[str] = frozenset()) -> bool:
+    """Whether a statement can grant an action of sts, iam, a compute service or one of `prefixes` (a cheap test
+    before `grants`)."""
     if "NotAction" in statement:
         return True
     return any(isinstance(a, str) and (has_wildcard(service := a.split(":", 1)[0]) or
-                                       service.lower() in _BECOMING_SERVICES)
+                                       service.lower() in _BECOMING_SERVICES or service.lower() in prefixes)
                for a in as_list(statement.get("Action")))
+
+
+def service_prefix(service: str) -> str:
+    """The IAM action prefix of a service principal: `states` for `states.amazonaws.com`."""
+    return service.split(".", 1)[0].lower()
+
+
+def _grants_write(statement: Mapping[str, Any], prefix: str) -> bool:
+    """Whether a statement grants a write action of `prefix` (any action, when the pack's data does not know it)."""
+    if "NotAction" in statement:
+        excluded = tuple(sorted(str(a).lower() for a in as_list(statement["NotAction"])))
+        return _write_outside(excluded, prefix)
+    return any(isinstance(a, str) and _entry_writes(a.lower(), prefix) for a in as_list(statement.get("Action")))
+
+
+@cache
+def _entry_writes(entry: str, prefix: str) -> bool:
+    """Whether one Action entry names a write action of `prefix` (cached: entries repeat across statements)."""
+    service, _, name = entry.partition(":")
+    if not _like(service, prefix) or (not name and entry != "*"):
+        return False
+    known = service_actions(prefix)
+    return not known or any(a.is_write and _like(name or "*", a.name) for a in known)
+
+
+@cache
+def _write_outside(excluded: tuple[str, ...], prefix: str) -> bool:
+    """Whether a NotAction list leaves some write action of `prefix` granted."""
+    known = service_actions(prefix)
+    if not known:
+        return not any(_like(e, f"{prefix}:*") for e in excluded)
+    return any(a.is_write and not any(_like(e, a.full_name) for e in excluded) for a in known)
 
 
 class _Grants:
@@ -420,13 +470,18 @@ class _Grants:
         self.roles = sorted(((_role_path_name(r).lower(), r) for r in nodes if id(r) in trusts), key=lambda x: x[0])
         self.keys = [k for k, _ in self.roles]
         self.hubs: dict[tuple[str, str], Principal] = {}
+        # Services the pack does not know how code is started in: passing a role to one is enough (fail closed),
+        # and so is any write action of its prefix (updating a stack, a job, a state machine that runs as the role).
+        self.others = sorted({s for t in trusts.values() for s in t.services if s not in COMPUTE})
+        self.prefixes = frozenset(service_prefix(s) for s in self.others)
 
     def add(self, principal: Principal, statements: list[dict[str, Any]]) -> None:
         assume: list[str] = []
         passed: list[str] = []
         starts: set[str] = set()
+        running: dict[str, str] = {}
         for statement in statements:
-            if not _may_grant_becoming(statement):
+            if not _may_grant_becoming(statement, self.prefixes):
                 continue
             patterns = resource_patterns(statement)
             if grants(statement, "sts:AssumeRole"):
@@ -435,12 +490,23 @@ class _Grants:
                 passed += patterns
             starts |= {s for s, actions in COMPUTE.items() if s not in starts and any(grants(statement, a)
                                                                                       for a in actions)}
+            for service, actions in RUN_EXISTING.items():
+                found = service not in running and next((a for a in actions if grants(statement, a)), None)
+                if found:
+                    running[service] = found
+            for service in self.others:
+                if service not in running and _grants_write(statement, service_prefix(service)):
+                    running[service] = f"write actions of {service_prefix(service)}"
         for pattern in dict.fromkeys(assume):
             self._link(principal, pattern, "", f"it may sts:AssumeRole on '{pattern}'")
-        for service in sorted(starts) if passed else []:
+        for service in sorted(starts) + self.others if passed else []:
             for pattern in dict.fromkeys(passed):
                 self._link(principal, pattern, service, f"it may iam:PassRole '{pattern}' to {service} and start "
-                                                        "that compute")
+                                                        "that compute" if service in COMPUTE else
+                           f"it may iam:PassRole '{pattern}' to {service}, which acts as the role it is passed")
+        for service, action in sorted(running.items()):
+            self._link(principal, "*", service, f"it is granted {action}, which runs code as the roles {service} "
+                                                "already acts as (its Resource names the compute, never the role)")
 
     def _link(self, principal: Principal, pattern: str, service: str, how: str) -> None:
         name = pattern.rsplit("/", 1)[-1] if ":role/" in pattern else "*"

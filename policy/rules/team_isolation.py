@@ -19,7 +19,8 @@ what it claims to be, checked against what it can write. Violations:
 - writes into a team's repositories by a principal without a team tag (a writer nobody owns),
   or tagged for another team, unless `sharedWriters` lists it;
 - a principal that reaches a team by becoming another principal (`principal_graph`: trust,
-  sts:AssumeRole grants, PassRole into compute it can start, secrets in the outputs), judged like
+  sts:AssumeRole grants, PassRole into compute it can start, code run in compute that already runs
+  as the role, secrets in the outputs), judged like
   its own writes: two teams, no team, another team's; stand-ins ("every principal of account 1",
   "whoever holds the access key of IAM user 'ci'") belong to no team; with `judgeSharedSubjects`,
   also one federated subject (a GitHub workflow) that can assume the roles of two teams (off by
@@ -38,7 +39,12 @@ what it claims to be, checked against what it can write. Violations:
 - a lifecycle or repository policy declared outside the component of the repository it targets,
   or two of them for one repository (ECR keeps one; the last `up` wins);
 - a pull-through cache prefix over a team's repositories (the cache would create repositories and
-  import upstream images inside that team's namespace).
+  import upstream images inside that team's namespace);
+- an IAM Identity Center permission set whose inline policy writes ECR: whoever it is assigned to is
+  outside the stack and outside every team.
+
+A write confined to a namespace that names no declared repository (`billing/next`, `billing/ne*`:
+created on push, or later) reaches the teams whose repositories that namespace holds.
 
 Two kinds of writers are the registry's own machinery and not judged as team writers: the
 pull-through cache actions (`BatchImportUpstreamImage`, `CreateRepository`) inside a cache
@@ -130,6 +136,22 @@ def repositories_reached(pattern: str, index: RepositoryIndex) -> Iterator[tuple
     for name, team in index.with_prefix(name_prefix):
         if glob_match(pattern, ":".join(head) + f":{_REPOSITORY_PREFIX}{name}"):
             yield name, team
+
+
+def undeclared_in_namespace(pattern: str, index: RepositoryIndex) -> Iterator[tuple[str, str]]:
+    """(name, team) for a pattern confined to a namespace but naming no indexed repository (`billing/next`): a
+    repository nobody declared yet, created on push or later, belongs to the teams whose repositories the
+    namespace holds."""
+    parts = pattern.split(":", 5)
+    if len(parts) != 6 or not parts[5].startswith(_REPOSITORY_PREFIX):
+        return
+    name = parts[5][len(_REPOSITORY_PREFIX):]
+    literal = _literal(name)
+    if "/" not in literal:
+        return
+    namespace = literal.split("/", 1)[0]
+    for team in sorted({team for _, team in index.with_prefix(f"{namespace}/")}):
+        yield f"{name} (not declared yet)", team
 
 
 POLICY = "team-isolation"
@@ -262,9 +284,35 @@ def principal_writes(principal: Principal, index: RepositoryIndex, cache_prefixe
                 if not confined:
                     out.unconfined.append(shown)
                     continue
-                for name, team in repositories_reached(pattern, index):
+                for name, team in (list(repositories_reached(pattern, index))
+                                   or undeclared_in_namespace(pattern, index)):
                     out.teams.setdefault(team, {}).setdefault(shown, set()).add(name)
     return out
+
+
+SSO_INLINE_POLICY = "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy"
+
+
+def permission_set_findings(resources: list[Resource], skipped: Skipped) -> list[Finding]:
+    """An IAM Identity Center permission set is worn by whoever it is assigned to, outside the stack and outside
+    every team: one whose inline policy writes ECR repositories is a writer nobody owns."""
+    findings = []
+    for r in resources:
+        if r.resource_type != SSO_INLINE_POLICY:
+            continue
+        document = open_document(r.props.get("inlinePolicy"), IDENTITY, skipped, f"{r.name}.inlinePolicy")
+        if document is None:
+            continue
+        for label, statement in document.labelled():
+            names = [a.full_name for a in granted_write_actions(statement) if is_allow(statement)]
+            reached = [p for p in resource_patterns(statement) if names and write_scope(p)[0]]
+            if reached:
+                findings.append(Finding(
+                    f"The inline policy (inlinePolicy) of IAM Identity Center permission set '{r.name}': {label} "
+                    f"grants ECR writes ({quoted(names, 3)} on {quoted(reached, 3)}) to whoever the permission set "
+                    "is assigned to, outside the stack and outside every team. Grant people read access only "
+                    "(pull, describe) and push through the team's role.", r.urn))
+    return findings
 
 
 def placement_findings(resources: list[Resource]) -> list[Finding]:
@@ -466,7 +514,8 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
     model = build_access_model(resources)
     for path in model.unresolved:
         skipped.add(path)
-    findings = placement_findings(resources) + cache_overlap_findings(resources, index) + duplicate_findings(model)
+    findings = (placement_findings(resources) + cache_overlap_findings(resources, index) + duplicate_findings(model)
+                + permission_set_findings(resources, skipped))
     own: dict[int, set[str]] = {}
     statements: dict[int, list[dict[str, Any]]] = {}
     for principal in model.principals:
@@ -502,7 +551,7 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
 
 
 MODELLED_TYPES: frozenset[str] = frozenset({*ACCESS_TYPES, *GRAPH_TYPES, REPOSITORY, LIFECYCLE_POLICY,
-                                            PULL_THROUGH_CACHE})
+                                            PULL_THROUGH_CACHE, SSO_INLINE_POLICY})
 """Every resource type team isolation reads to decide who can write (and become) what (the closed world:
 `closed_world.py`)."""
 

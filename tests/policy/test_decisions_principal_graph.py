@@ -17,6 +17,7 @@ from rules.principal_graph import Graph, build_principal_graph, grants, resolve_
 from .decisions import ACCOUNT, allow, doc, dumps, resource
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role"
+FUNCTION = f"arn:aws:lambda:us-west-2:{ACCOUNT}:function"
 
 
 def assume(principal: Any, **extra: Any) -> dict[str, Any]:
@@ -86,6 +87,24 @@ EDGE_ROWS = [
     ([role("a"), role("b", assume({"AWS": ["*", f"{ROLE_ARN}/a"]}, Condition=OWN))], ("a", "b")),
     ([role("a"), role("b", assume({"AWS": "*"}, Condition={"ArnEquals": {"aws:PrincipalArn": f"{ROLE_ARN}/a"}}))],
      ("a", "b")),
+    # code run inside compute that already runs as b: no PassRole, and the Resource names the compute
+    ([role("a"), role("b", assume({"Service": "lambda.amazonaws.com"})),
+      inline("a", allow("lambda:UpdateFunctionCode", f"{FUNCTION}:f"))], ("a", "b")),
+    ([role("a"), role("b", assume({"Service": "ec2.amazonaws.com"})), inline("a", allow("SSM:SendCommand", "*"))],
+     ("a", "b")),
+    ([role("a"), role("b", assume(ECS)), inline("a", allow("ecs:ExecuteCommand", "*"))], ("a", "b")),
+    ([role("a"), role("b", assume(ECS)), inline("a", allow("lambda:UpdateFunctionCode", "*"))], None),  # not Lambda's
+    ([role("a"), role("b", assume({"Service": "lambda.amazonaws.com"})), inline("a", allow("lambda:GetFunction", "*"))],
+     None),                                                                                # reads run nothing
+    # a service the pack does not know how code starts in: PassRole is enough, and so is any write of that service
+    ([role("a"), role("b", assume({"Service": "states.amazonaws.com"})),
+      inline("a", allow("iam:PassRole", f"{ROLE_ARN}/b"))], ("a", "b")),
+    ([role("a"), role("b", assume({"Service": "cloudformation.amazonaws.com"})),
+      inline("a", allow("cloudformation:UpdateStack", "*"))], ("a", "b")),
+    ([role("a"), role("b", assume({"Service": "cloudformation.amazonaws.com"})),
+      inline("a", allow("cloudformation:DescribeStacks", "*"))], None),
+    ([role("a"), role("b", assume({"Service": "madeup.amazonaws.com"})), inline("a", allow("madeup:Anything", "*"))],
+     ("a", "b")),                                                                          # unknown: any action
 ]
 
 

@@ -27,6 +27,7 @@ from rules.team_isolation import (
     check_team_isolation,
     granted_writes,
     repositories_reached,
+    undeclared_in_namespace,
     write_scope,
 )
 
@@ -383,6 +384,20 @@ def test_repositories_reached(pattern: str, names: set[str]) -> None:
     assert {n for n, _ in repositories_reached(pattern, INDEX)} == names
 
 
+@pytest.mark.parametrize(("pattern", "teams"), [
+    (f"{PREFIX}/billing/next", {"billing"}),
+    (f"{PREFIX}/billing/ne*", {"billing"}),
+    (f"{PREFIX}/payments/next", {"payments"}),
+    (f"{PREFIX}/nobody/next", set()),
+    (f"{PREFIX}/billing", set()),                  # no namespace: a repository of its own
+    (f"{PREFIX}/bil*/next", set()),                # not confined: judged as every namespace
+    ("arn:aws:s3:::bucket/billing/next", set()),
+])
+def test_a_pattern_naming_no_declared_repository_belongs_to_its_namespaces_teams(pattern: str,
+                                                                                 teams: set[str]) -> None:
+    assert {t for _, t in undeclared_in_namespace(pattern, INDEX)} == teams
+
+
 WRITES = [
     (allow("ecr:PutImage"), ["ecr:PutImage"]),
     (allow(["ecr:PutImage", "ecr:BatchGetImage", "ECR:putimage"]), ["ecr:PutImage"]),
@@ -644,3 +659,19 @@ def test_a_finding_shows_the_three_nearest_writers_it_becomes_and_says_there_are
     (found,) = [m for m in judge(stack(role("ci"), inline("ci", grant), *hops), maxWritersPerTeam=9)
                 if "by becoming" in m]
     assert found.count("via it may sts:AssumeRole on") == 3 and " and more. " in found, found
+
+
+@pytest.mark.parametrize(("statement", "found"), [
+    (allow(["ecr:PutImage", "ecr:BatchGetImage"], f"{PREFIX}/billing/*"), "('ecr:PutImage' on "),
+    (allow("ecr:*", "*"), "outside every team"),
+    ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}, "grants ECR writes"),
+    (allow(["ecr:BatchGetImage", "ecr:DescribeImages"], f"{PREFIX}/billing/*"), None),
+    (deny("ecr:*", "*"), None),
+    (allow("ecr:PutImage", "arn:aws:s3:::bucket/*"), None),
+])
+def test_a_permission_set_writing_ecr_is_a_writer_nobody_owns(statement: dict[str, Any], found: str | None) -> None:
+    inline = resource("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy", "developers",
+                      inlinePolicy=dumps(doc(statement)))
+    problems = [m for m in messages(check_team_isolation([inline], defaults(POLICIES), skipped()))
+                if "permission set 'developers'" in m]
+    assert [found in m for m in problems] == ([True] if found else []), problems
