@@ -27,6 +27,7 @@ from .fixtures import (
     ROLE_POLICY_ATTACHMENT,
     creation_template,
     dumps,
+    lifecycle_policy,
     registry_scanning,
     repo_arn,
     repository,
@@ -225,8 +226,13 @@ def deep_text(levels: int) -> str:
 
 
 def offending() -> list[Resource]:
-    """Resources that earn mandatory verdicts of their own, which no change to another resource may remove."""
-    return [repository("billing/loose", "billing", imageTagMutability="MUTABLE"),
+    """Resources that earn mandatory verdicts of their own, which no change to another resource may remove.
+
+    `billing/loose` has its lifecycle policy: a verdict that it has none would rightly wait while another
+    lifecycle policy's `repository` is unknown at preview (that policy may be the one it lacks).
+    """
+    return [repository("billing/loose", "billing", imageTagMutability="MUTABLE", parent=COMPONENT + "billing"),
+            lifecycle_policy("billing/loose", parent=COMPONENT + "billing"),
             resource("aws:ecr/replicationConfiguration:ReplicationConfiguration", "foreign-replication",
                      {"replicationConfiguration": {"rules": [{"destinations": [
                          {"region": "eu-west-1", "registryId": "999999999999"}]}]}})]
