@@ -14,25 +14,26 @@ import pytest
 
 from engine.program import ROOT, load_stack_config, run_program
 from engine.resource import Resource
-from review.access import REPOSITORY, build_access_report, repository_actions
+from review.access import REPOSITORY, build_access_report, role_writes
 from review.guard_model import guard_writers
 
 from .. import fixtures
 
 STACKS = sorted([fixtures.stack_file("dev"), fixtures.stack_file("prod"), *(ROOT / "examples").glob("*.yaml")])
-WRITES = frozenset({"push", "delete", "manage"})
 
 
 def report_writers(resources: list[Resource]) -> dict[str, set[str]]:
-    """Role -> the team-tagged repositories the report shows it can push to, delete or manage."""
+    """Principal -> the team-tagged repositories the report shows it can push to, delete or manage: its role lines,
+    and what the report's section from the guard's model adds (IAM users and groups, writes the lines miss)."""
     tagged = {str(r.state.get("name")) for r in resources
               if r.custom and r.type == REPOSITORY and (r.inputs.get("tags") or {}).get("team")}
+    report = build_access_report(resources)
     writers: dict[str, set[str]] = {}
-    for name, role in build_access_report(resources).roles.items():
-        written = {a.repository for a in role.repositories if a.repository in tagged
-                   and any(label in WRITES or repository_actions().get(label) in WRITES for label in a.labels)}
-        if written:
+    for name, role in report.roles.items():
+        if written := role_writes(role) & tagged:
             writers[name] = written
+    for writer in report.other_writers:
+        writers.setdefault(writer.name, set()).update(writer.repositories)
     return writers
 
 
