@@ -230,7 +230,7 @@ def _json(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested thousands deep: unreadable here, judged malformed by the guard
             return None
     return value if isinstance(value, Mapping) else None
 

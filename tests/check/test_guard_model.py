@@ -18,6 +18,7 @@ from review.access import REPOSITORY, build_access_report, role_writes
 from review.guard_model import guard_writers
 
 from .. import fixtures
+from .attack_graphs import attack_graphs
 
 STACKS = sorted([fixtures.stack_file("dev"), fixtures.stack_file("prod"), *(ROOT / "examples").glob("*.yaml")])
 
@@ -47,3 +48,22 @@ def test_the_report_and_the_guard_name_the_same_writers(stack: Path) -> None:
               for who in report.keys() | guard.keys() if report.get(who) != guard.get(who)}
     assert not differ, f"{stack.name}: who writes where, (report only, guard only): {differ}"
 
+
+
+ATTACKS = attack_graphs()
+SLOW = "test_many_wildcards_are_judged_quickly"
+"""Left out: the report's own evaluator (review/iam_eval) takes minutes on it, where the guard takes milliseconds."""
+
+
+def test_the_attack_graphs_are_collected() -> None:
+    assert len(ATTACKS) > 100, f"only {len(ATTACKS)} adversarial graphs recorded from tests/policy/test_attacks*.py"
+
+
+@pytest.mark.parametrize("case", sorted(k for k in ATTACKS if SLOW not in k))
+def test_the_report_follows_the_guard_on_the_attack_graphs(case: str) -> None:
+    resources = ATTACKS[case]
+    report, guard = report_writers(resources), guard_writers(resources)
+    differ = {who: (sorted(report.get(who, set()) - guard.get(who, set())),
+                    sorted(guard.get(who, set()) - report.get(who, set())))
+              for who in report.keys() | guard.keys() if report.get(who) != guard.get(who)}
+    assert not differ, f"{case}: who writes where, (report only, guard only): {differ}"
