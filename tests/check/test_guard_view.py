@@ -66,3 +66,16 @@ def test_markdown_and_json_carry_the_guards_view(result):
 def test_a_stack_without_them_shows_no_empty_section(dev: ProgramRun):
     text = render_text(judge("dev", dev.config, dev.resources, None))
     assert "the guard's model" not in text and "principal graph" not in text
+
+
+def test_a_legacy_attachment_of_an_aws_managed_policy_shows_the_roles_other_writes(dev: ProgramRun):
+    legacy = Resource("aws:iam/policyAttachment:PolicyAttachment", "legacy", {
+        "name": "legacy", "roles": ["github-push-dc43"],
+        "policyArn": "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser"})
+    result = judge("dev", dev.config, [*dev.resources, legacy], None)
+    (writer,) = result.access.other_writers
+    assert writer.name == "github-push-dc43" and writer.everywhere, "the guard's registry-wide push is not shown"
+    assert "dc43/contracts-app" not in writer.repositories, "what the role's own lines show is not repeated"
+    assert any("AmazonEC2ContainerRegistryPowerUser" in v for v in writer.via)
+    assert ("  IAM role 'github-push-dc43' (team dc43): writes every repository, and any created later"
+            in render_text(result))
