@@ -10,6 +10,7 @@ Repository resources, so a policy that names a wrong ARN shows up as access that
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import json
 import re
@@ -20,6 +21,7 @@ from typing import Any
 from components.documents import github_repository_name
 from engine.resource import Resource
 
+from .guard_model import Becoming, GuardWriter, guard_view
 from .iam_eval import (
     Decision,
     Effect,
@@ -185,6 +187,11 @@ class AccessReport:
     roles: dict[str, RoleAccess]
     accounts: list[AccountAccess]
     overlaps: list[Overlap]
+    other_writers: list[GuardWriter] = field(default_factory=list)
+    """What the guard's model judges a principal writes beyond what `roles` shows: IAM users and groups, principals
+    reached by legacy or AWS managed attachments, and a role's writes its lines above miss (those repositories)."""
+    can_become: list[Becoming] = field(default_factory=list)
+    """Who can become whom, by the guard's principal graph, each with the path (`via`)."""
 
     @functools.cached_property
     def _trusts_by_role(self) -> dict[str, list[TrustEntry]]:
@@ -223,7 +230,7 @@ def _json(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested thousands deep: unreadable here, judged malformed by the guard
             return None
     return value if isinstance(value, Mapping) else None
 
@@ -772,7 +779,9 @@ def build_access_report(
     resources: Iterable[Resource], account_labels: Mapping[str, str] | None = None
 ) -> AccessReport:
     """The access report for one stack's recorded resources; `account_labels` names accounts (name -> id)."""
-    stack = _read_stack(list(resources))
+    resources = list(resources)
+    stack = _read_stack(resources)
+    guard = guard_view(resources)
     trusts: list[TrustEntry] = []
     for name, document in sorted(stack.trust_policies.items()):
         trusts.extend(_github_trusts(name, document))
@@ -785,4 +794,28 @@ def build_access_report(
         roles=dict(sorted(stack.roles.items())),
         accounts=_account_access(stack, account_labels or {}),
         overlaps=_overlaps(trusts),
+        other_writers=_beyond_roles(guard.writers, stack.roles),
+        can_become=guard.becomes,
     )
+
+
+WRITE_LEVELS = frozenset({"push", "delete", "manage"})
+
+
+def role_writes(role: RoleAccess) -> set[str]:
+    """The repositories the report shows `role` can push to, delete or manage (wholly or in part)."""
+    return {a.repository for a in role.repositories if WRITE_LEVELS & set(a.levels)}
+
+
+def _beyond_roles(writers: Sequence[GuardWriter], roles: Mapping[str, RoleAccess]) -> list[GuardWriter]:
+    """The guard's writers, less what the report's role lines already show (the guard is the authority)."""
+    found = []
+    for writer in writers:
+        role = roles.get(writer.name) if writer.kind == "role" else None
+        if role is not None:
+            missing = tuple(r for r in writer.repositories if r not in role_writes(role))
+            if not missing:
+                continue
+            writer = dataclasses.replace(writer, repositories=missing)
+        found.append(writer)
+    return found

@@ -45,6 +45,8 @@ from .report import (
     trusted_by,
     unreachable,
     violation_key,
+    writer_shown,
+    writes_shown,
 )
 
 COMMENT_MAX_CHARS = 60_000
@@ -488,6 +490,16 @@ def _md_full_report(result: CheckResult, changed: Sequence[str] = ()) -> list[_P
                 for o in report.overlaps]
         parts.append(_folded(["", "#### ⚠️ Subjects that can assume more than one role"], f"{len(rows)} overlaps",
                              ["A workflow with subject", "assumes", "via", "and also", "via"], rows, "overlaps", 0.88))
+    if report.other_writers:
+        rows = [_row([writer_shown(w, code_span, _prose), _prose(writes_shown(w, s.repositories)),
+                      "; ".join(_prose(v) for v in w.via)]) for w in report.other_writers]
+        parts.append(_folded(["", "#### Other principals that can write (the guard's model)"],
+                             f"{len(rows)} principals", ["Principal", "Writes", "via"], rows, "principals", 0.88))
+    if report.can_become:
+        rows = [_row([_prose(b.principal), _prose(b.becomes), "; ".join(_prose(v) for v in b.via)])
+                for b in report.can_become]
+        parts.append(_folded(["", "#### Who can become whom (the guard's principal graph)"], f"{len(rows)} paths",
+                             ["Principal", "can become", "via"], rows, "paths", 0.88))
     if unusable := unreachable(result, code_span):
         parts.append(_Part(["", "#### Trusted subjects that no GitHub token can use", ""],
                            [f"- {u}" for u in unusable], noun="subjects", until=0.9))

@@ -22,6 +22,7 @@ from .access import LEVELS, REPOSITORY, ROLE, AccessReport, AccountAccess, RepoA
 from .access import repository_actions as _repository_actions
 from .deletions import Deletion
 from .guard import Guard, GuardChange, shown_ref
+from .guard_model import GuardWriter
 from .iam_eval import glob_match, has_wildcard
 from .signing import signed_repositories, signing_lost
 
@@ -559,6 +560,17 @@ def _ref_words(ref: str) -> str:
     return ref
 
 
+def writer_shown(writer: GuardWriter, q: Quote, prose: Quote = str) -> str:
+    """The guard's label for the principal (`prose`: how free text is shown), and its team tag."""
+    return prose(writer.label) + (f" (team {q(writer.team)})" if writer.team else "")
+
+
+def writes_shown(writer: GuardWriter, everything: Sequence[str]) -> str:
+    if writer.everywhere:
+        return "writes every repository, and any created later"
+    return f"writes {compact_repositories(writer.repositories, everything)}"
+
+
 def role_shown(role: str, team: str, q: Quote = str) -> str:
     """`github-push-payments` with its team: `github-push-payments (team payments)`."""
     shown = "whole account" if role == "account" else q(role)
@@ -664,6 +676,14 @@ def render_text(result: CheckResult, comparison: Comparison | None = None) -> st
             f"  {o.example}: {o.role} (via {o.subject}) and {o.also_role} (via {o.also_subject})"
             for o in report.overlaps
         ]
+    if report.other_writers:
+        out += ["", "Other principals that can write (the guard's model)"]
+        for w in report.other_writers:
+            out.append(f"  {writer_shown(w, str)}: {writes_shown(w, s.repositories)}")
+            out += [f"    via {v}" for v in w.via]
+    if report.can_become:
+        out += ["", "Who can become whom (the guard's principal graph)"]
+        out += [f"  {b.principal} can become {b.becomes} via {'; '.join(b.via)}" for b in report.can_become]
     if unusable := unreachable(result, q=str):
         out += ["", "Trusted subjects that no GitHub token can use"] + [f"  {u}" for u in unusable]
     out += ["", "AWS accounts"]
