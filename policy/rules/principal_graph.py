@@ -97,6 +97,10 @@ RUN_EXISTING = {
     "ec2.amazonaws.com": ("ssm:SendCommand", "ssm:StartSession", "ssm:CreateAssociation",
                           "ec2-instance-connect:SendSSHPublicKey", "ec2:ModifyInstanceAttribute"),
 }
+# Services that act as a role only to do their own fixed job, never to run code a caller supplies: ECR assumes a
+# creation template's role to apply that template's encryption key and tags to a repository it creates (the pack
+# judges the template and the role's own rights). Writing to such a service is no way to become the role.
+RUNS_NO_CALLER_CODE = frozenset({"ecr.amazonaws.com"})
 MODELLED_TYPES: frozenset[str] = frozenset({ACCESS_KEY, LOGIN_PROFILE, INSTANCE_PROFILE})
 """The types this module reads besides the model's: secrets that make a user usable by whoever holds them, and
 instance profiles, which grant nothing themselves: EC2 runs a profile's role only if the role trusts
@@ -472,7 +476,8 @@ class _Grants:
         self.hubs: dict[tuple[str, str], Principal] = {}
         # Services the pack does not know how code is started in: passing a role to one is enough (fail closed),
         # and so is any write action of its prefix (updating a stack, a job, a state machine that runs as the role).
-        self.others = sorted({s for t in trusts.values() for s in t.services if s not in COMPUTE})
+        self.others = sorted({s for t in trusts.values() for s in t.services
+                              if s not in COMPUTE and s not in RUNS_NO_CALLER_CODE})
         self.prefixes = frozenset(service_prefix(s) for s in self.others)
 
     def add(self, principal: Principal, statements: list[dict[str, Any]]) -> None:

@@ -105,6 +105,10 @@ EDGE_ROWS = [
       inline("a", allow("cloudformation:DescribeStacks", "*"))], None),
     ([role("a"), role("b", assume({"Service": "madeup.amazonaws.com"})), inline("a", allow("madeup:Anything", "*"))],
      ("a", "b")),                                                                          # unknown: any action
+    # ECR acts as a creation template's role only to apply the template: pushing runs nothing as it
+    ([role("a"), role("b", assume({"Service": "ecr.amazonaws.com"})), inline("a", allow("ecr:PutImage", "*"))], None),
+    ([role("a"), role("b", assume({"Service": "ecr.amazonaws.com"})),
+      inline("a", allow("iam:PassRole", f"{ROLE_ARN}/b"))], None),
 ]
 
 
