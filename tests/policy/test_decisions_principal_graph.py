@@ -7,6 +7,7 @@ readers it is built from: action grants, Resource patterns with policy variables
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -281,6 +282,12 @@ def test_a_role_admitting_only_its_own_arn_through_star_is_no_edge() -> None:
 def test_closure_covers_a_node_after_one_already_reached() -> None:
     g = graph(*chain("a", "b"), role("c", assume(ECS)))      # a -> b; c stands alone, after b in the nodes
     assert closure_of(g, {"b": {"t"}, "c": {"u"}}) == {"a": {"t"}, "b": {"t"}, "c": {"u"}}
+
+
+def test_an_edge_cannot_be_changed_once_built() -> None:
+    a, b = Principal("role", "a"), Principal("role", "b")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Edge(a, b, "trusts it").how = "other"  # type: ignore[misc]
 
 
 def test_find_stops_at_the_limit_however_large() -> None:
