@@ -70,6 +70,8 @@ EDGE_ROWS = [
     ([role("a"), role("b", assume(ROOT)), inline("a", allow(["ecr:PutImage", "S?S:AssumeRole"], "*"))], ("a", "b")),
     ([role("a"), role("b", assume(ROOT)), inline("a", allow(["ecr:PutImage", "STS:AssumeRole"], "*"))], ("a", "b")),
     ([role("a"), role("b", assume(ROOT)), inline("a", allow(["ecr:PutImage", "s3:AssumeRole"], "*"))], None),
+    ([role("a"), role("b", assume(ROOT)), inline("a", allow([5, "sts:AssumeRole"], f"{ROLE_ARN}/b"))],
+     ("a", "b")),                                                                          # a malformed action too
     ([role("a"), role("b", assume(ROOT)), inline("a", allow("ecr:PutImage", "*"),                # a later statement
                                                  allow("sts:AssumeRole", f"{ROLE_ARN}/b"))], ("a", "b")),
     ([role("a"), role("b", assume(ROOT)), inline("a", {"Effect": "Allow", "Action": "sts:AssumeRole",
