@@ -3,13 +3,17 @@ and the types that can grant access, which no config entry can make inert."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 from rules import MODELLED_TYPES
-from rules.closed_world import check_closed_world, config_problems, grants_access, is_cloud_resource
+from rules.closed_world import check_closed_world, config_problems, grants_access, is_cloud_resource, policies
 
 ROLE = "aws:iam/role:Role"
 BUCKET = "aws:s3/bucket:Bucket"
 UNMODELLED = "aws:ssoadmin/accountAssignment:AccountAssignment"  # grants access; no rule models it
+SIGNING = "aws:signer/signingProfile:SigningProfile"  # modelled, and cannot grant access
 
 
 def urn(resource_type: str, name: str = "r", project: str = "ecr-platform") -> str:
@@ -56,6 +60,9 @@ TYPES = [
     ((BUCKET,), ["aws:s3/*"], "has the type 'aws:s3/bucket:Bucket'"),
     ((), [BUCKET], None),
     ((), ["aws:kms/key:Key"], "'aws:kms/key:Key' can grant access"),
+    ((SIGNING,), None, None),
+    ((SIGNING,), [SIGNING], None),  # listing a modelled type as inert too does not make it unjudged
+    ((SIGNING, BUCKET), [BUCKET], None),
 ]
 
 
@@ -99,6 +106,8 @@ def test_access_granting_types(resource_type: str, granting: bool) -> None:
     ("pulumi:providers:aws", urn("pulumi:providers:aws"), False),
     ("ecr-platform:index:X", urn("ecr-platform:index:X"), False),
     ("ecr-platform:index:X", "not-a-urn", True),
+    ("ecr-platform:index:X", "urn:pulumi:prod::ecr-platform::ecr-platform:index:X", True),  # no name: malformed
+    ("ecr-platform:index:X", urn("ecr-platform:index:X", "team::a"), False),  # a name may hold '::'
     ("ecr-platform-x:index:X", urn("ecr-platform-x:index:X", project="ecr-platform"), True),
     ("aws:s3/bucket:Bucket", urn("aws:s3/bucket:Bucket"), True),
     ("pulumi:pulumi:StackReference", urn("pulumi:pulumi:StackReference"), True),
@@ -110,3 +119,18 @@ def test_what_is_a_cloud_resource(resource_type: str, urn_: str, cloud: bool) ->
 def test_config_problems_name_each_bad_entry_once() -> None:
     assert config_problems(["aws:s3/bucket:Bucket"]) == []
     assert len(config_problems(["aws:iam/*", "aws:iam/user:User"])) == 2
+
+
+def test_the_policy_judges_the_stack_with_the_pack_config() -> None:
+    [policy] = policies(MODELLED_TYPES)
+    bucket = SimpleNamespace(resource_type=BUCKET, name="logs", urn=urn(BUCKET, "logs"))
+
+    def reported(config: dict[str, Any] | None) -> list[Any]:
+        found: list[Any] = []
+        policy.validate(SimpleNamespace(resources=[bucket], get_config=lambda: config),
+                        lambda message, urn_: found.append(urn_))
+        return found
+
+    assert reported(None) == [urn(BUCKET, "logs")]
+    assert reported({}) == [urn(BUCKET, "logs")]
+    assert reported({"inertTypes": [BUCKET]}) == []

@@ -7,12 +7,21 @@ readers it is built from: action grants, Resource patterns with policy variables
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 from rules.access import Principal, build_access_model
 from rules.common import ROLE, ROLE_POLICY, USER, USER_POLICY
-from rules.principal_graph import Graph, build_principal_graph, grants, resolve_variables, session_taggable
+from rules.principal_graph import (
+    Edge,
+    Graph,
+    build_principal_graph,
+    grants,
+    resolve_variables,
+    resource_patterns,
+    session_taggable,
+)
 
 from .decisions import ACCOUNT, allow, doc, dumps, resource
 
@@ -62,6 +71,10 @@ EDGE_ROWS = [
     ([role("a"), role("b", assume(ROOT)), inline("a", allow(["ecr:PutImage", "S?S:AssumeRole"], "*"))], ("a", "b")),
     ([role("a"), role("b", assume(ROOT)), inline("a", allow(["ecr:PutImage", "STS:AssumeRole"], "*"))], ("a", "b")),
     ([role("a"), role("b", assume(ROOT)), inline("a", allow(["ecr:PutImage", "s3:AssumeRole"], "*"))], None),
+    ([role("a"), role("b", assume(ROOT)), inline("a", allow([5, "sts:AssumeRole"], f"{ROLE_ARN}/b"))],
+     ("a", "b")),                                                                          # a malformed action too
+    ([role("a"), role("b", assume(ROOT)), inline("a", allow("ecr:PutImage", "*"),                # a later statement
+                                                 allow("sts:AssumeRole", f"{ROLE_ARN}/b"))], ("a", "b")),
     ([role("a"), role("b", assume(ROOT)), inline("a", {"Effect": "Allow", "Action": "sts:AssumeRole",
                                                        "NotResource": f"{ROLE_ARN}/c"})], ("a", "b")),
     ([role("a"), role("b", assume(ROOT)), inline("a", allow("sts:AssumeRole", "arn:aws:iam::999999999999:role/b"))],
@@ -109,6 +122,8 @@ EDGE_ROWS = [
     ([role("a"), role("b", assume({"Service": "ecr.amazonaws.com"})), inline("a", allow("ecr:PutImage", "*"))], None),
     ([role("a"), role("b", assume({"Service": "ecr.amazonaws.com"})),
       inline("a", allow("iam:PassRole", f"{ROLE_ARN}/b"))], None),
+    ([role("a"), role("b", assume(ECS), path="/x:y/"),                                      # a path may hold ':'
+      inline("a", allow(["iam:PassRole", "ecs:RunTask"], f"{ROLE_ARN}/x:y/b"))], ("a", "b")),
 ]
 
 
@@ -284,6 +299,30 @@ def test_a_role_trusting_itself_is_no_edge_and_an_arn_names_its_own_kind() -> No
     assert [(e.source.kind, e.source.name, e.target.name) for e in g.edges] == [("user", "ci", "b")]
 
 
+def test_a_role_admitting_only_its_own_arn_through_star_is_no_edge() -> None:
+    g = graph(role("a", assume({"AWS": "*"}, Condition={"ArnEquals": {"aws:PrincipalArn": f"{ROLE_ARN}/a"}})))
+    assert edges(g) == set() and g.everyone == []
+
+
+def test_closure_covers_a_node_after_one_already_reached() -> None:
+    g = graph(*chain("a", "b"), role("c", assume(ECS)))      # a -> b; c stands alone, after b in the nodes
+    assert closure_of(g, {"b": {"t"}, "c": {"u"}}) == {"a": {"t"}, "b": {"t"}, "c": {"u"}}
+
+
+def test_an_edge_cannot_be_changed_once_built() -> None:
+    a, b = Principal("role", "a"), Principal("role", "b")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Edge(a, b, "trusts it").how = "other"  # type: ignore[misc]
+
+
+def test_find_stops_at_the_limit_however_large() -> None:
+    start = Principal("role", "start")
+    targets = [Principal("role", f"r{i}") for i in range(301)]
+    g = Graph([start, *targets], [Edge(start, t, "trusts it") for t in targets])
+    assert len(g.find(start, lambda n: True, 300)) == 300
+    assert len(g.find(start, lambda n: True, 3)) == 3
+
+
 def test_a_secret_names_its_user_by_name_or_arn() -> None:
     g = graph(resource(USER, "u", name="ci"), resource("aws:iam/accessKey:AccessKey", "key",
                                                        user=f"arn:aws:iam::{ACCOUNT}:user/ci"))
@@ -297,6 +336,22 @@ def test_an_account_wildcard_root_is_everyone() -> None:
 
 def test_session_tags_are_the_callers_unless_told_otherwise() -> None:
     assert resolve_variables("x/${aws:PrincipalTag/team}", principal(team="payments")) == "x/*"
+
+
+def test_resource_patterns_take_session_tags_as_the_callers_unless_told_otherwise() -> None:
+    statement = allow("ecr:PutImage", "x/${aws:PrincipalTag/team}/*")
+    assert resource_patterns(statement, principal(team="payments")) == ["x/*/*"]
+    assert resource_patterns(statement, principal(team="payments"), session_tags=False) == ["x/payments/*"]
+
+
+def test_closure_of_hundreds_of_principals_and_a_cycle_after_them() -> None:
+    start, x, y = Principal("role", "start"), Principal("role", "x"), Principal("role", "y")
+    targets = [Principal("role", f"r{i}") for i in range(300)]
+    g = Graph([start, *targets, x, y], [*(Edge(start, t, "trusts it") for t in targets), Edge(x, y, "trusts it"),
+                                        Edge(y, x, "trusts it")])
+    found = g.closure({id(targets[-1]): {"t"}, id(y): {"u"}})
+    assert found[id(start)] == {"t"} and found[id(targets[0])] == set()
+    assert found[id(x)] == found[id(y)] == {"u"}
 
 
 def test_find_passes_over_a_node_already_seen_to_the_next_edge() -> None:
