@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 from rules.access import Principal, build_access_model, principal_name
 from rules.common import (
+    ACCOUNT_SETTING,
     GROUP,
     GROUP_MEMBERSHIP,
     GROUP_POLICY,
     GROUP_POLICY_ATTACHMENT,
     MANAGED_POLICY,
     POLICY_ATTACHMENT,
+    REGISTRY_POLICY,
     REPOSITORY_POLICY,
     ROLE,
     ROLE_POLICY,
@@ -129,6 +131,23 @@ def test_a_repository_policy_grant_is_that_repository_only() -> None:
 
 GRANTS_CI = dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/ci"},
                                   "Action": "ecr:PutImage"}]})
+
+
+V2 = resource(ACCOUNT_SETTING, "scope", name="REGISTRY_POLICY_SCOPE", value="V2")
+
+
+@pytest.mark.parametrize(("setting", "sources"), [
+    ([V2], ["the registry policy 'registry' (scope V2)"]),      # V2: the registry policy covers every ECR action
+    ([resource(ACCOUNT_SETTING, "scope", name="REGISTRY_POLICY_SCOPE", value="V1")], []),
+    ([], []),                                                     # the scope may be V1: nothing credited
+])
+def test_a_registry_policy_grants_the_principals_it_names_only_under_scope_v2(setting: list[Any],
+                                                                               sources: list[str]) -> None:
+    registry = resource(REGISTRY_POLICY, "registry", policy=GRANTS_CI)
+    assert wheres(find([*principals(), registry, *setting], "role", "ci")) == sources
+    repository_policy = resource(REPOSITORY_POLICY, "rp", repository="payments/api", policy=GRANTS_CI)
+    assert wheres(find([*principals(), repository_policy, V2], "role", "ci")) == \
+        ["the repository policy of 'payments/api'"], "a repository policy is not the registry's"
 
 
 @pytest.mark.parametrize("policy", [UNKNOWN, None, "", "not json", dumps(["a list"])])
