@@ -136,7 +136,7 @@ def shape_findings(resources: list[Resource]) -> list[Finding]:
             and (problems := rule_shape_problems(r.props.get("rules")))]
 
 
-def _covers_all_under(pattern: str, prefix: str) -> bool:
+def covers_all_under(pattern: str, prefix: str) -> bool:
     """Whether a WILDCARD filter matches every repository name beginning with `prefix`."""
     if pattern == "*":
         return True
@@ -187,7 +187,7 @@ def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], ski
             if not isinstance(prefix, str) or not prefix:
                 continue
             under = "" if prefix == "ROOT" else f"{prefix}/"
-            if any(_covers_all_under(f, under) for f in filters.get(region, ())):
+            if any(covers_all_under(f, under) for f in filters.get(region, ())):
                 continue
             if not complete:
                 skipped.add(f"{resource.name}: registry scanning coverage")

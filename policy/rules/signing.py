@@ -50,7 +50,7 @@ from .common import (
     stack_policy,
 )
 from .documents import IDENTITY, open_document
-from .scanning import _covers_all_under
+from .scanning import covers_all_under
 from .team_isolation import RepositoryIndex, principal_writes
 
 POLICY = "ecr-image-signing"
@@ -128,7 +128,7 @@ def coverage_findings(resources: list[Resource], rules: list[SigningRule], skipp
             if not isinstance(prefix, str) or not prefix:
                 continue
             under = "" if prefix == "ROOT" else f"{prefix}/"
-            if any(rule.filters is None or any(_covers_all_under(f, under) for f in rule.filters) for rule in rules):
+            if any(rule.filters is None or any(covers_all_under(f, under) for f in rule.filters) for rule in rules):
                 continue
             findings.append(Finding(f"Repositories CI creates from the ECR repository creation template '{prefix}' "
                                     f"would not be signed: no signing rule covers every repository under "
