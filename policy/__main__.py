@@ -4,6 +4,7 @@ import sys
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 from rules import ALL_POLICIES
+from rules.serving import convert_once_per_call
 from rules.wire import tolerate_non_finite_numbers
 
 # The SDK converts each resource's properties recursively before any rule runs; a value nested a few
@@ -11,6 +12,8 @@ from rules.wire import tolerate_non_finite_numbers
 sys.setrecursionlimit(20_000)
 # `Infinity` and `NaN` are numbers on the wire but fail the SDK's conversion of the whole call: read them as strings.
 tolerate_non_finite_numbers()
+# Each resource converted once per call, not once per policy; no cyclic GC while a call runs.
+convert_once_per_call()
 
 PolicyPack(
     name="ecr-platform-guardrails",
