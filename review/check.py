@@ -16,6 +16,7 @@ usage, 3 the check itself failed (the pack would not start, a bug).
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import dataclasses
 import gc
@@ -35,8 +36,9 @@ from typing import Any
 import grpc
 import pulumi
 import yaml
+from pulumi.runtime.proto import analyzer_pb2
 
-from engine.analyzer import PolicyPackClient
+from engine.analyzer import PolicyPackClient, analyze_request
 from engine.program import ProgramRun, load_stack_config, run_program, stack_config_path
 from engine.resource import Resource
 
@@ -78,7 +80,7 @@ class PolicyPack:
     """One policy pack process for the whole run, configured once, asked for each program run."""
 
     def __init__(self, pack_dir: Path, policy_config: dict[str, Any], config_shown: str = "") -> None:
-        self._client = PolicyPackClient(pack_dir)
+        self._client = PolicyPackClient(pack_dir, analyze_each=True)
         self._policy_config = policy_config
         self._config_shown = config_shown
         self.descriptions: dict[str, str] = {}
@@ -116,10 +118,32 @@ class PolicyPack:
             message = message.replace(PACK_CONFIG_PLACEHOLDER, self._config_shown)
         return message.strip()
 
-    def violations(self, resources: Sequence[Resource]) -> list[Violation]:
-        """Analyze per custom resource, then AnalyzeStack over all of them, as a preview does."""
-        return [dataclasses.replace(v, message=self._message(v.policy, v.message))
-                for v in self._client.analyze_all(resources)]
+    def violations(self, resources: Sequence[Resource], known: Known | None = None) -> list[Violation]:
+        """Analyze per custom resource, then AnalyzeStack over all of them, as a preview does (`known`: see
+        `PolicyPackClient.analyze_requests`)."""
+        return self._shown(self._client.analyze_all(resources, known))
+
+    def stack_violations(self, resources: Sequence[Resource]) -> list[Violation]:
+        """AnalyzeStack alone: the resource policies' part is left to `resource_violations`."""
+        return self._shown(self._client.analyze_stack(resources))
+
+    def resource_violations(self, requests: Sequence[bytes], known: Known | None = None) -> list[Violation]:
+        """Analyze for each encoded request (`encoded_requests`), in order."""
+        return self._shown(self._client.analyze_requests(
+            (analyzer_pb2.AnalyzeRequest.FromString(r) for r in requests), known))
+
+    def _shown(self, violations: Sequence[Violation]) -> list[Violation]:
+        return [dataclasses.replace(v, message=self._message(v.policy, v.message)) for v in violations]
+
+
+Known = dict[bytes, list[Violation]]
+"""Analyze's answers by request (see `PolicyPackClient.analyze_requests`): one pack, one guard."""
+
+
+def encoded_requests(resources: Sequence[Resource]) -> list[bytes]:
+    """The Analyze request of each custom resource, encoded deterministically: what crosses from the base's
+    process to the head's, whose pack answers what it has not answered already."""
+    return [analyze_request(r).SerializeToString(deterministic=True) for r in resources if r.custom]
 
 
 # ---------------------------------------------------------------- one check
@@ -133,22 +157,32 @@ def judge(
     guard: Guard | None = None,
     simulated: frozenset[str] = frozenset(),
     timing: dict[str, float] | None = None,
+    known: Known | None = None,
+    resource_policies: bool = True,
 ) -> CheckResult:
     """The access report and the pack's verdict on declared resources (`config` only labels accounts;
     `ecr-platform:environment` names the environment in the summary and never picks the guard).
-    `timing`, when given, gets the seconds each of the two took (`report`, `pack`)."""
-    started = time.perf_counter()
-    access = build_access_report(resources, config.get("ecr-platform:accounts") or {})
-    summary = summarize(stack, str(config.get("ecr-platform:environment") or stack), resources, access)
-    reported = time.perf_counter()
-    if timing is not None:
-        timing["report"] = reported - started
-    if pack is None:
-        return CheckResult(summary, access, [], simulated=simulated)
-    violations = pack.violations(resources)
-    if timing is not None:
-        timing["pack"] = time.perf_counter() - reported
-    return CheckResult(summary, access, violations, guard, pack.descriptions, simulated=simulated)
+    `timing`, when given, gets the seconds each of the two took (`report`, `pack`: at once). `known`: Analyze's
+    answers so far (see `PolicyPackClient.analyze_requests`); `resource_policies` False: AnalyzeStack only,
+    the resource policies' violations are the caller's to add (`PolicyPack.resource_violations`)."""
+    spent = timing if timing is not None else {}
+
+    def verdicts(active: PolicyPack) -> list[Violation]:
+        started = time.perf_counter()
+        found = active.violations(resources, known) if resource_policies else active.stack_violations(resources)
+        spent["pack"] = time.perf_counter() - started
+        return found
+
+    # The pack judges in its own process while this one builds the report: a thread here only waits on it.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(verdicts, pack) if pack is not None else None
+        started = time.perf_counter()
+        access = build_access_report(resources, config.get("ecr-platform:accounts") or {})
+        summary = summarize(stack, str(config.get("ecr-platform:environment") or stack), resources, access)
+        spent["report"] = time.perf_counter() - started
+        if pending is None or pack is None:
+            return CheckResult(summary, access, [], simulated=simulated)
+        return CheckResult(summary, access, pending.result(), guard, pack.descriptions, simulated=simulated)
 
 
 def base_config(ref: str, config_path: Path) -> tuple[dict[str, Any] | None, str]:
@@ -295,36 +329,54 @@ class Side:
     timing: dict[str, float]
     deletions_setting: Any = None
     """The guard's `protect-registries.deletions` (the config's, else the schema's default)."""
+    requests: list[bytes] = dataclasses.field(default_factory=list)
+    """With `defer_resources`: the Analyze requests still to ask (`encoded_requests`); their violations are
+    not in `result` yet (`complete`)."""
+
+    def complete(self, pack: PolicyPack, known: Known) -> None:
+        """Add the deferred resource policies' violations, asked of the head's `pack` (the same guard), ahead of
+        the stack policies' as a preview reports them; requests the head asked already are answered from `known`."""
+        if self.requests:
+            started = time.perf_counter()
+            self.result.violations[:0] = pack.resource_violations(self.requests, known)
+            self.timing["resource policies (head's pack)"] = time.perf_counter() - started
+            self.requests = []
 
 
-def judge_side(stack: str, config: dict[str, Any], guard: Guard | None) -> Side:
-    """The program under mocks for `config`, then its own pack process and the access report. Runs in the
-    check's process (the head) or in a worker process (the base), so both sides run at once."""
+def judge_side(stack: str, config: dict[str, Any], guard: Guard | None, pack: PolicyPack | None = None,
+               known: Known | None = None, defer_resources: bool = False) -> Side:
+    """The program under mocks for `config`, then the access report and the pack: `pack` (the head's, started
+    by the caller) or a pack process of its own (the base, in a worker process, so both sides run at once).
+
+    The base defers its resource policies (`defer_resources`): the head's pack answers them afterwards from what
+    it judged of the head (`Side.complete`), so a pull request asks Analyze once per resource it changes, not
+    once per resource of both stacks (the same verdicts: a resource policy sees nothing but its resource)."""
     started = time.perf_counter()
     run = run_program_for(stack, config)
     # What the program allocated lives until the check exits: leave it out of every later collection.
     gc.freeze()
     programmed = time.perf_counter()
-    pack_context = PolicyPack(guard.pack_dir, guard.config, guard.config_shown) if guard else None
-    with pack_context or contextlib.nullcontext() as pack:
+    with _pack_for(guard) if pack is None else contextlib.nullcontext(pack) as active:
         ready = time.perf_counter()
         parts: dict[str, float] = {}
-        result = judge(stack, config, run.resources, pack, guard, run.simulated, parts)
-        setting = deletion_setting(pack) if pack is not None else None
+        deferred = defer_resources and active is not None
+        result = judge(stack, config, run.resources, active, guard, run.simulated, parts, known, not deferred)
+        setting = deletion_setting(active) if active is not None else None
     done = time.perf_counter()
     timing = {"program": programmed - started, "start pack": ready - programmed, "judge": done - ready, **parts}
-    return Side(result, stateful(run.resources), timing, setting)
+    return Side(result, stateful(run.resources), timing, setting, encoded_requests(run.resources) if deferred else [])
 
 
 def _start_base(jobs: int, stack: str, base: dict[str, Any], guard: Guard | None) -> Callable[[], Side]:
-    """The base side, started now in a worker process when `jobs` > 1; call the result to get it."""
+    """The base side, its resource policies deferred (`judge_side`), started now in a worker process when
+    `jobs` > 1; call the result to get it."""
     if jobs < 2:
-        return lambda: judge_side(stack, base, guard)
+        return lambda: judge_side(stack, base, guard, defer_resources=True)
     # spawn: a forked child would inherit this process's gRPC and event-loop state
     pool = multiprocessing.get_context("spawn").Pool(1)
     # by its module's name: under `python -m review.check` this module is `__main__`, which a worker lacks
     worker = importlib.import_module(__spec__.name if __spec__ else __name__).judge_side
-    pending = pool.apply_async(worker, (stack, base, guard))
+    pending = pool.apply_async(worker, (stack, base, guard, None, None, True))
     pool.close()
 
     def get() -> Side:
@@ -334,6 +386,12 @@ def _start_base(jobs: int, stack: str, base: dict[str, Any], guard: Guard | None
             pool.terminate()
     _POOLS.append(pool)
     return get
+
+
+def _pack_for(guard: Guard | None) -> contextlib.AbstractContextManager[PolicyPack | None]:
+    """A pack process for `guard` (none without a guard). The check starts the head's before the head's program
+    runs, so it starts while the program does."""
+    return PolicyPack(guard.pack_dir, guard.config, guard.config_shown) if guard else contextlib.nullcontext(None)
 
 
 _POOLS: list[Any] = []  # worker pools still running: ended when the check stops early
@@ -360,14 +418,15 @@ def _run_check(args: argparse.Namespace) -> int:
     config = read_config(config_path)
     guard_context = (contextlib.nullcontext(None) if args.no_policy
                      else guard_for(args.stack, args.policy_config, args.policy_ref))
-    with guard_context as guard:
+    with guard_context as guard, _pack_for(guard) as pack:
         base_side: Callable[[], Side] | None = None
         base, base_note = None, ""
         if args.compare:
             base, base_note = base_config(args.compare, config_path)
             if base is not None:  # the base in another process while this one runs the head
                 base_side = _start_base(args.jobs, args.stack, base, guard)
-        head_side = judge_side(args.stack, config, guard)
+        known: Known | None = {} if base_side is not None else None
+        head_side = judge_side(args.stack, config, guard, pack, known)
         head = head_side.result
         if args.policy_ref:
             head.guard_change = guard_change(args.policy_ref)
@@ -384,15 +443,19 @@ def _run_check(args: argparse.Namespace) -> int:
                 except InvalidInput as error:  # a broken base must not hide what the head grants
                     base_note = f"the config at {args.compare} was invalid, so every grant counts as new: {error}"
                 else:
+                    waited = time.perf_counter()
+                    if pack is not None:
+                        side.complete(pack, known or {})
                     base_result = side.result
                     timing |= {f"base {k}": v for k, v in side.timing.items()}
+                    timing["wait for base"] = waited - compared
                     deletions = deletions_between(side.stateful, head_side, config, guard)
                     head.violations += [Violation(POLICY, d.enforcement, d.message(), d.urn)
                                         for d in deletions if d.enforcement in DELETION_LEVELS]
-            waited = time.perf_counter()
+            diffed = time.perf_counter()
             comparison = compare(base_result, head, args.compare, base_note, _guard_change_against(args, head),
                                  deletions)
-            timing |= {"wait for base": waited - compared, "diff": time.perf_counter() - waited}
+            timing["diff"] = time.perf_counter() - diffed
         done = time.perf_counter()
 
     full = render_markdown(head, comparison) if args.full_report or args.summary_at else ""

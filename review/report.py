@@ -813,7 +813,9 @@ def to_json(result: CheckResult, comparison: Comparison | None = None) -> str:
         "guardChange": _guard_change_json(result.guard_change),
         "access": _plain(result.access),
         "facts": [f.line() for f in sorted(access_facts(result.access))],
-        "violations": [{**_plain(v), "resource": v.resource} for v in result.violations],
+        # in a stable order: the pack's follows the program's registration, which is concurrent
+        "violations": [{**_plain(v), "resource": v.resource}
+                       for v in sorted(result.violations, key=lambda v: (v.policy, v.urn, v.message, v.enforcement))],
         "simulated": sorted(result.simulated),
         "exitCode": result.exit_code,
     }
