@@ -380,9 +380,24 @@ def _repository_allows(documents: Sequence[PolicyDocument]) -> list[Statement]:
 
 
 def _candidate_actions(documents: Sequence[PolicyDocument]) -> tuple[str, ...]:
-    """The repository actions some Allow statement names: the only ones worth evaluating."""
-    allows = _repository_allows(documents)
-    return tuple(a for a in repository_actions() if any(s.matches_action(a) for s in allows))
+    """The repository actions some Allow statement names: the only ones worth evaluating (each document's
+    worked out once: the same documents are asked about every repository and principal)."""
+    named = set().union(*(_named_actions(d) for d in documents))
+    return tuple(a for a in repository_actions() if a in named)
+
+
+_NAMED: dict[int, tuple[PolicyDocument, frozenset[str]]] = {}
+"""`_named_actions` by document identity (documents hold dicts: not hashable), for one `build_access_report`."""
+
+
+def _named_actions(document: PolicyDocument) -> frozenset[str]:
+    """The repository actions an Allow statement of `document` names."""
+    hit = _NAMED.get(id(document))
+    if hit is None or hit[0] is not document:
+        hit = document, frozenset(a for a in repository_actions()
+                                  if any(s.effect == "Allow" and s.matches_action(a) for s in document.statements))
+        _NAMED[id(document)] = hit
+    return hit[1]
 
 
 def _applies_to(document: PolicyDocument, principal: Principal) -> bool:
@@ -779,7 +794,13 @@ def build_access_report(
     resources: Iterable[Resource], account_labels: Mapping[str, str] | None = None
 ) -> AccessReport:
     """The access report for one stack's recorded resources; `account_labels` names accounts (name -> id)."""
-    resources = list(resources)
+    try:
+        return _access_report(list(resources), account_labels or {})
+    finally:
+        _NAMED.clear()
+
+
+def _access_report(resources: list[Resource], account_labels: Mapping[str, str]) -> AccessReport:
     stack = _read_stack(resources)
     guard = guard_view(resources)
     trusts: list[TrustEntry] = []
@@ -792,7 +813,7 @@ def build_access_report(
         account=stack.account,
         trusts=sorted(trusts, key=lambda t: (t.kind != "github", t.subject or t.principal, t.role)),
         roles=dict(sorted(stack.roles.items())),
-        accounts=_account_access(stack, account_labels or {}),
+        accounts=_account_access(stack, account_labels),
         overlaps=_overlaps(trusts),
         other_writers=_beyond_roles(guard.writers, stack.roles),
         can_become=guard.becomes,

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,8 +85,14 @@ class PolicyPack:
         self._config_shown = config_shown
         self.descriptions: dict[str, str] = {}
         self._schemas: dict[str, dict[str, Any]] = {}
+        self._starting: concurrent.futures.Future[None] | None = None
 
     def __enter__(self) -> PolicyPack:
+        if self._starting is None:
+            self._start()
+        return self
+
+    def _start(self) -> None:
         self._client.start()
         try:
             self._client.configure(self._policy_config)
@@ -96,13 +102,31 @@ class PolicyPack:
         policies = self._client.info().policies
         self.descriptions = {p.name: p.description for p in policies}
         self._schemas = {p.name: p.config_schema for p in policies}
-        return self
 
     def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):  # a start that failed has said so to whoever waited for it
+            self.ready()
         self._client.close()
+
+    @contextlib.contextmanager
+    def started_meanwhile(self) -> Iterator[PolicyPack]:
+        """The pack, started and configured on another thread while the caller goes on (the head's program
+        runs meanwhile: the pack's imports take a few hundred ms); `ready()` waits for it. Closed on exit."""
+        starting = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="pack-start")
+        self._starting = starting.submit(self._start)
+        starting.shutdown(wait=False)
+        with self:
+            yield self
+
+    def ready(self) -> None:
+        """Wait until the pack `started_meanwhile` is up; raises what its start raised."""
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            starting.result()
 
     def setting(self, policy: str, key: str) -> Any:
         """A policy's setting as this run configured it, else its schema's default; None when neither has it."""
+        self.ready()
         entry = self._policy_config.get(policy)
         if isinstance(entry, dict) and key in entry:
             return entry[key]
@@ -168,6 +192,7 @@ def judge(
     spent = timing if timing is not None else {}
 
     def verdicts(active: PolicyPack) -> list[Violation]:
+        active.ready()
         started = time.perf_counter()
         found = active.violations(resources, known) if resource_policies else active.stack_violations(resources)
         spent["pack"] = time.perf_counter() - started
@@ -388,10 +413,13 @@ def _start_base(jobs: int, stack: str, base: dict[str, Any], guard: Guard | None
     return get
 
 
-def _pack_for(guard: Guard | None) -> contextlib.AbstractContextManager[PolicyPack | None]:
-    """A pack process for `guard` (none without a guard). The check starts the head's before the head's program
-    runs, so it starts while the program does."""
-    return PolicyPack(guard.pack_dir, guard.config, guard.config_shown) if guard else contextlib.nullcontext(None)
+def _pack_for(guard: Guard | None, meanwhile: bool = False) -> contextlib.AbstractContextManager[PolicyPack | None]:
+    """A pack process for `guard` (none without a guard); `meanwhile`: `started_meanwhile` (the head's starts while
+    the head's program runs)."""
+    if guard is None:
+        return contextlib.nullcontext(None)
+    pack = PolicyPack(guard.pack_dir, guard.config, guard.config_shown)
+    return pack.started_meanwhile() if meanwhile else pack
 
 
 _POOLS: list[Any] = []  # worker pools still running: ended when the check stops early
@@ -418,7 +446,7 @@ def _run_check(args: argparse.Namespace) -> int:
     config = read_config(config_path)
     guard_context = (contextlib.nullcontext(None) if args.no_policy
                      else guard_for(args.stack, args.policy_config, args.policy_ref))
-    with guard_context as guard, _pack_for(guard) as pack:
+    with guard_context as guard, _pack_for(guard, meanwhile=True) as pack:
         base_side: Callable[[], Side] | None = None
         base, base_note = None, ""
         if args.compare:
