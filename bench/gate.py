@@ -139,13 +139,14 @@ def table(results: dict[int, dict[str, dict[str, Any]]]) -> str:
             full = f"{r['fullChars']:,} chars" if r["fullChars"] is not None else "—"
             lines.append(f"| {teams:,} | {label} | {r['wall']:.1f} s | {program:.1f} s | {start:.1f} s | {judge:.1f} s "
                          f"| {r['exitCode']} | {r['commentChars']:,} chars | {r['commentTeams']:,} | {full} |")
-    lines += ["", "| teams | program (run / wall) | pull request | ratio to the program's wall | changed teams named "
+    lines += ["", "| teams | program (run / wall) | pull request | ÷ the program's run / wall | changed teams named "
               "| says widened | deleted, not moved | most rows of one finding |", "| ---: | ---: | ---: | ---: | --- "
               "| --- | --- | ---: |"]
     for teams, runs in results.items():
         program, pr = runs["program"], runs["pull request"]
         lines.append(f"| {teams:,} | {program['run']:.1f} / {program['wall']:.1f} s | {pr['wall']:.1f} s "
-                     f"| {pr['wall'] / program['wall']:.2f}x | {pr['namesChangedTeams']} | {pr['saysWidened']} "
+                     f"| {pr['wall'] / program['run']:.2f}x / {pr['wall'] / program['wall']:.2f}x "
+                     f"| {pr['namesChangedTeams']} | {pr['saysWidened']} "
                      f"| {pr['deletedNotMoved']} | {pr['mostRowsOfOneFinding']} |")
     return "\n".join(lines)
 

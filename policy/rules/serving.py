@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 
 import grpc
 import pulumi_policy.policy as sdk
+import pulumi_policy.version as sdk_version
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from pulumi.runtime.proto import analyzer_pb2
 
@@ -163,6 +164,10 @@ def serve_analyze_each() -> None:
     sdk.analyzer_pb2_grpc = _WithAnalyzeEach(sdk.analyzer_pb2_grpc)  # type: ignore[assignment]
 
 
+FORKED_FROM = "1.21.0"
+"""The pulumi-policy version `_analyze_stack` and `_stack_resources` follow, line for line (policy/requirements.txt)."""
+
+
 def _stack_resources(servicer: Any, request: Any) -> list[sdk.PolicyResource]:
     """The stack's resources as the SDK's AnalyzeStack builds them for each stack policy (pulumi-policy 1.21.0,
     `policy.py` lines 1047-1085): converted, linked to their parents and dependencies."""
@@ -241,4 +246,6 @@ def convert_once_per_call() -> None:
     sdk.unknown_checking_proxy = _memoized(sdk.unknown_checking_proxy)
     servicer = sdk._PolicyAnalyzerServicer
     servicer.Analyze = _per_call(servicer.Analyze)  # type: ignore[method-assign]
-    servicer.AnalyzeStack = _per_call(_analyze_stack)  # type: ignore[method-assign]
+    # the fork follows the SDK version the lock pins; any other version keeps the SDK's own (memoized) method
+    own = _analyze_stack if sdk_version.VERSION == FORKED_FROM else servicer.AnalyzeStack
+    servicer.AnalyzeStack = _per_call(own)  # type: ignore[method-assign]

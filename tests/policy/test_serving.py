@@ -157,3 +157,10 @@ def test_the_stack_is_built_as_the_sdk_builds_it_for_each_policy(graph: str) -> 
     assert built == shape(seen[0])
     assert any(parent for _, _, _, parent, *_ in built) and any(deps for *_, deps, _, _, _, _, _ in built), (
         "the graph has parents and dependencies to link")
+
+
+def test_the_fork_follows_the_sdk_version_the_pack_installs() -> None:
+    """`_analyze_stack` copies the SDK's AnalyzeStack: an upgrade of the lock must revisit it (until then the
+    pack keeps the SDK's own method for any other version)."""
+    lock = (PACK_DIR / "requirements.txt").read_text()
+    assert f"pulumi-policy=={serving.FORKED_FROM} " in lock
