@@ -369,17 +369,22 @@ class Side:
 
 
 def judge_side(stack: str, config: dict[str, Any], guard: Guard | None, pack: PolicyPack | None = None,
-               known: Known | None = None, defer_resources: bool = False) -> Side:
+               known: Known | None = None, defer_resources: bool = False, behind: bool = False) -> Side:
     """The program under mocks for `config`, then the access report and the pack: `pack` (the head's, started
     by the caller) or a pack process of its own (the base, in a worker process, so both sides run at once).
 
     The base defers its resource policies (`defer_resources`): the head's pack answers them afterwards from what
     it judged of the head (`Side.complete`), so a pull request asks Analyze once per resource it changes, not
-    once per resource of both stacks (the same verdicts: a resource policy sees nothing but its resource)."""
+    once per resource of both stacks (the same verdicts: a resource policy sees nothing but its resource).
+
+    `behind` (the base's worker process): once its program has run, this process and the pack it starts yield
+    the CPU to the head's, whose judging is what the check waits for; the base is needed only at the end."""
     started = time.perf_counter()
     run = run_program_for(stack, config)
     # What the program allocated lives until the check exits: leave it out of every later collection.
     gc.freeze()
+    if behind and hasattr(os, "nice"):
+        os.nice(BEHIND)
     programmed = time.perf_counter()
     with _pack_for(guard) if pack is None else contextlib.nullcontext(pack) as active:
         ready = time.perf_counter()
@@ -401,7 +406,7 @@ def _start_base(jobs: int, stack: str, base: dict[str, Any], guard: Guard | None
     pool = multiprocessing.get_context("spawn").Pool(1)
     # by its module's name: under `python -m review.check` this module is `__main__`, which a worker lacks
     worker = importlib.import_module(__spec__.name if __spec__ else __name__).judge_side
-    pending = pool.apply_async(worker, (stack, base, guard, None, None, True))
+    pending = pool.apply_async(worker, (stack, base, guard, None, None, True, True))
     pool.close()
 
     def get() -> Side:
@@ -421,6 +426,9 @@ def _pack_for(guard: Guard | None, meanwhile: bool = False) -> contextlib.Abstra
     pack = PolicyPack(guard.pack_dir, guard.config, guard.config_shown)
     return pack.started_meanwhile() if meanwhile else pack
 
+
+BEHIND = 10
+"""How much nicer the base's worker gets after its program (see `judge_side`)."""
 
 _POOLS: list[Any] = []  # worker pools still running: ended when the check stops early
 
