@@ -680,8 +680,18 @@ def _repository_policy_principals(stack: _Stack) -> list[Principal]:
     return [found[k] for k in sorted(found)]
 
 
+def _same_everywhere(document: PolicyDocument) -> str | None:
+    """A key for what `document` grants when that does not depend on the repository it is attached to (no
+    statement names a Resource: a repository policy usually names none), else None."""
+    if any(s.resources is not None or s.not_resources is not None for s in document.statements):
+        return None
+    return repr(document.statements)
+
+
 def _account_access(stack: _Stack, labels: Mapping[str, str]) -> list[AccountAccess]:
     rows: list[AccountAccess] = []
+    policies = [(repository, document, _same_everywhere(document))
+                for repository, document in sorted(stack.repository_policies.items())]
     for principal in _repository_policy_principals(stack):
         account = principal.account or ("*" if principal.id == "*" else "")
         shown = "account" if principal.id.endswith(":root") else principal.id
@@ -689,10 +699,18 @@ def _account_access(stack: _Stack, labels: Mapping[str, str]) -> list[AccountAcc
             account or principal.kind, _label(account, stack.account, labels), shown, "repository policy"
         )
         context = {"aws:PrincipalAccount": [account]} if account and account != "*" else {}
-        for repository, document in sorted(stack.repository_policies.items()):
-            access = _repo_access(
-                [document], repository, stack.repositories.get(repository, repository), principal, context
-            )
+        # most repositories carry the same policy: evaluated once per distinct document, not per repository
+        decided: dict[str, RepoAccess | None] = {}
+        for repository, document, same in policies:
+            if same is not None and same in decided:
+                known = decided[same]
+                access = dataclasses.replace(known, repository=repository) if known is not None else None
+            else:
+                access = _repo_access(
+                    [document], repository, stack.repositories.get(repository, repository), principal, context
+                )
+                if same is not None:
+                    decided[same] = access
             if access is not None:
                 row.repositories.append(access)
         rows.append(row)

@@ -77,10 +77,13 @@ def read_config(path: Path) -> dict[str, Any]:
 
 
 class PolicyPack:
-    """One policy pack process for the whole run, configured once, asked for each program run."""
+    """The policy pack for the whole run, configured once: one process, or two (`processes=2`): the stack
+    policies (AnalyzeStack) judged in the second while the first judges each resource, on another core."""
 
-    def __init__(self, pack_dir: Path, policy_config: dict[str, Any], config_shown: str = "") -> None:
+    def __init__(self, pack_dir: Path, policy_config: dict[str, Any], config_shown: str = "",
+                 processes: int = 1) -> None:
         self._client = PolicyPackClient(pack_dir, analyze_each=True)
+        self._stack_client = PolicyPackClient(pack_dir) if processes > 1 else self._client
         self._policy_config = policy_config
         self._config_shown = config_shown
         self.descriptions: dict[str, str] = {}
@@ -92,12 +95,17 @@ class PolicyPack:
             self._start()
         return self
 
+    def _clients(self) -> list[PolicyPackClient]:
+        return [self._client] if self._stack_client is self._client else [self._client, self._stack_client]
+
     def _start(self) -> None:
-        self._client.start()
+        for client in self._clients():
+            client.start()
         try:
-            self._client.configure(self._policy_config)
+            for client in self._clients():
+                client.configure(self._policy_config)
         except grpc.RpcError as error:
-            self._client.close()
+            self._close()
             raise InvalidInput(f"the policy pack rejected its config: {error.details()}") from None
         policies = self._client.info().policies
         self.descriptions = {p.name: p.description for p in policies}
@@ -106,7 +114,11 @@ class PolicyPack:
     def __exit__(self, *exc: object) -> None:
         with contextlib.suppress(Exception):  # a start that failed has said so to whoever waited for it
             self.ready()
-        self._client.close()
+        self._close()
+
+    def _close(self) -> None:
+        for client in self._clients():
+            client.close()
 
     @contextlib.contextmanager
     def started_meanwhile(self) -> Iterator[PolicyPack]:
@@ -145,11 +157,14 @@ class PolicyPack:
     def violations(self, resources: Sequence[Resource], known: Known | None = None) -> list[Violation]:
         """Analyze per custom resource, then AnalyzeStack over all of them, as a preview does (`known`: see
         `PolicyPackClient.analyze_requests`)."""
-        return self._shown(self._client.analyze_all(resources, known))
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="analyze-stack") as pool:
+            stack = pool.submit(self._stack_client.analyze_stack, resources)
+            each = self._client.analyze_requests((analyze_request(r) for r in resources if r.custom), known)
+            return self._shown(each + stack.result())
 
     def stack_violations(self, resources: Sequence[Resource]) -> list[Violation]:
         """AnalyzeStack alone: the resource policies' part is left to `resource_violations`."""
-        return self._shown(self._client.analyze_stack(resources))
+        return self._shown(self._stack_client.analyze_stack(resources))
 
     def resource_violations(self, requests: Sequence[bytes], known: Known | None = None) -> list[Violation]:
         """Analyze for each encoded request (`encoded_requests`), in order."""
@@ -369,22 +384,17 @@ class Side:
 
 
 def judge_side(stack: str, config: dict[str, Any], guard: Guard | None, pack: PolicyPack | None = None,
-               known: Known | None = None, defer_resources: bool = False, behind: bool = False) -> Side:
+               known: Known | None = None, defer_resources: bool = False) -> Side:
     """The program under mocks for `config`, then the access report and the pack: `pack` (the head's, started
     by the caller) or a pack process of its own (the base, in a worker process, so both sides run at once).
 
     The base defers its resource policies (`defer_resources`): the head's pack answers them afterwards from what
     it judged of the head (`Side.complete`), so a pull request asks Analyze once per resource it changes, not
-    once per resource of both stacks (the same verdicts: a resource policy sees nothing but its resource).
-
-    `behind` (the base's worker process): once its program has run, this process and the pack it starts yield
-    the CPU to the head's, whose judging is what the check waits for; the base is needed only at the end."""
+    once per resource of both stacks (the same verdicts: a resource policy sees nothing but its resource)."""
     started = time.perf_counter()
     run = run_program_for(stack, config)
     # What the program allocated lives until the check exits: leave it out of every later collection.
     gc.freeze()
-    if behind and hasattr(os, "nice"):
-        os.nice(BEHIND)
     programmed = time.perf_counter()
     with _pack_for(guard) if pack is None else contextlib.nullcontext(pack) as active:
         ready = time.perf_counter()
@@ -406,7 +416,7 @@ def _start_base(jobs: int, stack: str, base: dict[str, Any], guard: Guard | None
     pool = multiprocessing.get_context("spawn").Pool(1)
     # by its module's name: under `python -m review.check` this module is `__main__`, which a worker lacks
     worker = importlib.import_module(__spec__.name if __spec__ else __name__).judge_side
-    pending = pool.apply_async(worker, (stack, base, guard, None, None, True, True))
+    pending = pool.apply_async(worker, (stack, base, guard, None, None, True))
     pool.close()
 
     def get() -> Side:
@@ -419,16 +429,13 @@ def _start_base(jobs: int, stack: str, base: dict[str, Any], guard: Guard | None
 
 
 def _pack_for(guard: Guard | None, meanwhile: bool = False) -> contextlib.AbstractContextManager[PolicyPack | None]:
-    """A pack process for `guard` (none without a guard); `meanwhile`: `started_meanwhile` (the head's starts while
-    the head's program runs)."""
+    """A pack for `guard` (none without a guard); `meanwhile`: the head's, two processes `started_meanwhile` (they
+    start while the head's program runs; the base's worker has one, for AnalyzeStack)."""
     if guard is None:
         return contextlib.nullcontext(None)
-    pack = PolicyPack(guard.pack_dir, guard.config, guard.config_shown)
+    pack = PolicyPack(guard.pack_dir, guard.config, guard.config_shown, processes=2 if meanwhile else 1)
     return pack.started_meanwhile() if meanwhile else pack
 
-
-BEHIND = 10
-"""How much nicer the base's worker gets after its program (see `judge_side`)."""
 
 _POOLS: list[Any] = []  # worker pools still running: ended when the check stops early
 

@@ -215,3 +215,18 @@ def test_a_public_repository_policy_shows_anyone(dev):
     )
     anyone = account(report, "*", "*")
     assert anyone == {"dc43/contracts-app": ("pull",)}
+
+
+def test_the_same_policy_text_is_judged_by_each_repositorys_own_scope(dev):
+    """Repositories carrying the same policy are evaluated once (the report's shortcut); a statement that names
+    a Resource is evaluated per repository again, and one that names another repository grants nothing here."""
+    kind = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+    policy = json.loads(dev.named(kind, "dc43/contracts-app-policy").inputs["policy"])
+    before = account(build_access_report(dev.resources), "222222222222")
+    assert {"dc43/contracts-app", "dc43/http-backend"} <= set(before)
+    elsewhere = dict(policy, Statement=[dict(s, Resource="arn:aws:ecr:us-east-1:111111111111:repository/elsewhere")
+                                        for s in policy["Statement"]])
+    after = account(build_access_report(mutate(dev, kind, "dc43/http-backend-policy", policy=elsewhere)),
+                    "222222222222")
+    assert "dc43/http-backend" not in after
+    assert after["dc43/contracts-app"] == before["dc43/contracts-app"]

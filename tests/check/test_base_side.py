@@ -74,3 +74,14 @@ def test_a_side_with_deferred_resources_has_only_the_stack_policies_verdicts_unt
     assert deferred.requests
     resource_policies = {"ecr-tag-immutability", "ecr-scan-on-push"}
     assert not [v for v in deferred.result.violations if v.policy in resource_policies]
+
+
+def test_two_pack_processes_judge_as_one(dev_guard, dev, unfrozen):
+    """The head's pack judges the stack policies in a second process while the first judges each resource."""
+    from review.check import PolicyPack
+
+    found = {}
+    for processes in (1, 2):
+        with PolicyPack(dev_guard.pack_dir, dev_guard.config, processes=processes) as pack:
+            found[processes] = pack.violations(dev.resources)
+    assert found[1] == found[2] and found[1]
