@@ -460,7 +460,7 @@ def _policy(
         judged(args, resources, report_violation)
 
     policy_class = ResourceValidationPolicy if kind == "resource" else StackValidationPolicy
-    return policy_class(
+    policy = policy_class(
         name=name,
         description=description,
         validate=validate_resource if kind == "resource" else validate_stack,  # type: ignore[arg-type]
@@ -469,6 +469,9 @@ def _policy(
         severity=severity,
         remediation_steps=remediation_steps,
     )
+    if kind == "resource":  # the pack's server skips the call for other types (serving.JUDGED_TYPES)
+        policy.judged_types = wanted  # type: ignore[union-attr]
+    return policy
 
 
 resource_policy = functools.partial(_policy, "resource")

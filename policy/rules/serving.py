@@ -165,7 +165,7 @@ def serve_analyze_each() -> None:
 
 
 FORKED_FROM = "1.21.0"
-"""The pulumi-policy version `_analyze_stack` and `_stack_resources` follow, line for line (policy/requirements.txt)."""
+"""The pulumi-policy version `_analyze`, `_analyze_stack` and `_stack_resources` follow (policy/requirements.txt)."""
 
 
 def _stack_resources(servicer: Any, request: Any) -> list[sdk.PolicyResource]:
@@ -189,6 +189,73 @@ def _stack_resources(servicer: Any, request: Any) -> list[sdk.PolicyResource]:
     return [resource for resource, *_ in links]
 
 
+def _unknown_diagnostic(self: Any, policy: Any, error: Any) -> Any:
+    """The SDK's diagnostic for a policy that met an unknown value during preview (its wording, 1.21.0)."""
+    name = self._PolicyAnalyzerServicer__policy_pack_name
+    version = self._PolicyAnalyzerServicer__policy_pack_version
+    return sdk.proto.AnalyzeDiagnostic(
+        policyName=policy.name, policyPackName=name, policyPackVersion=version,
+        message=f"can't run policy '{policy.name}' from policy pack '{name}@v{version}' during preview: "
+                f"{error.message}",
+        urn="", description=policy.description,
+        enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY))
+
+
+def _run(self: Any, policy: Any, args: Any, report_violation: Any, response: Any) -> None:
+    """One policy's validate, with the SDK's handling of what it raises (1.21.0)."""
+    try:
+        result = policy.validate(args, report_violation)
+        if isawaitable(result):
+            loop = asyncio.new_event_loop()
+            loop.run_until_complete(asyncio.Task(result, loop=loop))  # type: ignore[arg-type]
+            loop.close()
+    except sdk.UnknownValueError as e:
+        response.diagnostics.append(_unknown_diagnostic(self, policy, e))
+    except sdk._NotApplicableError as e:
+        response.not_applicable.append(sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or ""))
+
+
+JUDGED_TYPES = "judged_types"
+"""The attribute on our resource policies naming the types their validate judges (`common._policy`); for any
+other type it returns at once, saying nothing."""
+
+
+def _analyze(self: Any, request: Any, _context: Any) -> Any:
+    """The SDK's `Analyze` (pulumi-policy 1.21.0) with two changes: the resource's properties, options and
+    provider are built once for all resource policies (the SDK builds them per policy), and a policy whose
+    `judged_types` leaves out the request's type is not called (its validate would return at once). The
+    properties are still converted before any policy runs, so a value the SDK cannot convert fails the call as
+    it does in the SDK. tests/policy/test_serving.py compares the two."""
+    self._configure_runtime_settings()
+    response = sdk.proto.AnalyzeResponse()
+    shared: tuple[Any, Any, Any] | None = None
+    for policy in self._PolicyAnalyzerServicer__policies:
+        enforcement_level = self._get_enforcement_level(policy)
+        if enforcement_level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.ResourceValidationPolicy):
+            continue
+        if not policy.has_validation():
+            response.not_applicable.append(sdk.proto.PolicyNotApplicable(
+                policy_name=policy.name, reason="Policy does not implement validate"))
+            continue
+        if shared is None:
+            props = sdk.unknown_checking_proxy(sdk.deserialize_properties(
+                sdk.json_format.MessageToDict(request.properties)))
+            shared = props, self._get_resource_options(request), self._get_provider_resource(request)
+        judged = getattr(policy, JUDGED_TYPES, None)
+        if judged is not None and request.type not in judged:
+            continue
+        if enforcement_level == sdk.EnforcementLevel.REMEDIATE:
+            enforcement_level = sdk.EnforcementLevel.MANDATORY
+        report_violation = self._create_report_violation(response, policy.name, policy.description,
+                                                         enforcement_level, policy.severity)
+        props, opts, provider = shared
+        config = self._get_policy_config(policy.name)
+        args = sdk.ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider, config,
+                                          self._PolicyAnalyzerServicer__stack_tags)
+        _run(self, policy, args, report_violation, response)
+    return response
+
+
 def _analyze_stack(self: Any, request: Any, _context: Any) -> Any:
     """The SDK's `AnalyzeStack` (pulumi-policy 1.21.0) with one change: the resources are built once
     (`_stack_resources`) and every stack policy gets the same list, where the SDK builds one per policy (45% of
@@ -209,24 +276,7 @@ def _analyze_stack(self: Any, request: Any, _context: Any) -> Any:
             resources = _stack_resources(self, request)
         args = sdk.StackValidationArgs(resources, self._get_policy_config(policy.name),
                                        self._PolicyAnalyzerServicer__stack_tags)
-        try:
-            result = policy.validate(args, report_violation)
-            if isawaitable(result):
-                loop = asyncio.new_event_loop()
-                loop.run_until_complete(asyncio.Task(result, loop=loop))  # type: ignore[arg-type]
-                loop.close()
-        except sdk.UnknownValueError as e:
-            name = self._PolicyAnalyzerServicer__policy_pack_name
-            version = self._PolicyAnalyzerServicer__policy_pack_version
-            response.diagnostics.append(sdk.proto.AnalyzeDiagnostic(
-                policyName=policy.name, policyPackName=name, policyPackVersion=version,
-                message=f"can't run policy '{policy.name}' from policy pack '{name}@v{version}' during preview: "
-                        f"{e.message}",
-                urn="", description=policy.description,
-                enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY)))
-        except sdk._NotApplicableError as e:
-            response.not_applicable.append(sdk.proto.PolicyNotApplicable(policy_name=policy.name,
-                                                                         reason=e.reason or ""))
+        _run(self, policy, args, report_violation, response)
     return response
 
 
@@ -245,7 +295,7 @@ def convert_once_per_call() -> None:
     sdk.deserialize_properties = _memoized(sdk.deserialize_properties)
     sdk.unknown_checking_proxy = _memoized(sdk.unknown_checking_proxy)
     servicer = sdk._PolicyAnalyzerServicer
-    servicer.Analyze = _per_call(servicer.Analyze)  # type: ignore[method-assign]
     # the fork follows the SDK version the lock pins; any other version keeps the SDK's own (memoized) method
-    own = _analyze_stack if sdk_version.VERSION == FORKED_FROM else servicer.AnalyzeStack
-    servicer.AnalyzeStack = _per_call(own)  # type: ignore[method-assign]
+    forked = sdk_version.VERSION == FORKED_FROM
+    servicer.Analyze = _per_call(_analyze if forked else servicer.Analyze)  # type: ignore[method-assign]
+    servicer.AnalyzeStack = _per_call(_analyze_stack if forked else servicer.AnalyzeStack)  # type: ignore[method-assign]
