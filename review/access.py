@@ -482,6 +482,9 @@ def _evaluate_role(stack: _Stack, role: RoleAccess) -> None:
     candidates = _candidates(stack, allows)
     candidates.update((name, stack.repositories[name]) for name in stack.policy_index.for_role(role.arn)
                       if name in stack.repositories)
+    # The decision for a repository depends on its ARN only through which statements' Resource match it: two
+    # repositories that every statement matches alike (and with the same policy text) get the same decision.
+    decided: dict[tuple[Any, ...], RepoAccess | None] = {}
     for repository, arn in sorted(candidates.items()):
         repo_policy = stack.repository_policies.get(repository)
         if repo_policy is not None and not _applies_to(repo_policy, principal):
@@ -489,7 +492,13 @@ def _evaluate_role(stack: _Stack, role: RoleAccess) -> None:
         if repo_policy is None and all(s.matches_resource(arn) is False for s in allows):
             continue  # nothing could grant anything here: skip the per-action evaluation
         scoped = [*documents, repo_policy] if repo_policy else documents
-        access = _repo_access(scoped, repository, arn, principal, {})
+        key = (repr(repo_policy.statements) if repo_policy else None,
+               tuple(s.matches_resource(arn) for d in scoped for s in d.statements))
+        if key in decided:
+            known = decided[key]
+            access = dataclasses.replace(known, repository=repository) if known is not None else None
+        else:
+            access = decided[key] = _repo_access(scoped, repository, arn, principal, {})
         if access is not None:
             role.repositories.append(access)
     patterns = sorted(

@@ -230,3 +230,18 @@ def test_the_same_policy_text_is_judged_by_each_repositorys_own_scope(dev):
                     "222222222222")
     assert "dc43/http-backend" not in after
     assert after["dc43/contracts-app"] == before["dc43/contracts-app"]
+
+
+def test_repositories_a_role_reaches_alike_share_a_decision_and_others_do_not(dev):
+    """The report decides once per distinct way a role's statements match a repository (its shortcut); a
+    statement that matches one repository of the namespace and not the other still tells them apart."""
+    policy = json.loads(dev.named(ROLE_POLICY, "dc43-push").inputs["policy"])
+    push, pull = "ecr:PutImage", "ecr:BatchGetImage"
+    policy["Statement"][1]["Action"] = [pull, "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+    policy["Statement"].append({"Effect": "Allow", "Action": [push, "ecr:InitiateLayerUpload",
+                                "ecr:UploadLayerPart", "ecr:CompleteLayerUpload"],
+                                "Resource": "arn:aws:ecr:us-east-1:111111111111:repository/dc43/http-*"})
+    role = build_access_report(mutate(dev, ROLE_POLICY, "dc43-push", policy=policy)).roles["github-push-dc43"]
+    levels = {r.repository: r.levels for r in role.repositories}
+    assert "pull" in levels["dc43/contracts-app"] and "push" not in levels["dc43/contracts-app"]
+    assert {"pull", "push"} <= set(levels["dc43/http-backend"])
