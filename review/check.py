@@ -45,8 +45,18 @@ from engine.resource import Resource
 from .access import build_access_report
 from .deletions import POLICY, Deletion, find_deletions, judged, retire_of, stateful
 from .guard import Guard, GuardChange, GuardError, git, guard_change, guard_for, shown_ref
-from .markdown import COMMENT_MAX_CHARS, render_markdown
-from .report import MANDATORY, CheckResult, Comparison, Violation, compare, render_text, summarize, to_json
+from .markdown import COMMENT_MAX_CHARS, markdown_parts, render_markdown
+from .report import (
+    MANDATORY,
+    CheckResult,
+    Comparison,
+    Violation,
+    access_facts,
+    compare,
+    render_text,
+    summarize,
+    to_json,
+)
 
 EXIT_OK, EXIT_MANDATORY, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3
 PACK_CONFIG_PLACEHOLDER = "policy/config/<stack>.json"  # how the pack names its config file in messages
@@ -480,7 +490,9 @@ def _run_check(args: argparse.Namespace) -> int:
             base_result = None
             # no stack file at the base: nothing to delete; an invalid one: deletions unknown
             deletions: list[Deletion] | None = [] if base is None else None
+            head_facts = None
             if base_side is not None:
+                head_facts = access_facts(head.access)  # the head's half of the diff, while the base is judged
                 try:
                     side = base_side()
                 except InvalidInput as error:  # a broken base must not hide what the head grants
@@ -497,11 +509,13 @@ def _run_check(args: argparse.Namespace) -> int:
                                         for d in deletions if d.enforcement in DELETION_LEVELS]
             diffed = time.perf_counter()
             comparison = compare(base_result, head, args.compare, base_note, _guard_change_against(args, head),
-                                 deletions)
+                                 deletions, head_facts)
             timing["diff"] = time.perf_counter() - diffed
         done = time.perf_counter()
 
-    full = render_markdown(head, comparison) if args.full_report or args.summary_at else ""
+    # the Markdown's pieces once, for the whole report and the comment alike
+    parts = markdown_parts(head, comparison) if args.full_report or args.summary_at or args.format == "markdown" else []
+    full = render_markdown(head, comparison, parts=parts) if args.full_report or args.summary_at else ""
     if args.full_report:
         args.full_report.write_text(full)
     more_at = args.more_at
@@ -510,7 +524,7 @@ def _run_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(to_json(head, comparison))
     elif args.format == "markdown":
-        sys.stdout.write(render_markdown(head, comparison, args.max_chars or None, more_at))
+        sys.stdout.write(render_markdown(head, comparison, args.max_chars or None, more_at, parts))
     else:
         sys.stdout.write(render_text(head, comparison))
     if args.timing:

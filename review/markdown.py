@@ -470,7 +470,7 @@ def _more(names: Sequence[str]) -> str:
     return f", … and {len(names) - SUMMARY_ITEMS} more" if len(names) > SUMMARY_ITEMS else ""
 
 
-def _md_full_report(result: CheckResult, changed: Sequence[str] = ()) -> list[_Part]:
+def _md_full_report(result: CheckResult, changed: Sequence[str], maps: _TeamMaps) -> list[_Part]:
     s, report = result.summary, result.access
     summary = _table(["", ""], [
         ["Stack", f"{code_span(s.stack)} (environment {code_span(s.environment)}, account {code_span(s.account)}, "
@@ -508,35 +508,39 @@ def _md_full_report(result: CheckResult, changed: Sequence[str] = ()) -> list[_P
                          "principals", 0.92, open_when_short=25))
     parts.append(_Part(["", "_Other accounts also need their own IAM policies to allow what a repository "
                             "policy grants._"], until=0.92))
-    teams, accounts = _team_maps(result)
+    teams, accounts = maps
     if shared := _md_shared(result, teams.get("", []), accounts.get("", [])):
         parts.append(_Part(["", "#### Not owned by one team", ""], [shared], noun="sections", until=0.95))
     others = [t for t in s.teams if t not in set(changed)]
     heading = f"#### Other teams ({len(others)})" if changed else f"#### By team ({len(s.teams)})"
-    blocks = _team_blocks(result, others)
+    blocks = _team_blocks(result, others, maps)
     parts.append(_Part(["", heading, ""], blocks, noun="teams"))
     if result.simulated and any(SIMULATED in b for b in [*blocks, *rows, shared or ""]):
         parts.append(_Part(["", f"_{_prose(SIMULATED_NOTE)}_"]))
     return parts
 
 
-def _team_maps(result: CheckResult) -> tuple[dict[str, list[RoleAccess]], dict[str, list[AccountAccess]]]:
+_TeamMaps = tuple[dict[str, list[RoleAccess]], dict[str, list[AccountAccess]]]
+
+
+def _team_maps(result: CheckResult) -> _TeamMaps:
+    """Each team's roles and principals (`markdown_parts` works them out once for every section)."""
     return team_roles(result), _accounts_by_team(result)
 
 
-def _team_blocks(result: CheckResult, teams: Sequence[str]) -> list[str]:
-    roles, accounts = _team_maps(result)
+def _team_blocks(result: CheckResult, teams: Sequence[str], maps: _TeamMaps) -> list[str]:
+    roles, accounts = maps
     repositories = Counter(result.summary.repository_teams.values())
     return [_md_team(result, team, roles.get(team, []), repositories[team], accounts.get(team, [])) for team in teams]
 
 
-def _md_changed_teams(result: CheckResult, comparison: Comparison) -> list[_Part]:
+def _md_changed_teams(result: CheckResult, comparison: Comparison, maps: _TeamMaps) -> list[_Part]:
     """The sections of the teams this change touches, before anything about the others."""
     present = [t for t in comparison.changed_teams if t in set(result.summary.teams)]
     if not present:
         return []
-    return [_Part(["", f"### Changed teams ({len(present)})", ""], _team_blocks(result, present), noun="changed teams",
-                  until=0.9)]
+    return [_Part(["", f"### Changed teams ({len(present)})", ""], _team_blocks(result, present, maps),
+                  noun="changed teams", until=0.9)]
 
 
 def more_at_default(stack: str) -> str:
@@ -545,10 +549,19 @@ def more_at_default(stack: str) -> str:
 
 
 def render_markdown(result: CheckResult, comparison: Comparison | None = None, max_chars: int | None = None,
-                    more_at: str = "") -> str:
+                    more_at: str = "", parts: Sequence[_Part] | None = None) -> str:
     """The report for a pull-request comment: verdict, deletions, guard change, violations, the diff
     against the base, then the full report folded per team. With `max_chars` (for a comment, COMMENT_MAX_CHARS)
-    whole rows and team sections that do not fit are dropped, each part saying how many and `more_at`."""
+    whole rows and team sections that do not fit are dropped, each part saying how many and `more_at`.
+    `parts`: `markdown_parts(result, comparison)` made once for several renderings (the comment and the
+    whole report)."""
+    if parts is None:
+        parts = markdown_parts(result, comparison)
+    return _assemble(parts, max_chars, more_at or more_at_default(result.summary.stack))
+
+
+def markdown_parts(result: CheckResult, comparison: Comparison | None = None) -> list[_Part]:
+    """The report's pieces in order, before any budget is applied (`render_markdown`)."""
     s = result.summary
     against = f" compared with {code_span(shown_ref(comparison.base_ref))}" if comparison else ""
     parts = [_Part([f"## ecr-platform check: {code_span(s.stack)}{against}", "", _md_headline(result), "",
@@ -558,11 +571,12 @@ def render_markdown(result: CheckResult, comparison: Comparison | None = None, m
     if guard := _md_guard_change(result, result.guard_change or (comparison.guard_change if comparison else None)):
         parts.append(guard)
     parts += _md_violations(result, comparison)
+    maps = _team_maps(result)
     if comparison:
         parts += _md_widened(comparison)
         parts += _md_comparison(comparison)
         parts += _md_new_advisories(comparison)
         parts += _md_old_violations(result, comparison)
-        parts += _md_changed_teams(result, comparison)
-    parts += _md_full_report(result, comparison.changed_teams if comparison else ())
-    return _assemble(parts, max_chars, more_at or more_at_default(s.stack))
+        parts += _md_changed_teams(result, comparison, maps)
+    parts += _md_full_report(result, comparison.changed_teams if comparison else (), maps)
+    return parts
