@@ -406,24 +406,35 @@ def judge_side(stack: str, config: dict[str, Any], guard: Guard | None, pack: Po
     # What the program allocated lives until the check exits: leave it out of every later collection.
     gc.freeze()
     programmed = time.perf_counter()
-    with _pack_for(guard) if pack is None else contextlib.nullcontext(pack) as active:
+    with (_pack_for(guard) if pack is None else contextlib.nullcontext(pack) as active,
+          concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="encode") as encoding):
         ready = time.perf_counter()
         parts: dict[str, float] = {}
         deferred = defer_resources and active is not None
+        # the deferred requests are encoded while the pack works out the stack policies in its own process
+        requests = encoding.submit(encoded_requests, run.resources) if deferred else None
         result = judge(stack, config, run.resources, active, guard, run.simulated, parts, known, not deferred)
         setting = deletion_setting(active) if active is not None else None
+        encoded = requests.result() if requests is not None else []
     done = time.perf_counter()
     timing = {"program": programmed - started, "start pack": ready - programmed, "judge": done - ready, **parts}
-    return Side(result, stateful(run.resources), timing, setting, encoded_requests(run.resources) if deferred else [])
+    return Side(result, stateful(run.resources), timing, setting, encoded)
 
 
-def _start_base(jobs: int, stack: str, base: dict[str, Any], guard: Guard | None) -> Callable[[], Side]:
-    """The base side, its resource policies deferred (`judge_side`), started now in a worker process when
-    `jobs` > 1; call the result to get it."""
-    if jobs < 2:
-        return lambda: judge_side(stack, base, guard, defer_resources=True)
-    # spawn: a forked child would inherit this process's gRPC and event-loop state
+def _worker() -> Any:
+    """A worker process for the base, started now: its interpreter and imports overlap the head's reading of
+    the stack file and the guard. `multiprocessing`'s spawn: a forked child would inherit gRPC and event-loop
+    state."""
     pool = multiprocessing.get_context("spawn").Pool(1)
+    _POOLS.append(pool)
+    return pool
+
+
+def _start_base(pool: Any, stack: str, base: dict[str, Any], guard: Guard | None) -> Callable[[], Side]:
+    """The base side, its resource policies deferred (`judge_side`), started now in `pool` (a `_worker`), or,
+    without one, run when the result is called; call the result to get it."""
+    if pool is None:
+        return lambda: judge_side(stack, base, guard, defer_resources=True)
     # by its module's name: under `python -m review.check` this module is `__main__`, which a worker lacks
     worker = importlib.import_module(__spec__.name if __spec__ else __name__).judge_side
     pending = pool.apply_async(worker, (stack, base, guard, None, None, True))
@@ -434,7 +445,6 @@ def _start_base(jobs: int, stack: str, base: dict[str, Any], guard: Guard | None
             return pending.get()
         finally:
             pool.terminate()
-    _POOLS.append(pool)
     return get
 
 
@@ -467,6 +477,7 @@ def _run_check(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--max-chars {args.max_chars}: at least {MIN_MAX_CHARS:,} (or 0 for no limit)")
     if args.jobs < 1:
         raise InvalidInput(f"--jobs {args.jobs}: at least 1")
+    pool = _worker() if args.compare and args.jobs > 1 else None
     config_path: Path = args.config_file or stack_config_path(args.stack)
     config = read_config(config_path)
     guard_context = (contextlib.nullcontext(None) if args.no_policy
@@ -477,7 +488,7 @@ def _run_check(args: argparse.Namespace) -> int:
         if args.compare:
             base, base_note = base_config(args.compare, config_path)
             if base is not None:  # the base in another process while this one runs the head
-                base_side = _start_base(args.jobs, args.stack, base, guard)
+                base_side = _start_base(pool, args.stack, base, guard)
         known: Known | None = {} if base_side is not None else None
         head_side = judge_side(args.stack, config, guard, pack, known)
         head = head_side.result
