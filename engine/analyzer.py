@@ -49,7 +49,25 @@ IN_FLIGHT = 8
 """Analyze calls outstanding at once (the pack serves four at a time; more only queue)."""
 EACH_METHOD = "/ecrplatform.guard.Analyzer/AnalyzeEach"
 EACH_CHUNK = 500
-"""Requests per `AnalyzeEach` call: the pack judges one chunk while the next is encoded and sent."""
+"""Requests per `AnalyzeEach` call at most: the pack judges one chunk while the next is encoded and sent."""
+EACH_CHUNK_BYTES = 32 * 1024 * 1024
+"""Encoded bytes per `AnalyzeEach` call at most (a request bigger than that goes alone): far below the 400 MiB
+both sides accept, whatever the resources carry."""
+
+
+def _chunks(requests: Sequence[Any]) -> Iterable[list[Any]]:
+    """`requests` in order, in runs of at most EACH_CHUNK requests and EACH_CHUNK_BYTES encoded bytes."""
+    chunk: list[Any] = []
+    size = 0
+    for request in requests:
+        length = request.ByteSize()
+        if chunk and (len(chunk) >= EACH_CHUNK or size + length > EACH_CHUNK_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(request)
+        size += length
+    if chunk:
+        yield chunk
 
 
 def analyze_each_types() -> tuple[Any, Any]:
@@ -299,7 +317,7 @@ class PolicyPackClient:
             method = self._channel.unary_unary(  # type: ignore[union-attr]
                 EACH_METHOD, request_serializer=each_request.SerializeToString,
                 response_deserializer=each_response.FromString)
-            chunks = (each_request(requests=requests[i:i + EACH_CHUNK]) for i in range(0, len(requests), EACH_CHUNK))
+            chunks = (each_request(requests=chunk) for chunk in _chunks(requests))
             try:
                 return [reply for each in self._pipelined(method, chunks, 2) for reply in each.responses]
             except grpc.RpcError as error:

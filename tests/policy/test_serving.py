@@ -164,3 +164,15 @@ def test_the_fork_follows_the_sdk_version_the_pack_installs() -> None:
     pack keeps the SDK's own method for any other version)."""
     lock = (PACK_DIR / "requirements.txt").read_text()
     assert f"pulumi-policy=={serving.FORKED_FROM} " in lock
+
+
+def test_analyze_each_chunks_by_count_and_by_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.analyzer as analyzer
+
+    small = [analyzer_pb2.AnalyzeRequest(type="t", urn=f"u{i}") for i in range(7)]
+    monkeypatch.setattr(analyzer, "EACH_CHUNK", 3)
+    assert [len(c) for c in analyzer._chunks(small)] == [3, 3, 1]
+    big = analyzer_pb2.AnalyzeRequest(type="t", urn="big")
+    big.properties.update({"document": "x" * 1000})
+    monkeypatch.setattr(analyzer, "EACH_CHUNK_BYTES", 1000)
+    assert [[r.urn for r in c] for c in analyzer._chunks([small[0], big, small[1]])] == [["u0"], ["big"], ["u1"]]
