@@ -76,7 +76,7 @@ def guard_view(resources: Iterable[Resource], tag_key: str = "team") -> GuardVie
     repositories = [(str(r.props["name"]), str(team)) for r in converted
                     if r.resource_type == guard_common.REPOSITORY and isinstance(r.props.get("name"), str)
                     and (team := guard_common.tag_value(r.props, tag_key))]
-    cache_prefixes = ["" if prefix == "ROOT" else prefix.rstrip("/") + "/" for r in converted
+    cache_prefixes = [guard_common.namespace_under(prefix) for r in converted
                       if r.resource_type == PULL_THROUGH_CACHE
                       and isinstance(prefix := r.props.get("ecrRepositoryPrefix"), str)]
     index = RepositoryIndex(repositories)

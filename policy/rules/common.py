@@ -175,6 +175,12 @@ def load_document(value: Any) -> dict[str, Any]:
     return value
 
 
+def namespace_under(prefix: str) -> str:
+    """What the names under an ECR prefix (of a creation template or a pull-through cache rule) start with:
+    `team` and `team/` -> `team/`; `ROOT`, ECR's word for every repository -> the empty string."""
+    return "" if prefix == "ROOT" else prefix.rstrip("/") + "/"
+
+
 def as_list(value: Any) -> list[Any]:
     """IAM's "one or many": a single value or a list, as a list (None -> [])."""
     if value is None:

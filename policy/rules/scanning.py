@@ -35,6 +35,7 @@ from .common import (
     contains_unknown,
     glob_match,
     is_unknown,
+    namespace_under,
     stack_policy,
 )
 
@@ -186,13 +187,13 @@ def check_scan_on_push(resources: list[Resource], config: Mapping[str, Any], ski
                 continue
             if not isinstance(prefix, str) or not prefix:
                 continue
-            under = "" if prefix == "ROOT" else f"{prefix}/"
+            under = namespace_under(prefix)
             if any(covers_all_under(f, under) for f in filters.get(region, ())):
                 continue
             if not complete:
                 skipped.add(f"{resource.name}: registry scanning coverage")
                 continue
-            wanted = "*" if prefix == "ROOT" else f"{prefix}/*"
+            wanted = f"{under}*"
             findings.append(Finding(
                 f"Repositories created from the ECR repository creation template '{prefix}' would not be "
                 "scanned on push: templates carry no scan setting and no registry scanning rule with "

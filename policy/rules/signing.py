@@ -45,6 +45,7 @@ from .common import (
     has_wildcard,
     is_allow,
     is_unknown,
+    namespace_under,
     pack_config,
     quoted,
     stack_policy,
@@ -127,7 +128,7 @@ def coverage_findings(resources: list[Resource], rules: list[SigningRule], skipp
                 continue
             if not isinstance(prefix, str) or not prefix:
                 continue
-            under = "" if prefix == "ROOT" else f"{prefix}/"
+            under = namespace_under(prefix)
             if any(rule.filters is None or any(covers_all_under(f, under) for f in rule.filters) for rule in rules):
                 continue
             findings.append(Finding(f"Repositories CI creates from the ECR repository creation template '{prefix}' "

@@ -85,6 +85,7 @@ from .common import (
     is_allow,
     is_unknown,
     load_document,
+    namespace_under,
     pack_config,
     quoted,
     stack_policy,
@@ -352,7 +353,7 @@ def cache_overlap_findings(resources: list[Resource], index: RepositoryIndex) ->
         prefix = r.props.get("ecrRepositoryPrefix") if r.resource_type == PULL_THROUGH_CACHE else None
         if not isinstance(prefix, str) or not prefix:
             continue
-        under = "" if prefix == "ROOT" else prefix.rstrip("/") + "/"
+        under = namespace_under(prefix)
         teams = sorted({team for _, team in index.with_prefix(under)})
         if teams:
             findings.append(Finding(
@@ -509,7 +510,7 @@ def check_team_isolation(resources: list[Resource], config: Mapping[str, Any], s
             elif team and is_unknown(name):
                 skipped.add(f"{r.name}.name")
         elif r.resource_type == PULL_THROUGH_CACHE and isinstance(prefix := r.props.get("ecrRepositoryPrefix"), str):
-            cache_prefixes.append("" if prefix == "ROOT" else prefix.rstrip("/") + "/")
+            cache_prefixes.append(namespace_under(prefix))
     index = RepositoryIndex(repositories)
     model = build_access_model(resources)
     for path in model.unresolved:

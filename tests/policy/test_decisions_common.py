@@ -27,6 +27,7 @@ from rules.common import (
     is_allow,
     is_unknown,
     load_document,
+    namespace_under,
     plain,
     provider_region,
     quoted,
@@ -261,3 +262,10 @@ def test_a_stack_policy_reports_each_finding_with_its_urn() -> None:
                            get_config=lambda: None)
     policy.validate(args, lambda message, urn: reported.append((message, urn)))
     assert reported == [("a 3", "urn::a")]
+
+
+@pytest.mark.parametrize(("prefix", "under"), [("ROOT", ""), ("team", "team/"), ("team/", "team/"),
+                                               ("a/b", "a/b/"), ("root", "root/")])
+def test_an_ecr_prefix_names_the_start_of_the_names_under_it(prefix: str, under: str) -> None:
+    assert namespace_under(prefix) == under
+
