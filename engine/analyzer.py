@@ -296,18 +296,32 @@ class PolicyPackClient:
         request, so a pack asked the same bytes answers the same: a request found there is not sent again, and
         every reply is added (the base and the head of a pull request share most resources)."""
         requests = list(requests)
-        keys = [r.SerializeToString(deterministic=True) for r in requests] if known is not None else []
-        asked = [r for i, r in enumerate(requests) if known is None or keys[i] not in known]
-        replies = iter(self._analyze(asked))
-        violations: list[Violation] = []
-        for index, request in enumerate(requests):
-            found = known.get(keys[index]) if known is not None else None
-            if found is None:
-                found = [dataclasses.replace(v, urn=v.urn or request.urn) for v in self._violations(next(replies))]
-                if known is not None:
-                    known[keys[index]] = found
-            violations += found
-        return violations
+        if known is None:
+            return [v for request, reply in zip(requests, self._analyze(requests), strict=True)
+                    for v in self._named(request, reply)]
+        return self._answer([r.SerializeToString(deterministic=True) for r in requests], known, requests)
+
+    def analyze_encoded(self, encoded: Sequence[bytes],
+                        known: dict[bytes, list[Violation]] | None = None) -> list[Violation]:
+        """`analyze_requests` for requests given in their deterministic encoding (`known`'s keys): only those
+        `known` does not answer are decoded and sent."""
+        return self._answer(list(encoded), {} if known is None else known)
+
+    def _answer(self, keys: list[bytes], known: dict[bytes, list[Violation]],
+                requests: Sequence[analyzer_pb2.AnalyzeRequest] | None = None) -> list[Violation]:
+        """The violations of each encoded request (`requests`: the same, decoded), asking the pack only what
+        `known` lacks, once per distinct request, and adding its answers to `known`."""
+        asked: dict[bytes, analyzer_pb2.AnalyzeRequest] = {}
+        for index, key in enumerate(keys):
+            if key not in known and key not in asked:
+                asked[key] = requests[index] if requests is not None else analyzer_pb2.AnalyzeRequest.FromString(key)
+        for (key, request), reply in zip(asked.items(), self._analyze(list(asked.values())), strict=True):
+            known[key] = self._named(request, reply)
+        return [v for key in keys for v in known[key]]
+
+    @classmethod
+    def _named(cls, request: analyzer_pb2.AnalyzeRequest, reply: analyzer_pb2.AnalyzeResponse) -> list[Violation]:
+        return [dataclasses.replace(v, urn=v.urn or request.urn) for v in cls._violations(reply)]
 
     def _analyze(self, requests: Sequence[analyzer_pb2.AnalyzeRequest]) -> list[analyzer_pb2.AnalyzeResponse]:
         """Each request's Analyze reply, in order: in chunks through `AnalyzeEach` when enabled and offered,

@@ -380,24 +380,9 @@ def _repository_allows(documents: Sequence[PolicyDocument]) -> list[Statement]:
 
 
 def _candidate_actions(documents: Sequence[PolicyDocument]) -> tuple[str, ...]:
-    """The repository actions some Allow statement names: the only ones worth evaluating (each document's
-    worked out once: the same documents are asked about every repository and principal)."""
-    named = set().union(*(_named_actions(d) for d in documents))
-    return tuple(a for a in repository_actions() if a in named)
-
-
-_NAMED: dict[int, tuple[PolicyDocument, frozenset[str]]] = {}
-"""`_named_actions` by document identity (documents hold dicts: not hashable), for one `build_access_report`."""
-
-
-def _named_actions(document: PolicyDocument) -> frozenset[str]:
-    """The repository actions an Allow statement of `document` names."""
-    hit = _NAMED.get(id(document))
-    if hit is None or hit[0] is not document:
-        hit = document, frozenset(a for a in repository_actions()
-                                  if any(s.effect == "Allow" and s.matches_action(a) for s in document.statements))
-        _NAMED[id(document)] = hit
-    return hit[1]
+    """The repository actions some Allow statement names: the only ones worth evaluating."""
+    allows = _repository_allows(documents)
+    return tuple(a for a in repository_actions() if any(s.matches_action(a) for s in allows))
 
 
 def _applies_to(document: PolicyDocument, principal: Principal) -> bool:
@@ -482,8 +467,6 @@ def _evaluate_role(stack: _Stack, role: RoleAccess) -> None:
     candidates = _candidates(stack, allows)
     candidates.update((name, stack.repositories[name]) for name in stack.policy_index.for_role(role.arn)
                       if name in stack.repositories)
-    # The decision for a repository depends on its ARN only through which statements' Resource match it: two
-    # repositories that every statement matches alike (and with the same policy text) get the same decision.
     decided: dict[tuple[Any, ...], RepoAccess | None] = {}
     for repository, arn in sorted(candidates.items()):
         repo_policy = stack.repository_policies.get(repository)
@@ -492,13 +475,8 @@ def _evaluate_role(stack: _Stack, role: RoleAccess) -> None:
         if repo_policy is None and all(s.matches_resource(arn) is False for s in allows):
             continue  # nothing could grant anything here: skip the per-action evaluation
         scoped = [*documents, repo_policy] if repo_policy else documents
-        key = (repr(repo_policy.statements) if repo_policy else None,
-               tuple(s.matches_resource(arn) for d in scoped for s in d.statements))
-        if key in decided:
-            known = decided[key]
-            access = dataclasses.replace(known, repository=repository) if known is not None else None
-        else:
-            access = decided[key] = _repo_access(scoped, repository, arn, principal, {})
+        key = (repr(repo_policy.statements) if repo_policy else None, _resource_matches(scoped, arn))
+        access = _decide_once(decided, key, scoped, repository, arn, principal, {})
         if access is not None:
             role.repositories.append(access)
     patterns = sorted(
@@ -689,17 +667,28 @@ def _repository_policy_principals(stack: _Stack) -> list[Principal]:
     return [found[k] for k in sorted(found)]
 
 
-def _same_everywhere(document: PolicyDocument) -> str | None:
-    """A key for what `document` grants when that does not depend on the repository it is attached to (no
-    statement names a Resource: a repository policy usually names none), else None."""
-    if any(s.resources is not None or s.not_resources is not None for s in document.statements):
-        return None
-    return repr(document.statements)
+def _resource_matches(documents: Sequence[PolicyDocument], arn: str) -> tuple[bool | None, ...]:
+    """How each statement's Resource matches `arn`: all a decision on `arn` takes from it (`_decide_once`)."""
+    return tuple(s.matches_resource(arn) for d in documents for s in d.statements)
+
+
+def _decide_once(decided: dict[Any, RepoAccess | None], key: Any, documents: Sequence[PolicyDocument],
+                 repository: str, arn: str, principal: Principal, context: Mapping[str, Sequence[str]]
+                 ) -> RepoAccess | None:
+    """`_repo_access`, or the decision already taken under `key` given to `repository`. A decision depends on a
+    repository's ARN only through which statements' Resource match it, so the same documents (by text) matched
+    alike decide alike: most repositories of a stack share their policy text and their role's patterns. `key`
+    holds the text of the documents that vary and `_resource_matches`."""
+    if key in decided:
+        known = decided[key]
+        return dataclasses.replace(known, repository=repository) if known is not None else None
+    decided[key] = _repo_access(documents, repository, arn, principal, context)
+    return decided[key]
 
 
 def _account_access(stack: _Stack, labels: Mapping[str, str]) -> list[AccountAccess]:
     rows: list[AccountAccess] = []
-    policies = [(repository, document, _same_everywhere(document))
+    policies = [(repository, document, repr(document.statements))
                 for repository, document in sorted(stack.repository_policies.items())]
     for principal in _repository_policy_principals(stack):
         account = principal.account or ("*" if principal.id == "*" else "")
@@ -708,18 +697,11 @@ def _account_access(stack: _Stack, labels: Mapping[str, str]) -> list[AccountAcc
             account or principal.kind, _label(account, stack.account, labels), shown, "repository policy"
         )
         context = {"aws:PrincipalAccount": [account]} if account and account != "*" else {}
-        # most repositories carry the same policy: evaluated once per distinct document, not per repository
-        decided: dict[str, RepoAccess | None] = {}
-        for repository, document, same in policies:
-            if same is not None and same in decided:
-                known = decided[same]
-                access = dataclasses.replace(known, repository=repository) if known is not None else None
-            else:
-                access = _repo_access(
-                    [document], repository, stack.repositories.get(repository, repository), principal, context
-                )
-                if same is not None:
-                    decided[same] = access
+        decided: dict[Any, RepoAccess | None] = {}
+        for repository, document, text in policies:
+            arn = stack.repositories.get(repository, repository)
+            access = _decide_once(decided, (text, _resource_matches([document], arn)), [document], repository, arn,
+                                  principal, context)
             if access is not None:
                 row.repositories.append(access)
         rows.append(row)
@@ -821,13 +803,7 @@ def build_access_report(
     resources: Iterable[Resource], account_labels: Mapping[str, str] | None = None
 ) -> AccessReport:
     """The access report for one stack's recorded resources; `account_labels` names accounts (name -> id)."""
-    try:
-        return _access_report(list(resources), account_labels or {})
-    finally:
-        _NAMED.clear()
-
-
-def _access_report(resources: list[Resource], account_labels: Mapping[str, str]) -> AccessReport:
+    resources = list(resources)
     stack = _read_stack(resources)
     guard = guard_view(resources)
     trusts: list[TrustEntry] = []
@@ -840,7 +816,7 @@ def _access_report(resources: list[Resource], account_labels: Mapping[str, str])
         account=stack.account,
         trusts=sorted(trusts, key=lambda t: (t.kind != "github", t.subject or t.principal, t.role)),
         roles=dict(sorted(stack.roles.items())),
-        accounts=_account_access(stack, account_labels),
+        accounts=_account_access(stack, account_labels or {}),
         overlaps=_overlaps(trusts),
         other_writers=_beyond_roles(guard.writers, stack.roles),
         can_become=guard.becomes,

@@ -36,7 +36,6 @@ from typing import Any
 import grpc
 import pulumi
 import yaml
-from pulumi.runtime.proto import analyzer_pb2
 
 from engine.analyzer import PolicyPackClient, analyze_request
 from engine.program import ProgramRun, load_stack_config, run_program, stack_config_path
@@ -178,8 +177,7 @@ class PolicyPack:
 
     def resource_violations(self, requests: Sequence[bytes], known: Known | None = None) -> list[Violation]:
         """Analyze for each encoded request (`encoded_requests`), in order."""
-        return self._shown(self._client.analyze_requests(
-            (analyzer_pb2.AnalyzeRequest.FromString(r) for r in requests), known))
+        return self._shown(self._client.analyze_encoded(requests, known))
 
     def _shown(self, violations: Sequence[Violation]) -> list[Violation]:
         return [dataclasses.replace(v, message=self._message(v.policy, v.message)) for v in violations]
@@ -510,8 +508,8 @@ def _run_check(args: argparse.Namespace) -> int:
                     base_note = f"the config at {args.compare} was invalid, so every grant counts as new: {error}"
                 else:
                     waited = time.perf_counter()
-                    if pack is not None:
-                        side.complete(pack, known or {})
+                    if pack is not None and known is not None:
+                        side.complete(pack, known)
                     base_result = side.result
                     timing |= {f"base {k}": v for k, v in side.timing.items()}
                     timing["wait for base"] = waited - compared
@@ -524,9 +522,10 @@ def _run_check(args: argparse.Namespace) -> int:
             timing["diff"] = time.perf_counter() - diffed
         done = time.perf_counter()
 
+    whole = bool(args.full_report or args.summary_at)
     # the Markdown's pieces once, for the whole report and the comment alike
-    parts = markdown_parts(head, comparison) if args.full_report or args.summary_at or args.format == "markdown" else []
-    full = render_markdown(head, comparison, parts=parts) if args.full_report or args.summary_at else ""
+    parts = markdown_parts(head, comparison) if whole or args.format == "markdown" else None
+    full = render_markdown(head, comparison, parts=parts) if whole else ""
     if args.full_report:
         args.full_report.write_text(full)
     more_at = args.more_at

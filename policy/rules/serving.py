@@ -1,30 +1,26 @@
 """How the pack serves a call: each resource converted once per call, not once per policy.
 
 The pulumi-policy SDK converts a resource's properties (`MessageToDict`, `deserialize_properties`,
-`unknown_checking_proxy`: three copies of the value) inside its loop over policies, so an Analyze
-call converts the resource once per resource policy and an AnalyzeStack call converts the whole
-stack once per stack policy. At 1,000 teams (19,006 resources) that conversion was about 80% of
-AnalyzeStack and most of the pack's time after the gRPC round trips (BENCHMARKS.md).
+`unknown_checking_proxy`: three copies of the value) and builds its options, provider and, for AnalyzeStack,
+the linked resource objects inside its loop over policies: once per resource policy in an Analyze call, the
+whole stack once per stack policy in an AnalyzeStack call. At 1,000 teams (19,006 resources) that was about
+80% of AnalyzeStack (BENCHMARKS.md).
 
-`convert_once_per_call` keeps, for the duration of one Analyze or AnalyzeStack call, what each of
-the three conversions returned for each input object, so every policy of the call gets the very
-objects the first one got. The SDK's own code still does all the work, in the same order, with
-the same results: only repeats are skipped. Sharing is safe because no rule reads the proxies
-twice or writes to them: every rule works on `common.plain` copies made for it.
-
-The memo is keyed by object identity and holds each key, so no object of the call can be freed
-and its id reused while the memo lives; it lives on the serving thread and only for one call.
-The cyclic garbage collector is paused while any call runs (one call allocates hundreds of
-thousands of containers that all stay alive until it returns, and each collection walks them all:
-half of AnalyzeStack's time at 1,000 teams) and resumes when the last running call returns.
+`convert_once_per_call` replaces the SDK's `Analyze` and `AnalyzeStack` with `_analyze` and `_analyze_stack`:
+the SDK's code (pulumi-policy 1.21.0, the version the lock pins), doing that work once per call and handing
+every policy the same objects. Sharing is safe because no rule writes to them: every rule works on
+`common.plain` copies made for it. With any other SDK version the SDK's own methods stay. Either way the cyclic
+garbage collector is paused while any call runs (one call allocates hundreds of thousands of containers that
+all stay alive until it returns, and each collection walks them all: half of AnalyzeStack's time at 1,000
+teams) and resumes when the last running call returns.
 
 `AnalyzeEach` (`serve_analyze_each`) is one more method on the pack's server, next to the protocol's: a list
-of Analyze requests in, the list of their Analyze replies out, each computed by the SDK's own `Analyze`, so its
-answers are Analyze's by construction. The Pulumi CLI never calls it; `make check` does, because the gRPC
-round trip of one Analyze costs the two Python processes about 450 µs of CPU, ten times what the resource
-policies take (17,003 round trips at 1,000 teams). The message types are defined here at run time (no .proto
-to compile) in a package of our own; `engine/analyzer.py` defines the same two, and a client falls back to
-Analyze per resource where a pack (an older base guard) answers UNIMPLEMENTED.
+of Analyze requests in, the list of their Analyze replies out, each computed by the servicer's own `Analyze`,
+so its answers are Analyze's by construction. The Pulumi CLI never calls it; `make check` does, because the
+gRPC round trip of one Analyze costs the two Python processes about 450 µs of CPU, several times what the
+resource policies take (17,003 round trips at 1,000 teams). The message types are defined here at run time
+(no .proto to compile) in a package of our own; `engine/analyzer.py` defines the same two, and a client falls
+back to Analyze per resource where a pack (an older base guard) answers UNIMPLEMENTED.
 """
 
 from __future__ import annotations
@@ -45,28 +41,6 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from pulumi.runtime.proto import analyzer_pb2
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-_call = threading.local()
-
-
-def _memoized(convert: F) -> F:
-    """`convert(value)`, answered from this call's memo when `value` was converted before in it."""
-
-    @functools.wraps(convert)
-    def once(value: Any, *args: Any, **kwargs: Any) -> Any:
-        memo: dict[tuple[int, int], tuple[Any, Any]] | None = getattr(_call, "memo", None)
-        if memo is None or args or kwargs:  # outside a call, or another variant (Remediate's secrets)
-            return convert(value, *args, **kwargs)
-        key = (id(once), id(value))
-        hit = memo.get(key)
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        result = convert(value)
-        memo[key] = (value, result)
-        return result
-
-    return once  # type: ignore[return-value]
-
 
 class _Collector:
     """Pauses the cyclic garbage collector while at least one call runs (calls run on several threads)."""
@@ -96,14 +70,12 @@ _collector = _Collector()
 
 
 def _per_call(method: F) -> F:
+    """`method` (a servicer's call) with the cyclic garbage collector paused while it runs."""
+
     @functools.wraps(method)
     def serve(self: Any, request: Any, context: Any) -> Any:
-        _call.memo = {}
-        try:
-            with _collector.paused():
-                return method(self, request, context)
-        finally:
-            _call.memo = None
+        with _collector.paused():
+            return method(self, request, context)
 
     return serve  # type: ignore[return-value]
 
@@ -281,21 +253,9 @@ def _analyze_stack(self: Any, request: Any, _context: Any) -> Any:
 
 
 def convert_once_per_call() -> None:
-    """Make the SDK's policy server convert each resource once per call (see the module doc).
-    Call after `wire.tolerate_non_finite_numbers`, whose `MessageToDict` it wraps."""
-    json_format = sdk.json_format
-
-    class _Once:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(json_format, name)
-
-        MessageToDict = staticmethod(_memoized(json_format.MessageToDict))
-
-    sdk.json_format = _Once()  # type: ignore[assignment]
-    sdk.deserialize_properties = _memoized(sdk.deserialize_properties)
-    sdk.unknown_checking_proxy = _memoized(sdk.unknown_checking_proxy)
+    """Make the SDK's policy server convert each resource once per call (see the module doc)."""
     servicer = sdk._PolicyAnalyzerServicer
-    # the fork follows the SDK version the lock pins; any other version keeps the SDK's own (memoized) method
+    # the forks follow the SDK version the lock pins; any other version keeps the SDK's own methods
     forked = sdk_version.VERSION == FORKED_FROM
     servicer.Analyze = _per_call(_analyze if forked else servicer.Analyze)  # type: ignore[method-assign]
     servicer.AnalyzeStack = _per_call(_analyze_stack if forked else servicer.AnalyzeStack)  # type: ignore[method-assign]

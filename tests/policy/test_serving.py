@@ -14,7 +14,7 @@ from typing import Any
 import pulumi_policy.policy as sdk
 import pytest
 from pulumi.runtime.proto import analyzer_pb2
-from rules import ALL_POLICIES, serving, wire
+from rules import ALL_POLICIES, serving
 from rules.common import plain
 
 from engine.analyzer import PolicyPackClient, analyze_request, analyze_stack_request
@@ -55,37 +55,19 @@ def servicer(request: pytest.FixtureRequest) -> Any:
     return configured({name: {"enforcementLevel": "mandatory"} for name in POLICY_NAMES})
 
 
-@pytest.fixture
-def converting_once(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The SDK's conversions memoized per call, as `serving.convert_once_per_call` makes them in the pack."""
-    wire.tolerate_non_finite_numbers()
-    json_format = sdk.json_format
-
-    class Once:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(json_format, name)
-
-        MessageToDict = staticmethod(serving._memoized(json_format.MessageToDict))
-
-    monkeypatch.setattr(sdk, "json_format", Once())
-    monkeypatch.setattr(sdk, "deserialize_properties", serving._memoized(sdk.deserialize_properties))
-    monkeypatch.setattr(sdk, "unknown_checking_proxy", serving._memoized(sdk.unknown_checking_proxy))
-    yield
-
-
 def answers(reply: analyzer_pb2.AnalyzeResponse) -> bytes:
     return reply.SerializeToString(deterministic=True)
 
 
 @pytest.mark.parametrize("graph", sorted(GRAPHS))
-def test_analyze_stack_answers_as_the_sdks_own(servicer: Any, converting_once: None, graph: str) -> None:
+def test_analyze_stack_answers_as_the_sdks_own(servicer: Any, graph: str) -> None:
     request = analyze_stack_request(GRAPHS[graph])
     ours = serving._per_call(serving._analyze_stack)(servicer, request, None)
     assert answers(ours) == answers(ORIGINAL_ANALYZE_STACK(servicer, request, None))
 
 
 @pytest.mark.parametrize("graph", sorted(GRAPHS))
-def test_analyze_answers_as_the_sdks_own(servicer: Any, converting_once: None, graph: str) -> None:
+def test_analyze_answers_as_the_sdks_own(servicer: Any, graph: str) -> None:
     for resource in (r for r in GRAPHS[graph] if r.custom):
         request = analyze_request(resource)
         ours = serving._per_call(serving._analyze)(servicer, request, None)
