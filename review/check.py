@@ -30,8 +30,9 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import pulumi
@@ -419,31 +420,68 @@ def judge_side(stack: str, config: dict[str, Any], guard: Guard | None, pack: Po
     return Side(result, stateful(run.resources), timing, setting, encoded)
 
 
-def _worker() -> Any:
-    """A worker process for the base, started now: its interpreter and imports overlap the head's reading of
-    the stack file and the guard. `multiprocessing`'s spawn: a forked child would inherit gRPC and event-loop
-    state."""
-    pool = multiprocessing.get_context("spawn").Pool(1)
-    _POOLS.append(pool)
-    return pool
+def _serve_base(tasks: Connection, results: Connection) -> None:
+    """The base's worker process: one base to judge (`judge_side`, resource policies deferred), its `Side` sent
+    back, or what stopped it (an InvalidInput as is, anything else with its traceback)."""
+    try:
+        stack, base, guard = tasks.recv()
+    except EOFError:  # the check ended before it had a base to give
+        return
+    try:
+        results.send(judge_side(stack, base, guard, defer_resources=True))
+    except InvalidInput as error:
+        results.send(error)
+    except Exception:
+        results.send(RuntimeError(f"the base's worker failed:\n{traceback.format_exc()}"))
 
 
-def _start_base(pool: Any, stack: str, base: dict[str, Any], guard: Guard | None) -> Callable[[], Side]:
-    """The base side, its resource policies deferred (`judge_side`), started now in `pool` (a `_worker`), or,
-    without one, run when the result is called; call the result to get it."""
-    if pool is None:
+class _BaseWorker:
+    """A process for the base side, spawned before the check reads anything, so its interpreter and imports
+    overlap the head's reading of the stack file and the guard; `judge` gives it the base. `spawn`: a forked
+    child would inherit this process's gRPC and event-loop state. Pipes only, no pool: a check that stops
+    early (an invalid stack file) leaves no semaphores behind for the resource tracker to warn about."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        task_reader, self._tasks = context.Pipe(duplex=False)
+        self._results, result_writer = context.Pipe(duplex=False)
+        # by its module's name: under `python -m review.check` this module is `__main__`, which a worker lacks
+        serve = importlib.import_module(__spec__.name if __spec__ else __name__)._serve_base
+        self._process = context.Process(target=serve, args=(task_reader, result_writer), daemon=True)
+        self._process.start()
+        task_reader.close()
+        result_writer.close()
+        _WORKERS.append(self)
+
+    def judge(self, stack: str, base: dict[str, Any], guard: Guard | None) -> Callable[[], Side]:
+        """Start judging `base`; call the result to get its `Side` (or what stopped it, raised)."""
+        self._tasks.send((stack, base, guard))
+
+        def get() -> Side:
+            try:
+                answer = self._results.recv()
+            except EOFError:
+                raise RuntimeError("the base's worker process ended without an answer") from None
+            finally:
+                self.end()
+            if isinstance(answer, BaseException):
+                raise answer
+            return cast(Side, answer)
+        return get
+
+    def end(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+
+
+def _start_base(worker: _BaseWorker | None, stack: str, base: dict[str, Any],
+                guard: Guard | None) -> Callable[[], Side]:
+    """The base side, its resource policies deferred (`judge_side`), started now in `worker`, or, without one,
+    run when the result is called; call the result to get it."""
+    if worker is None:
         return lambda: judge_side(stack, base, guard, defer_resources=True)
-    # by its module's name: under `python -m review.check` this module is `__main__`, which a worker lacks
-    worker = importlib.import_module(__spec__.name if __spec__ else __name__).judge_side
-    pending = pool.apply_async(worker, (stack, base, guard, None, None, True))
-    pool.close()
-
-    def get() -> Side:
-        try:
-            return pending.get()
-        finally:
-            pool.terminate()
-    return get
+    return worker.judge(stack, base, guard)
 
 
 def _pack_for(guard: Guard | None, meanwhile: bool = False) -> contextlib.AbstractContextManager[PolicyPack | None]:
@@ -455,7 +493,7 @@ def _pack_for(guard: Guard | None, meanwhile: bool = False) -> contextlib.Abstra
     return pack.started_meanwhile() if meanwhile else pack
 
 
-_POOLS: list[Any] = []  # worker pools still running: ended when the check stops early
+_WORKERS: list[_BaseWorker] = []  # base workers still running: ended when the check stops
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -463,8 +501,8 @@ def _run(args: argparse.Namespace) -> int:
         return _run_check(args)
     finally:
         gc.unfreeze()  # what `judge_side` froze: collectable again once this check is done
-        while _POOLS:
-            _POOLS.pop().terminate()
+        while _WORKERS:
+            _WORKERS.pop().end()
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -475,7 +513,7 @@ def _run_check(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--max-chars {args.max_chars}: at least {MIN_MAX_CHARS:,} (or 0 for no limit)")
     if args.jobs < 1:
         raise InvalidInput(f"--jobs {args.jobs}: at least 1")
-    pool = _worker() if args.compare and args.jobs > 1 else None
+    worker = _BaseWorker() if args.compare and args.jobs > 1 else None
     config_path: Path = args.config_file or stack_config_path(args.stack)
     config = read_config(config_path)
     guard_context = (contextlib.nullcontext(None) if args.no_policy
@@ -486,7 +524,7 @@ def _run_check(args: argparse.Namespace) -> int:
         if args.compare:
             base, base_note = base_config(args.compare, config_path)
             if base is not None:  # the base in another process while this one runs the head
-                base_side = _start_base(pool, args.stack, base, guard)
+                base_side = _start_base(worker, args.stack, base, guard)
         known: Known | None = {} if base_side is not None else None
         head_side = judge_side(args.stack, config, guard, pack, known)
         head = head_side.result

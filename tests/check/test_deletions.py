@@ -289,3 +289,17 @@ def test_running_base_and_head_at_once_changes_nothing_in_the_report(base_repo, 
     for form in ("json", "markdown"):
         assert outputs[("1", form)] == outputs[("2", form)], f"--jobs 2 changed the {form} report or its verdict"
     assert outputs[("2", "json")][0] == 1, "the deletion still fails prod"
+
+
+def test_a_pull_request_with_an_invalid_stack_file_gets_its_error_and_nothing_else(base_repo, tmp_path):
+    """The base's worker is started before the stack file is read: when the head's is invalid, the check still
+    says only what is wrong, naming the key path (no warning from the worker's process left behind)."""
+    def break_it(config: dict[str, Any]) -> None:
+        config["ecr-platform:defaults"]["scanOnPush"] = ["yes"]
+
+    repo, base = change_commit(base_repo, tmp_path, "prod", break_it)
+    run = check_in(repo, "--stack", "prod", "--policy-ref", base, "--compare", base, "--format", "markdown")
+    assert run.returncode == 2 and run.stdout == ""
+    lines = run.stderr.strip().splitlines()
+    assert lines[0].startswith("ecr-platform: the stack configuration has 1 problem(s)"), run.stderr
+    assert lines[1:] == ['  - defaults.scanOnPush: ["yes"] is not true or false'], run.stderr
